@@ -1,0 +1,11 @@
+"""dpshowcase: publish sensitive case records safely.
+
+Differentially private and k-anonymous counts of attribute combinations, synthetic
+microdata that agrees with them, an evaluation report and a local web app.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,137 @@
+"""The attribute index: every (column, value) pair a dataset can hold, numbered.
+
+Attributes are numbered column by column in schema order, values in natural order
+within a column, so a record's sorted attribute ids list its attributes in schema
+order. That order is also the order in which a combination is written:
+``column:value;column:value`` with ``;``, ``:`` and ``\\`` escaped by a backslash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+_ESCAPE = re.compile(r"([\\;:])")
+
+
+def escape(text: str) -> str:
+    """Backslash-escape the characters that delimit combinations."""
+    return _ESCAPE.sub(r"\\\1", text)
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``9--17`` before ``18--20`` and ``2`` before ``10``."""
+    parts = re.split(r"(\d+)", text)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p != "")
+
+
+@dataclass(frozen=True, eq=False)
+class AttributeIndex:
+    """The numbered attributes of a dataset and the column each belongs to."""
+
+    columns: tuple[str, ...]
+    """Source column names in schema order."""
+    multi_value: tuple[bool, ...]
+    """Per column: whether a record may hold several of its values."""
+    attribute_column: np.ndarray
+    """Per attribute: index into ``columns`` (int32, non-decreasing)."""
+    attribute_value: tuple[str, ...]
+    """Per attribute: the value label."""
+    _label_cache: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        column = np.asarray(self.attribute_column, dtype=np.int32)
+        object.__setattr__(self, "attribute_column", column)
+        if column.size != len(self.attribute_value):
+            raise ValueError("attribute_column and attribute_value differ in length")
+        if column.size and np.any(np.diff(column) < 0):
+            raise ValueError("attributes must be numbered column by column")
+
+    @property
+    def n_attributes(self) -> int:
+        """How many attributes there are."""
+        return len(self.attribute_value)
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """``column:value`` for every attribute, escaped."""
+        escaped_columns = [escape(c) for c in self.columns]
+        return tuple(
+            f"{escaped_columns[c]}:{escape(v)}"
+            for c, v in zip(self.attribute_column.tolist(), self.attribute_value, strict=True)
+        )
+
+    @cached_property
+    def column_offsets(self) -> np.ndarray:
+        """First attribute id of each column; the last entry is ``n_attributes``."""
+        counts = np.bincount(self.attribute_column, minlength=len(self.columns))
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def attributes_of(self, column: str) -> range:
+        """The attribute ids of one column."""
+        i = self.columns.index(column)
+        return range(int(self.column_offsets[i]), int(self.column_offsets[i + 1]))
+
+    def find(self, column: str, value: str) -> int | None:
+        """The id of ``column:value``, or None when the dataset has no such attribute."""
+        if column not in self.columns:
+            return None
+        for attribute in self.attributes_of(column):
+            if self.attribute_value[attribute] == value:
+                return attribute
+        return None
+
+    def combination_label(self, attributes: tuple[int, ...] | list[int]) -> str:
+        """``column:value;column:value`` for a combination of attribute ids."""
+        labels = self.labels
+        return ";".join(labels[a] for a in sorted(attributes))
+
+    def subset(self, keep: np.ndarray) -> tuple[AttributeIndex, np.ndarray]:
+        """An index of only the attributes in the boolean mask ``keep``, and old→new ids (-1 dropped)."""
+        keep = np.asarray(keep, dtype=bool)
+        new_ids = np.full(self.n_attributes, -1, dtype=np.int64)
+        new_ids[keep] = np.arange(int(keep.sum()))
+        values = tuple(v for v, k in zip(self.attribute_value, keep.tolist(), strict=True) if k)
+        index = AttributeIndex(
+            columns=self.columns,
+            multi_value=self.multi_value,
+            attribute_column=self.attribute_column[keep],
+            attribute_value=values,
+        )
+        return index, new_ids
+
+
+def split_combination(text: str) -> list[tuple[str, str]]:
+    """Parse ``column:value;column:value`` (escaped) back into pairs."""
+    pairs = []
+    for part in _split_unescaped(text, ";"):
+        pieces = _split_unescaped(part, ":")
+        if len(pieces) != 2:
+            raise ValueError(f"{part!r} is not of the form column:value")
+        pairs.append((_unescape(pieces[0]), _unescape(pieces[1])))
+    return pairs
+
+
+def _split_unescaped(text: str, sep: str) -> list[str]:
+    parts, current, i = [], [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            current.append(text[i : i + 2])
+            i += 2
+            continue
+        if ch == sep:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)

@@ -1,0 +1,752 @@
+"""Privacy accounting of the DP-marginals release: ε, δ → ρ → ε_Q, σ_k → thresholds.
+
+This is the only module that decides how much privacy a DP-marginals release spends.
+Everything a release states about its guarantee comes from the :class:`BudgetPlan` made
+here, so the statement and the noise cannot drift apart.
+
+The guarantee
+-------------
+For neighbouring datasets that differ by one privacy unit (one record, or one subject
+when the rows of a subject were merged first), the whole release — protected record
+count, DP percentiles, noisy marginals, thresholds, and everything synthesized from them
+afterwards (post-processing) — is (ε, δ)-differentially private, where
+
+* ε = ε_N + ε_M. ε_N = ``number_of_records_epsilon_proportion`` · ε pays for the record
+  count (discrete Laplace of scale 1/ε_N, pure ε_N-DP); it is 0 when the count is
+  declared public. ε_M pays for the marginals. Pure DP composes with (ε_M, δ)-DP by
+  adding the ε's (basic composition).
+* δ is given, or inferred as 1/(n·ln n) from the protected (or public) record count n,
+  as the reference does. It is split in two halves, as in the reference (whose
+  ρ = (√(ε_M + ln(2/δ)) − √ln(2/δ))² is Bun–Steinke's conversion at δ/2):
+
+  - δ/2 for converting the marginals' ρ-zCDP into (ε_M, δ/2)-DP, and
+  - δ/2 for the threshold ρ_1 on single attributes: the candidates of length 1 are the
+    attributes seen in the data, so a record can bring attributes nobody else has; ρ_1 is
+    set so that none of its (at most Δ_1) such attributes survives with probability
+    ≥ 1 − δ/2. Longer candidates are built only from released shorter ones, so they
+    leak nothing beyond the noise.
+
+* The marginals are ρ-zCDP in total (Bun–Steinke 2016, Lemma 2.3 / Prop. 1.4: zCDP
+  composes additively, and pure ε-DP implies ε²/2-zCDP):
+
+  - R DP percentiles (one per length) at pure ε_Q each: R·ε_Q²/2 = Q_p·ρ,
+    so ε_Q = √(2ρQ_p/R);
+  - the noisy counts of length k get discrete Gaussian noise of scale σ_k·√Δ_k, where
+    Δ_k bounds how many length-k combinations one record contributes to (each by 1),
+    so the vector's L2 sensitivity is √Δ_k and it is 1/(2σ_k²)-zCDP whatever Δ_k is
+    (Canonne–Kamath–Steinke 2020, Thm. 14 for the multivariate discrete Gaussian);
+    Σ_k 1/(2σ_k²) = (1 − Q_p)·ρ.
+
+* ρ is the largest value whose conversion under Canonne–Kamath–Steinke 2020
+  ("The Discrete Gaussian for Differential Privacy", Prop. 12 / Cor. 13 — the conversion
+  OpenDP's ``make_zCDP_to_approxDP`` uses) gives at most (ε_M, δ/2)-DP:
+
+      δ(ρ, ε) = inf_{α>1} exp((α−1)(αρ−ε)) / (α−1) · (1 − 1/α)^α.
+
+  Every α > 1 gives a valid bound, so an imprecise minimisation can only make δ larger
+  (safer); ρ is found by bisection and the feasible end is returned, i.e. rounding is
+  always toward more privacy (less ρ, larger σ, higher ρ_1).
+
+Design reference: Microsoft synthetic-data-showcase, docs/dp/README.md and
+"Differentially Private Marginals" (dp_marginals.pdf); this module keeps its budget split
+and thresholds but replaces its Bun–Steinke conversion with the tight one above
+(:func:`reference_rho` keeps the loose formula, for comparison only).
+
+Departures from the reference, on purpose:
+
+* ρ_1 is rounded up to the next integer above 1 + the continuous formula (see
+  :meth:`BudgetPlan.threshold`): our noise is the *discrete* Gaussian, whose tail is
+  bounded by the continuous tail one unit earlier (CKS 2020, Prop. 25), and noisy counts
+  are integers.
+* Adaptive thresholds for k ≥ 2 use √Δ_k, as the reference code does
+  (``noise_aggregator.rs``); its README writes √Δ_1, but only √Δ_k gives η_k its stated
+  meaning (about η_k/2 of the zero-count candidates of length k survive).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import NormalDist
+from typing import Any, Literal
+
+from dpshowcase.errors import InternalError, ParameterError
+
+__all__ = [
+    "DELTA_THRESHOLD_SHARE",
+    "BudgetPlan",
+    "DpParameters",
+    "infer_delta",
+    "plan_budget",
+    "reference_rho",
+    "zcdp_delta",
+    "zcdp_epsilon",
+    "zcdp_rho",
+]
+
+DELTA_THRESHOLD_SHARE = 0.5
+"""Share of δ spent on the single-attribute threshold ρ_1; the rest converts zCDP.
+
+Fixed at 1/2 as in the reference (its ρ formula uses ln(2/δ), its ρ_1 uses δ/2)."""
+
+BALANCED_ADAPTIVE_FACTORS = (0.55, 1.0)
+"""Default η_k: pac-synth's "balanced" fabrication mode (η_2 = 0.55, η_k = 1 for k ≥ 3)."""
+
+_RELATIVE_SAFETY = 1e-12
+"""Relative margin by which derived quantities are nudged toward more privacy."""
+
+_STANDARD_NORMAL = NormalDist()
+
+SigmaSplit = Literal["even", "favor-long"] | tuple[float, ...]
+ThresholdChoice = Literal["adaptive"] | tuple[float, ...]
+PrivacyUnit = Literal["record", "subject"]
+
+
+# --------------------------------------------------------------------------------------
+# zCDP ↔ (ε, δ)-DP
+# --------------------------------------------------------------------------------------
+
+
+def _check_positive_finite(name: str, value: float) -> float:
+    """Return ``value`` as a float, or raise ParameterError unless it is finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError(f"{name} must be a number, got {value!r}.")
+    if not math.isfinite(value) or value <= 0:
+        raise ParameterError(f"{name} must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def _check_delta(name: str, value: float) -> float:
+    """Return ``value`` as a float, or raise ParameterError unless 0 < value < 1."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError(f"{name} must be a number, got {value!r}.")
+    if not (0 < value < 1):
+        raise ParameterError(f"{name} must be strictly between 0 and 1, got {value!r}.")
+    return float(value)
+
+
+def zcdp_delta(rho: float, epsilon: float) -> float:
+    """δ such that ρ-zCDP implies (ε, δ)-DP, by Canonne–Kamath–Steinke 2020, Cor. 13.
+
+    δ = inf_{α>1} exp((α−1)(αρ−ε)) / (α−1) · (1−1/α)^α. The exponent is convex in α
+    (its second derivative is 2ρ + 1/(α(α−1)) > 0), so the minimiser is the root of its
+    derivative (2α−1)ρ − ε + ln(1−1/α), found by bisection. Any α gives a valid bound, so
+    numerical error can only overstate δ. The result is capped at 1.
+    """
+    rho = _check_positive_finite("rho", rho)
+    if isinstance(epsilon, bool) or not math.isfinite(epsilon) or epsilon < 0:
+        raise ParameterError(f"epsilon must be a finite number ≥ 0, got {epsilon!r}.")
+
+    def log_delta(alpha: float) -> float:
+        return (
+            (alpha - 1.0) * (alpha * rho - epsilon)
+            + alpha * math.log1p(-1.0 / alpha)
+            - math.log(alpha - 1.0)
+        )
+
+    def slope(alpha: float) -> float:
+        return (2.0 * alpha - 1.0) * rho - epsilon + math.log1p(-1.0 / alpha)
+
+    # slope → −∞ as α → 1⁺; at α = (ε+1)/(2ρ) + 2 it is ≥ ε + 1 + 3ρ − ε − 1 > 0
+    # because ln(1 − 1/α) ≥ −1/(α−1) ≥ −1 for α ≥ 2.
+    low, high = 1.0, (epsilon + 1.0) / (2.0 * rho) + 2.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        if slope(middle) < 0:
+            low = middle
+        else:
+            high = middle
+    alpha = high if high > 1.0 else 1.0 + 1e-12
+    value = log_delta(alpha)
+    return 1.0 if value >= 0 else math.exp(value)
+
+
+def zcdp_epsilon(rho: float, delta: float) -> float:
+    """Smallest ε (rounded up) with ρ-zCDP ⇒ (ε, δ)-DP under the CKS 2020 conversion.
+
+    Bisection on ε of :func:`zcdp_delta`, which decreases in ε; the returned ε always
+    satisfies ``zcdp_delta(rho, ε) ≤ delta``. Agrees with OpenDP's
+    ``make_zCDP_to_approxDP(...).map(d_in).epsilon(delta)`` (checked in the tests), e.g.
+    ε(ρ=2, δ=1e-6) = 11.6886 and ε(ρ=0.5, δ=1e-6) = 5.2215.
+    """
+    rho = _check_positive_finite("rho", rho)
+    delta = _check_delta("delta", delta)
+    if zcdp_delta(rho, 0.0) <= delta:
+        return 0.0
+    low = 0.0
+    # Bun–Steinke 2016 Prop. 1.3 (ε = ρ + 2√(ρ ln(1/δ))) is valid, so it is feasible.
+    high = rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta))
+    while zcdp_delta(rho, high) > delta:  # pragma: no cover - guards float surprises
+        high *= 2.0
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if middle in (low, high) or high - low <= 1e-14 * high:
+            break
+        if zcdp_delta(rho, middle) > delta:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def zcdp_rho(epsilon: float, delta: float) -> float:
+    """Largest ρ (rounded down) such that ρ-zCDP ⇒ (ε, δ)-DP under the CKS 2020 conversion.
+
+    Bisection on ρ, judging each candidate by :func:`zcdp_delta` (which increases in ρ);
+    the returned ρ always satisfies ``zcdp_delta(ρ, epsilon) ≤ delta`` and hence
+    ``zcdp_epsilon(ρ, delta) ≤ epsilon``. Example: ε = 3.98, δ = 1/(n ln n) at n = 10,000
+    gives ρ ≈ 0.3725, where :func:`reference_rho` gives 0.2819.
+    """
+    epsilon = _check_positive_finite("epsilon", epsilon)
+    delta = _check_delta("delta", delta)
+    low, high = 0.0, epsilon  # ρ = 0 is trivially feasible; find an infeasible high end
+    while zcdp_delta(high, epsilon) <= delta:
+        low, high = high, 2.0 * high
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if middle in (low, high) or high - low <= 1e-15 * low:
+            break
+        if zcdp_delta(middle, epsilon) <= delta:
+            low = middle
+        else:
+            high = middle
+    if low <= 0.0:  # pragma: no cover - unreachable for ε > 0 and δ > 0
+        raise InternalError("no rho > 0 converts to the asked (epsilon, delta); this is a bug.")
+    return low
+
+
+def reference_rho(epsilon_marginals: float, delta: float) -> float:
+    """ρ the reference (synthetic-data-showcase) spends: (√(ε_M + ln(2/δ)) − √ln(2/δ))².
+
+    This is Bun–Steinke 2016 Prop. 1.3 (ρ-zCDP ⇒ (ρ + 2√(ρ ln(1/δ')), δ')-DP) inverted
+    at δ' = δ/2. It is looser than :func:`zcdp_rho`; it is kept only to report how much
+    budget the tight conversion saves. Never use it to calibrate noise here.
+    """
+    epsilon_marginals = _check_positive_finite("epsilon_marginals", epsilon_marginals)
+    delta = _check_delta("delta", delta)
+    log_term = math.log(2.0 / delta)
+    root = math.sqrt(epsilon_marginals + log_term) - math.sqrt(log_term)
+    return root * root
+
+
+def infer_delta(record_count: int) -> float:
+    """δ = 1/(n·ln n) for n protected (or public) records, the reference's default.
+
+    It needs n ≥ 3: below that 1/(n ln n) is not below 1/n (a δ that large allows
+    publishing a whole record), and at n = 1 it is undefined.
+    """
+    if isinstance(record_count, bool) or not isinstance(record_count, int):
+        raise ParameterError(f"The record count must be an integer, got {record_count!r}.")
+    if record_count < 3:
+        raise ParameterError(
+            f"Cannot infer delta from a record count of {record_count}: 1/(n·ln n) needs at "
+            "least 3 records to be below 1/n; give delta explicitly (the noisy count can be "
+            "this small only for tiny data or a tiny epsilon)."
+        )
+    return 1.0 / (record_count * math.log(record_count))
+
+
+# --------------------------------------------------------------------------------------
+# Parameters
+# --------------------------------------------------------------------------------------
+
+
+def _as_float_tuple(name: str, values: Any) -> tuple[float, ...]:
+    """Return ``values`` as a tuple of finite floats, or raise ParameterError."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ParameterError(f"{name} must be a list of numbers, got {values!r}.")
+    result = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"{name} must hold only numbers, got {value!r}.")
+        if not math.isfinite(value):
+            raise ParameterError(f"{name} must hold only finite numbers, got {value!r}.")
+        result.append(float(value))
+    return tuple(result)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DpParameters:
+    """What a user asks of a DP-marginals release; validated on construction.
+
+    Every bad value raises :class:`~dpshowcase.errors.ParameterError` with one plain
+    sentence. Lists are stored as tuples so the object stays immutable and hashable.
+    """
+
+    epsilon: float
+    """Total privacy-loss budget ε of the release (> 0, finite)."""
+
+    delta: float | None = None
+    """δ of the guarantee, in (0, 1); None infers 1/(n·ln n) from the record count n."""
+
+    reporting_length: int = 3
+    """R: the longest attribute combination whose count is released (≥ 1)."""
+
+    number_of_records_epsilon_proportion: float = 0.005
+    """Share of ε for the protected record count, in [0, 1); ignored (0) when the count
+    is declared public through ``record_count_public``."""
+
+    percentile_percentage: float | None = 99.0
+    """Percentile (0, 100] of per-record combination counts that sets the allowed
+    sensitivity Δ_k; None disables the DP percentile — Δ_k must then be public bounds
+    (e.g. the number of k-subsets of columns) and no budget is spent on it."""
+
+    percentile_epsilon_proportion: float = 0.1
+    """Q_p: share of ρ for the R DP percentiles, in [0, 1); ignored (0) when the
+    percentile is disabled. Must be > 0 when it is enabled."""
+
+    sigma_proportions: SigmaSplit = "even"
+    """How ρ splits across lengths, as σ_k = p_k·σ: "even" (p_k = 1), "favor-long"
+    (p_k = 1/k: longer combinations get less noise per unit of sensitivity), or R
+    explicit proportions p_1..p_R, each > 0."""
+
+    thresholds: ThresholdChoice = "adaptive"
+    """Thresholds ρ_k for k ≥ 2: "adaptive" (from ``adaptive_factors``) or R − 1 fixed
+    values ≥ 0 for k = 2..R. ρ_1 is never chosen: the guarantee fixes it."""
+
+    adaptive_factors: float | tuple[float, ...] | None = None
+    """η_k in (0, 1] for k = 2..R (one number for all, or R − 1 numbers): about η_k/2 of
+    the zero-count candidates of length k survive; smaller means less fabrication but
+    more suppression. None is pac-synth's "balanced" mode (η_2 = 0.55, η_k = 1 for k ≥ 3)."""
+
+    record_count_public: int | None = None
+    """The record count, when the user declares it public knowledge: it is then released
+    without noise, ε_N = 0, and the release says so. None protects it with ε_N."""
+
+    privacy_unit: PrivacyUnit = "record"
+    """What neighbouring datasets differ by: one "record", or one "subject" when the
+    schema names a subject id and a subject's rows were merged first."""
+
+    def __post_init__(self) -> None:
+        """Validate every field and normalise lists to tuples."""
+        _check_positive_finite("epsilon", self.epsilon)
+        if self.delta is not None:
+            _check_delta("delta", self.delta)
+        r = self.reporting_length
+        if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+            raise ParameterError(f"reporting_length must be an integer ≥ 1, got {r!r}.")
+        self._check_share("number_of_records_epsilon_proportion")
+        self._check_share("percentile_epsilon_proportion")
+        self._check_record_count()
+        self._check_percentile()
+        self._check_sigma_proportions()
+        self._check_thresholds()
+        if self.privacy_unit not in ("record", "subject"):
+            raise ParameterError(
+                f'privacy_unit must be "record" or "subject", got {self.privacy_unit!r}.'
+            )
+
+    def _check_share(self, name: str) -> None:
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"{name} must be a number, got {value!r}.")
+        if not (0 <= value < 1):
+            raise ParameterError(f"{name} must be in [0, 1), got {value!r}.")
+
+    def _check_record_count(self) -> None:
+        count = self.record_count_public
+        if count is not None and (
+            isinstance(count, bool) or not isinstance(count, int) or count < 0
+        ):
+            raise ParameterError(
+                f"record_count_public must be a whole number ≥ 0 or None, got {count!r}."
+            )
+        if count is None and self.number_of_records_epsilon_proportion == 0:
+            raise ParameterError(
+                "number_of_records_epsilon_proportion is 0 but the record count is not "
+                "declared public; give it a share of epsilon or set record_count_public."
+            )
+
+    def _check_percentile(self) -> None:
+        percentile = self.percentile_percentage
+        if percentile is None:
+            return
+        if isinstance(percentile, bool) or not isinstance(percentile, int | float):
+            raise ParameterError(f"percentile_percentage must be a number, got {percentile!r}.")
+        if not (0 < percentile <= 100):
+            raise ParameterError(
+                f"percentile_percentage must be in (0, 100], got {percentile!r}."
+            )
+        if self.percentile_epsilon_proportion == 0:
+            raise ParameterError(
+                "percentile_epsilon_proportion is 0 but a DP percentile was asked; give it a "
+                "share or set percentile_percentage=None to use public sensitivity bounds."
+            )
+
+    def _check_sigma_proportions(self) -> None:
+        split = self.sigma_proportions
+        if isinstance(split, str):
+            if split not in ("even", "favor-long"):
+                raise ParameterError(
+                    'sigma_proportions must be "even", "favor-long" or a list of '
+                    f"{self.reporting_length} numbers, got {split!r}."
+                )
+            return
+        values = _as_float_tuple("sigma_proportions", split)
+        if len(values) != self.reporting_length:
+            raise ParameterError(
+                f"sigma_proportions must hold one number per length (reporting_length = "
+                f"{self.reporting_length}), got {len(values)}."
+            )
+        if any(value <= 0 for value in values):
+            raise ParameterError(f"sigma_proportions must all be > 0, got {list(values)}.")
+        object.__setattr__(self, "sigma_proportions", values)
+
+    def _check_thresholds(self) -> None:
+        longer = self.reporting_length - 1
+        choice = self.thresholds
+        if isinstance(choice, str):
+            if choice != "adaptive":
+                raise ParameterError(
+                    f'thresholds must be "adaptive" or a list of {longer} fixed values for '
+                    f"lengths 2..{self.reporting_length}, got {choice!r}."
+                )
+        else:
+            values = _as_float_tuple("thresholds", choice)
+            if len(values) != longer:
+                raise ParameterError(
+                    f"thresholds must hold one fixed value per length 2..R ({longer} "
+                    f"values for reporting_length = {self.reporting_length}), got {len(values)}."
+                )
+            if any(value < 0 for value in values):
+                raise ParameterError(f"Fixed thresholds must all be ≥ 0, got {list(values)}.")
+            object.__setattr__(self, "thresholds", values)
+        factors = self.adaptive_factors
+        if factors is None:
+            return
+        if isinstance(factors, int | float) and not isinstance(factors, bool):
+            values = (float(factors),) * longer
+        else:
+            values = _as_float_tuple("adaptive_factors", factors)
+            if len(values) != longer:
+                raise ParameterError(
+                    f"adaptive_factors must be one number or {longer} numbers (lengths "
+                    f"2..{self.reporting_length}), got {len(values)}."
+                )
+        if any(not (0 < value <= 1) for value in values):
+            raise ParameterError(
+                f"adaptive_factors must all be in (0, 1], got {list(values)}."
+            )
+        object.__setattr__(self, "adaptive_factors", values)
+
+    @property
+    def sigma_proportion_values(self) -> tuple[float, ...]:
+        """The proportions p_1..p_R that ``sigma_proportions`` stands for."""
+        split = self.sigma_proportions
+        if split == "even":
+            return (1.0,) * self.reporting_length
+        if split == "favor-long":
+            return tuple(1.0 / k for k in range(1, self.reporting_length + 1))
+        return tuple(split)
+
+    @property
+    def adaptive_factor_values(self) -> tuple[float, ...]:
+        """η_2..η_R in use (the "balanced" default when none were given)."""
+        if self.adaptive_factors is None:
+            longer = self.reporting_length - 1
+            return tuple(BALANCED_ADAPTIVE_FACTORS[min(i, 1)] for i in range(longer))
+        if isinstance(self.adaptive_factors, float):  # pragma: no cover - normalised
+            return (self.adaptive_factors,) * (self.reporting_length - 1)
+        return tuple(self.adaptive_factors)
+
+    @property
+    def record_count_epsilon(self) -> float:
+        """ε_N: the budget to protect the record count (0 when declared public)."""
+        if self.record_count_public is not None:
+            return 0.0
+        return self.number_of_records_epsilon_proportion * self.epsilon
+
+    @property
+    def percentile_share(self) -> float:
+        """Q_p in use: 0 when the DP percentile is disabled."""
+        if self.percentile_percentage is None:
+            return 0.0
+        return float(self.percentile_epsilon_proportion)
+
+    def check_columns(self, column_count: int) -> None:
+        """Raise ParameterError if R exceeds the number of columns of the data."""
+        if self.reporting_length > column_count:
+            raise ParameterError(
+                f"reporting_length is {self.reporting_length} but the data have only "
+                f"{column_count} columns; a combination takes at most one value per column."
+            )
+
+
+# --------------------------------------------------------------------------------------
+# Plan
+# --------------------------------------------------------------------------------------
+
+
+def _short(value: float) -> str:
+    """A compact rendering of a budget figure for the guarantee sentence."""
+    return f"{value:.3g}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetPlan:
+    """The complete privacy accounting of one DP-marginals release (see module docstring).
+
+    Per-length tuples are indexed by length − 1. Thresholds and noise scales need the
+    allowed sensitivities Δ_k, which are only known while aggregating (each comes from a
+    DP percentile over the candidates that survived the previous length); ask
+    :meth:`noise_scale` and :meth:`threshold` for them then.
+    """
+
+    epsilon: float
+    """Total ε of the guarantee (ε_N + ε_M)."""
+    epsilon_record_count: float
+    """ε_N spent on the record count (0 when the count is declared public)."""
+    epsilon_marginals: float
+    """ε_M the marginals are (ε_M, δ_conversion)-DP for."""
+    delta: float
+    """Total δ of the guarantee."""
+    delta_inferred: bool
+    """True when δ was set to 1/(n·ln n) from ``record_count``."""
+    delta_conversion: float
+    """Part of δ used to convert the marginals' ρ-zCDP into (ε_M, ·)-DP."""
+    delta_threshold: float
+    """Part of δ covering single attributes unique to one record (pays for ρ_1)."""
+    rho: float
+    """ρ: zCDP of the marginals (percentiles plus noisy counts)."""
+    rho_reference: float
+    """What the reference's loose formula would spend for the same ε_M and δ (report only)."""
+    percentile_percentage: float | None
+    """Percentile of per-record combination counts (None: public Δ_k, no DP percentile)."""
+    percentile_share: float
+    """Q_p in use."""
+    epsilon_percentile: float
+    """ε_Q: pure DP of each of the R percentile selections (0 when disabled)."""
+    sigma_proportions: tuple[float, ...]
+    """p_1..p_R."""
+    sigmas: tuple[float, ...]
+    """σ_1..σ_R; the noise at length k has scale σ_k·√Δ_k."""
+    rho_by_length: tuple[float, ...]
+    """ρ_k = 1/(2σ_k²) spent by the noisy counts of each length."""
+    threshold_mode: Literal["adaptive", "fixed"]
+    """How ρ_2..ρ_R are chosen."""
+    fixed_thresholds: tuple[float, ...]
+    """ρ_2..ρ_R when fixed (empty otherwise)."""
+    adaptive_factors: tuple[float, ...]
+    """η_2..η_R when adaptive (empty otherwise)."""
+    record_count: int | None
+    """Record count that δ was inferred from or that was declared public (None if unused)."""
+    record_count_public: bool
+    """True when the user declared the record count public (no noise, ε_N = 0)."""
+    privacy_unit: PrivacyUnit
+    """What neighbouring datasets differ by ("record" or "subject")."""
+    reporting_length: int = field(init=False)
+    """R."""
+
+    def __post_init__(self) -> None:
+        """Derive R and check the plan's books balance (a failure is a bug)."""
+        object.__setattr__(self, "reporting_length", len(self.sigmas))
+        spent = self.rho_spent
+        if spent > self.rho * (1 + 1e-9) or not math.isfinite(spent):
+            raise InternalError(f"privacy plan overspends: {spent!r} > rho {self.rho!r}.")
+        if zcdp_delta(spent, self.epsilon_marginals) > self.delta_conversion * (1 + 1e-9):
+            raise InternalError("privacy plan does not convert to its stated (ε_M, δ).")
+
+    @property
+    def rho_spent(self) -> float:
+        """R·ε_Q²/2 + Σ_k 1/(2σ_k²): the zCDP actually spent, never more than ρ."""
+        return self.reporting_length * self.epsilon_percentile**2 / 2 + sum(self.rho_by_length)
+
+    def _check_length(self, length: int) -> None:
+        if isinstance(length, bool) or not isinstance(length, int):
+            raise ParameterError(f"length must be an integer, got {length!r}.")
+        if not (1 <= length <= self.reporting_length):
+            raise ParameterError(
+                f"length must be between 1 and {self.reporting_length}, got {length}."
+            )
+
+    @staticmethod
+    def _check_sensitivity(sensitivity: int) -> None:
+        if isinstance(sensitivity, bool) or not isinstance(sensitivity, int) or sensitivity < 1:
+            raise ParameterError(
+                f"The allowed sensitivity must be an integer ≥ 1, got {sensitivity!r}; at "
+                "sensitivity 0 no combination of that length is released."
+            )
+
+    def noise_scale(self, length: int, sensitivity: int) -> float:
+        """σ_k·√Δ_k: the discrete Gaussian scale for every count of length k."""
+        self._check_length(length)
+        self._check_sensitivity(sensitivity)
+        return self.sigmas[length - 1] * math.sqrt(sensitivity)
+
+    def threshold(self, length: int, sensitivity: int) -> float:
+        """ρ_k: a noisy count of length k is released only if it is > ρ_k.
+
+        * k = 1 (fixed by the guarantee): ρ_1 = 1 + ⌈σ_1√Δ_1·Φ⁻¹((1 − δ_t)^(1/Δ_1))⌉ with
+          δ_t = ``delta_threshold``. The reference uses the same formula without the
+          ceiling; the ceiling makes it hold for discrete Gaussian noise Z on integer
+          counts: P[Z ≥ m] ≤ P[N(0, s²) ≥ m − 1] (CKS 2020, Prop. 25), so each of the
+          ≤ Δ_1 attributes only one record holds survives with probability at most
+          1 − (1 − δ_t)^(1/Δ_1), and at least one survives with probability ≤ δ_t.
+        * k ≥ 2, fixed: the user's value.
+        * k ≥ 2, adaptive: σ_k√Δ_k·Φ⁻¹(1 − η_k/2) (0 when η_k = 1).
+        """
+        self._check_length(length)
+        self._check_sensitivity(sensitivity)
+        scale = self.noise_scale(length, sensitivity)
+        if length == 1:
+            tail = -math.expm1(math.log1p(-self.delta_threshold) / sensitivity)
+            quantile = -_STANDARD_NORMAL.inv_cdf(tail)
+            return 1.0 + math.ceil(scale * quantile * (1 + _RELATIVE_SAFETY))
+        if self.threshold_mode == "fixed":
+            return self.fixed_thresholds[length - 2]
+        eta = self.adaptive_factors[length - 2]
+        if eta >= 1.0:
+            return 0.0
+        return scale * _STANDARD_NORMAL.inv_cdf(1.0 - eta / 2.0)
+
+    def thresholds_for(self, sensitivities: Sequence[int]) -> tuple[float, ...]:
+        """ρ_1..ρ_R for allowed sensitivities Δ_1..Δ_R (see :meth:`threshold`)."""
+        if len(sensitivities) != self.reporting_length:
+            raise ParameterError(
+                f"Need one sensitivity per length ({self.reporting_length}), got "
+                f"{len(sensitivities)}."
+            )
+        return tuple(self.threshold(k, d) for k, d in enumerate(sensitivities, start=1))
+
+    @property
+    def guarantee(self) -> str:
+        """The guarantee in one sentence, for the release's parameters.json and README."""
+        head = (
+            f"(ε={self.epsilon:g}, δ={self.delta:.2g})-differential privacy for each "
+            f"{self.privacy_unit}"
+        )
+        parts = [
+            f"ρ={_short(self.rho)} zCDP for the marginals, i.e. "
+            f"(ε={_short(self.epsilon_marginals)}, δ={self.delta_conversion:.2g}) by the "
+            "Canonne–Kamath–Steinke conversion",
+            f"δ={self.delta_threshold:.2g} for the single-attribute threshold",
+        ]
+        if self.record_count_public:
+            parts.append("the record count was declared public and is published exactly")
+        else:
+            parts.append(f"{_short(self.epsilon_record_count)}-DP for the record count")
+        return f"{head} ({', '.join(parts[:-1])}, plus {parts[-1]})."
+
+    def to_dict(self, sensitivities: Sequence[int] | None = None) -> dict[str, Any]:
+        """Everything about the accounting, JSON-ready, for the release's parameters.json.
+
+        With the allowed sensitivities Δ_1..Δ_R it also lists the noise scale and the
+        threshold of each length.
+        """
+        lengths = []
+        for k in range(1, self.reporting_length + 1):
+            entry: dict[str, Any] = {
+                "length": k,
+                "sigma_proportion": self.sigma_proportions[k - 1],
+                "sigma": self.sigmas[k - 1],
+                "rho": self.rho_by_length[k - 1],
+                "epsilon_percentile": self.epsilon_percentile,
+            }
+            if k >= 2 and self.threshold_mode == "adaptive":
+                entry["adaptive_factor"] = self.adaptive_factors[k - 2]
+            if sensitivities is not None:
+                entry["sensitivity"] = int(sensitivities[k - 1])
+                entry["noise_scale"] = self.noise_scale(k, int(sensitivities[k - 1]))
+                entry["threshold"] = self.threshold(k, int(sensitivities[k - 1]))
+            lengths.append(entry)
+        return {
+            "guarantee": self.guarantee,
+            "privacy_unit": self.privacy_unit,
+            "epsilon": self.epsilon,
+            "epsilon_record_count": self.epsilon_record_count,
+            "epsilon_marginals": self.epsilon_marginals,
+            "delta": self.delta,
+            "delta_inferred": self.delta_inferred,
+            "delta_conversion": self.delta_conversion,
+            "delta_threshold": self.delta_threshold,
+            "rho": self.rho,
+            "rho_spent": self.rho_spent,
+            "rho_reference_formula": self.rho_reference,
+            "conversion": "Canonne-Kamath-Steinke 2020 Cor. 13 (tight zCDP to (eps, delta))",
+            "reporting_length": self.reporting_length,
+            "percentile_percentage": self.percentile_percentage,
+            "percentile_epsilon_proportion": self.percentile_share,
+            "threshold_mode": self.threshold_mode,
+            "record_count": self.record_count,
+            "record_count_public": self.record_count_public,
+            "noise": "discrete Gaussian, scale sigma_k * sqrt(sensitivity_k)",
+            "lengths": lengths,
+        }
+
+
+def plan_budget(params: DpParameters, record_count: int | None = None) -> BudgetPlan:
+    """Turn ``params`` into the release's privacy accounting.
+
+    ``record_count`` is the protected (noisy) record count — drawn first with
+    ``params.record_count_epsilon`` — and is needed only when δ is inferred. When the
+    count is declared public, ``params.record_count_public`` is used instead. (The
+    inferred δ then depends on an ε_N-DP output; the stated δ is the one used.)
+    """
+    if not isinstance(params, DpParameters):
+        raise ParameterError(f"params must be DpParameters, got {type(params).__name__}.")
+    public = params.record_count_public
+    if public is not None and record_count is not None and record_count != public:
+        raise ParameterError(
+            f"record_count ({record_count}) differs from the declared public count ({public})."
+        )
+    count = public if public is not None else record_count
+    if params.delta is not None:
+        delta, inferred = float(params.delta), False
+    elif count is None:
+        raise ParameterError(
+            "delta was not given, so the protected record count is needed to infer it."
+        )
+    else:
+        delta, inferred = infer_delta(count), True
+
+    epsilon = float(params.epsilon)
+    epsilon_n = params.record_count_epsilon
+    epsilon_m = epsilon - epsilon_n
+    delta_threshold = DELTA_THRESHOLD_SHARE * delta
+    delta_conversion = delta - delta_threshold
+    rho = zcdp_rho(epsilon_m, delta_conversion)
+
+    r = params.reporting_length
+    q_p = params.percentile_share
+    epsilon_q = math.sqrt(2.0 * rho * q_p / r) * (1 - _RELATIVE_SAFETY) if q_p > 0 else 0.0
+    proportions = params.sigma_proportion_values
+    inverse_squares = sum(1.0 / (p * p) for p in proportions)
+    base_sigma = math.sqrt(inverse_squares / (2.0 * rho * (1.0 - q_p))) * (1 + _RELATIVE_SAFETY)
+    sigmas = tuple(p * base_sigma for p in proportions)
+    rho_by_length = tuple(1.0 / (2.0 * s * s) for s in sigmas)
+
+    if isinstance(params.thresholds, str):
+        mode: Literal["adaptive", "fixed"] = "adaptive"
+        fixed: tuple[float, ...] = ()
+        factors = params.adaptive_factor_values
+    else:
+        mode, fixed, factors = "fixed", tuple(params.thresholds), ()
+
+    return BudgetPlan(
+        epsilon=epsilon,
+        epsilon_record_count=epsilon_n,
+        epsilon_marginals=epsilon_m,
+        delta=delta,
+        delta_inferred=inferred,
+        delta_conversion=delta_conversion,
+        delta_threshold=delta_threshold,
+        rho=rho,
+        rho_reference=reference_rho(epsilon_m, delta),
+        percentile_percentage=(
+            None if params.percentile_percentage is None else float(params.percentile_percentage)
+        ),
+        percentile_share=q_p,
+        epsilon_percentile=epsilon_q,
+        sigma_proportions=proportions,
+        sigmas=sigmas,
+        rho_by_length=rho_by_length,
+        threshold_mode=mode,
+        fixed_thresholds=fixed,
+        adaptive_factors=factors,
+        record_count=count,
+        record_count_public=public is not None,
+        privacy_unit=params.privacy_unit,
+    )

@@ -1,0 +1,397 @@
+"""The only place dpshowcase draws differential-privacy noise.
+
+Three mechanisms, each behind a tiny :class:`NoiseSource` interface:
+
+* discrete Gaussian noise added to integer counts (the marginals);
+* discrete Laplace noise added to the record count (pure ε-DP), clamped at 0;
+* a DP percentile of per-record combination counts (pure ε-DP), by report-noisy-max
+  with exponential noise over candidates 0..upper_bound (equivalently permute-and-flip,
+  McKenna–Sheldon 2020) on Smith's quantile score.
+
+Two implementations:
+
+* :class:`OpenDPNoise` (the default, ``private = True``): OpenDP's vetted samplers —
+  exact discrete Gaussian and discrete Laplace sampling (Canonne–Kamath–Steinke 2020)
+  from the operating system's CSPRNG, and ``make_private_quantile``. No floating-point
+  or seeded randomness. OpenDP's samplers cannot be seeded.
+* :class:`SeededNoise` (``private = False``): the same distributions from a seeded
+  ``numpy.random.Generator``, for reproducible tests and demos (``--seed``). Its output
+  must never be published as private: releases made with it are stamped "not for
+  release". The discrete Gaussian uses CKS 2020's rejection sampler (Algorithm 3:
+  discrete Laplace proposals, accepted with probability exp(−(|y| − σ²/t)²/(2σ²))),
+  exact up to the 2⁻⁵³ resolution of the uniform draws.
+
+Throughput (measured on the 2-core development machine, see the tests): OpenDP's discrete
+Gaussian costs about 9 µs per draw when the machine is idle (about 110,000 draws/s; up
+to ~17 µs under load), the seeded sampler about 0.05 µs. Large arrays are drawn in chunks
+of :data:`CHUNK_SIZE` so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from dpshowcase.errors import InternalError, ParameterError
+
+__all__ = [
+    "CHUNK_SIZE",
+    "NoiseSource",
+    "OpenDPNoise",
+    "SeededNoise",
+    "add_discrete_gaussian",
+    "default_noise_source",
+    "discrete_gaussian_pmf",
+    "laplace_count",
+    "noise_source",
+    "private_percentile",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+CHUNK_SIZE = 200_000
+"""Counts handed to OpenDP per call: bounds the temporary Python lists' memory."""
+
+
+# --------------------------------------------------------------------------------------
+# Validation shared by every source
+# --------------------------------------------------------------------------------------
+
+
+def _check_scale(scale: float) -> float:
+    if isinstance(scale, bool) or not isinstance(scale, int | float | np.floating):
+        raise ParameterError(f"The noise scale must be a number, got {scale!r}.")
+    if not math.isfinite(scale) or scale <= 0:
+        raise ParameterError(f"The noise scale must be a positive finite number, got {scale!r}.")
+    return float(scale)
+
+
+def _check_epsilon(epsilon: float) -> float:
+    if isinstance(epsilon, bool) or not isinstance(epsilon, int | float | np.floating):
+        raise ParameterError(f"epsilon must be a number, got {epsilon!r}.")
+    if not math.isfinite(epsilon) or epsilon <= 0:
+        raise ParameterError(f"epsilon must be a positive finite number, got {epsilon!r}.")
+    return float(epsilon)
+
+
+def _as_counts(counts: npt.ArrayLike) -> IntArray:
+    array = np.asarray(counts)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise ParameterError(f"Counts must be an integer array, got dtype {array.dtype}.")
+    return array.astype(np.int64, copy=False)
+
+
+def _check_percentile_inputs(
+    values: npt.ArrayLike, percentile: float, epsilon: float, upper_bound: int
+) -> tuple[IntArray, float, float, int]:
+    array = _as_counts(values).ravel()
+    if array.size and int(array.min()) < 0:
+        raise ParameterError("Percentile inputs are per-record counts and must all be ≥ 0.")
+    if isinstance(percentile, bool) or not isinstance(percentile, int | float | np.floating):
+        raise ParameterError(f"percentile must be a number, got {percentile!r}.")
+    if not (0 < percentile <= 100):
+        raise ParameterError(f"percentile must be in (0, 100], got {percentile!r}.")
+    if isinstance(upper_bound, bool) or not isinstance(upper_bound, int | np.integer):
+        raise ParameterError(f"upper_bound must be an integer, got {upper_bound!r}.")
+    if upper_bound < 0:
+        raise ParameterError(f"upper_bound must be ≥ 0, got {upper_bound!r}.")
+    return array, float(percentile) / 100.0, _check_epsilon(epsilon), int(upper_bound)
+
+
+def _quantile_noise_scale(alpha: float, epsilon: float) -> float:
+    """Exponential-noise scale for an ε-DP quantile selection at level ``alpha``.
+
+    Smith's score |(1−α)·#{x<c} − α·#{x>c}| moves by at most max(α, 1−α) when one
+    record is added or removed; report-noisy-max with exponential noise of scale b on a
+    score of sensitivity Δ (not monotone) is 2Δ/b-DP. This matches OpenDP's
+    ``make_private_quantile`` privacy map (ε = 2·max(α, 1−α)/scale).
+    """
+    return 2.0 * max(alpha, 1.0 - alpha) / epsilon
+
+
+# --------------------------------------------------------------------------------------
+# Interface
+# --------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class NoiseSource(Protocol):
+    """Where DP noise comes from. ``private`` is True only for sources fit for release."""
+
+    @property
+    def private(self) -> bool:
+        """True when the noise is vetted, unseeded and fit to publish."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for the release's parameters.json (which sampler, which seed)."""
+        ...
+
+    def add_discrete_gaussian(self, counts: IntArray, scale: float) -> IntArray:
+        """Return ``counts`` plus independent discrete Gaussian noise of ``scale``."""
+        ...
+
+    def add_discrete_laplace(self, value: int, epsilon: float) -> int:
+        """Return ``value`` plus discrete Laplace noise of scale 1/ε (ε-DP for Δ=1)."""
+        ...
+
+    def select_percentile(
+        self, values: IntArray, alpha: float, epsilon: float, upper_bound: int
+    ) -> int:
+        """Return an ε-DP ``alpha``-quantile of ``values`` among 0..upper_bound."""
+        ...
+
+
+# --------------------------------------------------------------------------------------
+# OpenDP (for releases)
+# --------------------------------------------------------------------------------------
+
+
+class OpenDPNoise:
+    """Noise from OpenDP's vetted samplers (CSPRNG, exact discrete sampling). Unseedable."""
+
+    private = True
+
+    def __init__(self) -> None:
+        """Import OpenDP and enable its "contrib" features (needed for these mechanisms)."""
+        import opendp.prelude as dp
+
+        dp.enable_features("contrib")
+        self._dp = dp
+        self._gaussians: dict[float, object] = {}
+        self._laplaces: dict[float, object] = {}
+
+    @property
+    def description(self) -> str:
+        """Which library drew the noise."""
+        return f"OpenDP {self._dp.get_opendp_version()} samplers (CSPRNG, not seedable)"
+
+    def _gaussian(self, scale: float) -> object:
+        measurement = self._gaussians.get(scale)
+        if measurement is None:
+            dp = self._dp
+            measurement = dp.m.make_gaussian(
+                dp.vector_domain(dp.atom_domain(T="i64")), dp.l2_distance(T="i64"), scale=scale
+            )
+            if len(self._gaussians) > 64:
+                self._gaussians.clear()
+            self._gaussians[scale] = measurement
+        return measurement
+
+    def add_discrete_gaussian(self, counts: IntArray, scale: float) -> IntArray:
+        """Counts plus OpenDP discrete Gaussian noise, drawn in chunks of CHUNK_SIZE."""
+        scale = _check_scale(scale)
+        array = _as_counts(counts)
+        flat = array.ravel()
+        out = np.empty(flat.shape, dtype=np.int64)
+        measurement = self._gaussian(scale)
+        for start in range(0, flat.size, CHUNK_SIZE):
+            chunk = flat[start : start + CHUNK_SIZE]
+            noisy = measurement(chunk.tolist())  # type: ignore[operator]
+            if len(noisy) != chunk.size:
+                raise InternalError("OpenDP returned a different number of noisy counts.")
+            out[start : start + chunk.size] = np.fromiter(noisy, dtype=np.int64, count=chunk.size)
+        return out.reshape(array.shape)
+
+    def _laplace(self, epsilon: float) -> object:
+        measurement = self._laplaces.get(epsilon)
+        if measurement is None:
+            dp = self._dp
+            scale = 1.0 / epsilon
+            for _ in range(64):  # nudge the scale up until OpenDP's own map says ≤ ε
+                measurement = dp.m.make_laplace(
+                    dp.atom_domain(T="i64"), dp.absolute_distance(T="i64"), scale=scale
+                )
+                if measurement.map(1) <= epsilon:
+                    break
+                scale = math.nextafter(scale, math.inf)
+            else:  # pragma: no cover - OpenDP's map is within a few ulps of 1/scale
+                raise InternalError("could not calibrate OpenDP's Laplace to the asked epsilon.")
+            self._laplaces[epsilon] = measurement
+        return measurement
+
+    def add_discrete_laplace(self, value: int, epsilon: float) -> int:
+        """``value`` plus OpenDP discrete Laplace noise, ε-DP for sensitivity 1."""
+        epsilon = _check_epsilon(epsilon)
+        return int(self._laplace(epsilon)(int(value)))  # type: ignore[operator]
+
+    def select_percentile(
+        self, values: IntArray, alpha: float, epsilon: float, upper_bound: int
+    ) -> int:
+        """OpenDP ``make_private_quantile`` over candidates 0..upper_bound (pure ε-DP)."""
+        dp = self._dp
+        scale = _quantile_noise_scale(alpha, epsilon)
+        candidates = list(range(upper_bound + 1))
+        for _ in range(64):  # nudge the scale up until OpenDP's own map says ≤ ε
+            measurement = dp.m.make_private_quantile(
+                dp.vector_domain(dp.atom_domain(T="i64")),
+                dp.symmetric_distance(),
+                dp.max_divergence(),
+                candidates=candidates,
+                alpha=alpha,
+                scale=scale,
+            )
+            if measurement.map(1) <= epsilon:
+                break
+            scale = math.nextafter(scale, math.inf)
+        else:  # pragma: no cover - OpenDP's map is within a few ulps of the formula
+            raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
+        return int(measurement(values.tolist()))
+
+
+# --------------------------------------------------------------------------------------
+# Seeded (tests and demos only)
+# --------------------------------------------------------------------------------------
+
+
+class SeededNoise:
+    """The same distributions from a seeded numpy Generator. NOT for release."""
+
+    private = False
+
+    def __init__(self, seed: int) -> None:
+        """Seed a PCG64 generator; the same seed and calls give the same noise."""
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ParameterError(f"The seed must be an integer, got {seed!r}.")
+        self.seed = int(seed)
+        self._rng = np.random.default_rng(self.seed)
+
+    @property
+    def description(self) -> str:
+        """Says plainly that this noise is reproducible and so not private."""
+        return f"seeded numpy PCG64 (seed {self.seed}): reproducible, NOT for release"
+
+    def _discrete_laplace(self, scale: float, size: int) -> IntArray:
+        """Discrete Laplace, P(y) ∝ exp(−|y|/scale): difference of two geometric draws."""
+        p = -math.expm1(-1.0 / scale)
+        first = self._rng.geometric(p, size)
+        second = self._rng.geometric(p, size)
+        return (first - second).astype(np.int64)
+
+    def discrete_gaussian(self, scale: float, size: int) -> IntArray:
+        """``size`` draws of the discrete Gaussian N_Z(0, scale²) (CKS 2020, Algorithm 3)."""
+        scale = _check_scale(scale)
+        out = np.empty(size, dtype=np.int64)
+        t = math.floor(scale) + 1.0
+        variance = scale * scale
+        filled = 0
+        while filled < size:
+            want = size - filled
+            batch = int(want * 1.6) + 64  # acceptance is at least ~0.6 (CKS 2020, §5.3)
+            proposal = self._discrete_laplace(t, batch)
+            gap = np.abs(proposal) - variance / t
+            accept = self._rng.random(batch) < np.exp(-(gap * gap) / (2.0 * variance))
+            kept = proposal[accept][:want]
+            out[filled : filled + kept.size] = kept
+            filled += kept.size
+        return out
+
+    def add_discrete_gaussian(self, counts: IntArray, scale: float) -> IntArray:
+        """Counts plus seeded discrete Gaussian noise of ``scale``."""
+        scale = _check_scale(scale)
+        array = _as_counts(counts)
+        return array + self.discrete_gaussian(scale, array.size).reshape(array.shape)
+
+    def add_discrete_laplace(self, value: int, epsilon: float) -> int:
+        """``value`` plus seeded discrete Laplace noise of scale 1/ε."""
+        epsilon = _check_epsilon(epsilon)
+        return int(value) + int(self._discrete_laplace(1.0 / epsilon, 1)[0])
+
+    def select_percentile(
+        self, values: IntArray, alpha: float, epsilon: float, upper_bound: int
+    ) -> int:
+        """Report-noisy-max with exponential noise on Smith's score, as OpenDP does."""
+        scale = _quantile_noise_scale(alpha, epsilon)
+        histogram = np.bincount(np.minimum(values, upper_bound + 1), minlength=upper_bound + 2)
+        at_most = np.cumsum(histogram)[: upper_bound + 1]  # #{x ≤ c} for c = 0..upper_bound
+        less = at_most - histogram[: upper_bound + 1]  # #{x < c}
+        greater = values.size - at_most  # #{x > c}
+        score = np.abs((1.0 - alpha) * less - alpha * greater)
+        noisy = -score + self._rng.exponential(scale, upper_bound + 1)
+        return int(np.argmax(noisy))
+
+
+# --------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------
+
+_default_source: OpenDPNoise | None = None
+
+
+def default_noise_source() -> OpenDPNoise:
+    """The process-wide OpenDP source used when no source is given."""
+    global _default_source  # noqa: PLW0603 - one lazily built, stateless-enough sampler
+    if _default_source is None:
+        _default_source = OpenDPNoise()
+    return _default_source
+
+
+def noise_source(seed: int | None = None) -> NoiseSource:
+    """OpenDP's private source, or a :class:`SeededNoise` (not for release) for a seed."""
+    return default_noise_source() if seed is None else SeededNoise(seed)
+
+
+def add_discrete_gaussian(
+    counts: IntArray, scale: float, *, source: NoiseSource | None = None
+) -> IntArray:
+    """Return ``counts`` (any integer array) plus discrete Gaussian noise of ``scale``.
+
+    ``scale`` is the noise's σ parameter (for the DP marginals: σ_k·√Δ_k). The noise is
+    the discrete Gaussian N_Z(0, scale²), P(z) ∝ exp(−z²/(2·scale²)) on the integers; its
+    variance is slightly below scale² (see :func:`discrete_gaussian_pmf`).
+    """
+    return (source or default_noise_source()).add_discrete_gaussian(counts, scale)
+
+
+def laplace_count(count: int, epsilon: float, *, source: NoiseSource | None = None) -> int:
+    """The record count protected with ε-DP discrete Laplace noise (scale 1/ε), ≥ 0.
+
+    Adding or removing one privacy unit changes the count by 1. The result is clamped at
+    0, which is post-processing and costs nothing.
+    """
+    if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
+        raise ParameterError(f"The record count must be a whole number ≥ 0, got {count!r}.")
+    noisy = (source or default_noise_source()).add_discrete_laplace(int(count), epsilon)
+    return max(0, noisy)
+
+
+def private_percentile(
+    values: npt.ArrayLike,
+    percentile: float,
+    epsilon: float,
+    upper_bound: int,
+    *,
+    source: NoiseSource | None = None,
+) -> int:
+    """An ε-DP ``percentile`` (in (0, 100]) of non-negative integer ``values``.
+
+    Privacy unit: one value (one record's count) added or removed — the unbounded
+    neighbour relation; ``upper_bound`` must not depend on the data (e.g. the number of
+    k-subsets of the columns), and the answer is one of 0..upper_bound. Mechanism:
+    report-noisy-max with exponential noise of scale 2·max(α, 1−α)/ε on Smith's score
+    |(1−α)·#{x<c} − α·#{x>c}|, α = percentile/100 (OpenDP ``make_private_quantile``).
+    """
+    array, alpha, epsilon, upper_bound = _check_percentile_inputs(
+        values, percentile, epsilon, upper_bound
+    )
+    return (source or default_noise_source()).select_percentile(
+        array, alpha, epsilon, upper_bound
+    )
+
+
+def discrete_gaussian_pmf(scale: float) -> tuple[IntArray, npt.NDArray[np.float64]]:
+    """Support and probabilities of N_Z(0, scale²), truncated where the mass is < 1e-30.
+
+    P(z) = exp(−z²/(2σ²)) / Σ_y exp(−y²/(2σ²)). The support is |z| ≤ ⌈12σ⌉ + 2, beyond
+    which the mass is below exp(−72) ≈ 5e-32 relative to P(0), far below float64
+    resolution. Used by tests and by anyone who needs the exact variance.
+    """
+    scale = _check_scale(scale)
+    radius = math.ceil(12.0 * scale) + 2
+    support = np.arange(-radius, radius + 1, dtype=np.int64)
+    weights = np.exp(-(support.astype(np.float64) ** 2) / (2.0 * scale * scale))
+    return support, weights / weights.sum()

@@ -1,0 +1,152 @@
+"""The schema: which columns of a sensitive table become attributes, and how.
+
+A schema is what a data officer checks before anything is counted. It names the
+columns to use and, for each, how its cells become attributes:
+
+- ``categorical``: every distinct value is an attribute (``ageBroad:39--47``);
+- ``numeric``: values are binned into ranges (explicit edges or quantiles) and the
+  range label is the attribute (``AGEP:18--29``);
+- ``multi_value``: a cell such as ``Female;Male`` holds several values joined by a
+  delimiter; each value is an attribute of its own (``IP_Gender:Female`` and
+  ``IP_Gender:Male``), so the column behaves as one yes/no flag per value.
+
+Empty cells (and the schema's null tokens) are absence, never an attribute. In a
+categorical column ``0`` is absence too, unless the column is a *sensitive zero*
+column, where 0 is a real answer. An optional subject-id column groups several rows
+of one person (the privacy unit becomes that person); it is never an attribute.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dpshowcase.errors import SchemaError
+
+
+class ColumnKind(StrEnum):
+    """How a column's cells become attributes."""
+
+    CATEGORICAL = "categorical"
+    NUMERIC = "numeric"
+    MULTI_VALUE = "multi_value"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ColumnSpec:
+    """How one column of the sensitive table becomes attributes."""
+
+    name: str
+    """The column's name in the data file."""
+    kind: ColumnKind = ColumnKind.CATEGORICAL
+    """categorical, numeric (binned) or multi_value (delimited values)."""
+    sensitive_zero: bool = False
+    """Categorical only: ``0`` is a real answer here, not absence."""
+    bins: tuple[float, ...] | None = None
+    """Numeric only: explicit bin edges, ascending; values must lie within them."""
+    quantiles: int | None = None
+    """Numeric only: number of equal-frequency bins when no edges are given."""
+    delimiter: str = ";"
+    """Multi-value only: the separator between values in one cell."""
+    allow_identifier: bool = False
+    """Use the column even though nearly every value in it is distinct."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", _kind(self.name, self.kind))
+        if not self.name:
+            raise SchemaError("A column in the schema has an empty name; give every column a name.")
+        if self.kind is ColumnKind.NUMERIC:
+            self._check_numeric()
+        elif self.bins is not None or self.quantiles is not None:
+            raise SchemaError(
+                f"Column {self.name!r} is {self.kind.value} but has bins or quantiles; "
+                "only numeric columns are binned."
+            )
+        if self.kind is ColumnKind.MULTI_VALUE and not self.delimiter:
+            raise SchemaError(f"Multi-value column {self.name!r} needs a non-empty delimiter.")
+
+    def _check_numeric(self) -> None:
+        if self.bins is None and self.quantiles is None:
+            raise SchemaError(
+                f"Numeric column {self.name!r} needs either bins (edges) or quantiles (a count)."
+            )
+        if self.bins is not None and self.quantiles is not None:
+            raise SchemaError(
+                f"Numeric column {self.name!r} has both bins and quantiles; keep one of them."
+            )
+        if self.bins is not None:
+            edges = tuple(float(e) for e in self.bins)
+            if len(edges) < 2 or any(not math.isfinite(e) for e in edges):
+                raise SchemaError(
+                    f"Numeric column {self.name!r} needs at least two finite bin edges."
+                )
+            if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise SchemaError(
+                    f"The bin edges of column {self.name!r} must increase strictly: {list(edges)}."
+                )
+            object.__setattr__(self, "bins", edges)
+        if self.quantiles is not None and not 2 <= self.quantiles <= 100:
+            raise SchemaError(
+                f"Column {self.name!r} asks for {self.quantiles} quantile bins; use 2 to 100."
+            )
+
+
+def _kind(name: str, kind: ColumnKind | str) -> ColumnKind:
+    try:
+        return ColumnKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in ColumnKind)
+        raise SchemaError(
+            f"Column {name!r} has the unknown kind {kind!r}; use one of {allowed}."
+        ) from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Schema:
+    """The columns to use, in order, and how the table marks missing values."""
+
+    columns: tuple[ColumnSpec, ...]
+    """The attribute columns, in the order combinations are written."""
+    subject_id: str | None = None
+    """A column identifying the person a row belongs to (rows of one subject merge)."""
+    null_values: tuple[str, ...] = field(default=("",))
+    """Cell values that mean "no value" (the empty cell always does)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        nulls = tuple(dict.fromkeys(("", *self.null_values)))
+        object.__setattr__(self, "null_values", nulls)
+        if not self.columns:
+            raise SchemaError("The schema names no columns; add at least one column to use.")
+        names = [c.name for c in self.columns]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise SchemaError(f"The schema names these columns twice: {', '.join(duplicated)}.")
+        if self.subject_id is not None and self.subject_id in names:
+            raise SchemaError(
+                f"Column {self.subject_id!r} is the subject id and cannot also be an attribute."
+            )
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Names of the attribute columns, in schema order."""
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Every column of the data file the schema reads (attributes and subject id)."""
+        extra = (self.subject_id,) if self.subject_id else ()
+        return (*self.column_names, *extra)
+
+    def column(self, name: str) -> ColumnSpec:
+        """The spec of the column called ``name``."""
+        for spec in self.columns:
+            if spec.name == name:
+                return spec
+        raise SchemaError(f"The schema has no column {name!r}.")
+
+    @classmethod
+    def all_categorical(cls, names: tuple[str, ...] | list[str]) -> Schema:
+        """Every column categorical, an empty cell or 0 is no attribute."""
+        return cls(columns=tuple(ColumnSpec(name=n) for n in names))

@@ -1,0 +1,132 @@
+"""Reading and writing a schema as a TOML file a person can edit.
+
+Example::
+
+    null_values = ["", "N"]
+    subject_id = "caseId"          # optional
+
+    [[columns]]
+    name = "ageBroad"              # kind defaults to "categorical"
+
+    [[columns]]
+    name = "AGEP"
+    kind = "numeric"
+    bins = [0, 18, 30, 65, 100]    # or: quantiles = 5
+
+    [[columns]]
+    name = "IP_Gender"
+    kind = "multi_value"
+    delimiter = ";"
+
+    [[columns]]
+    name = "isAbduction"
+    sensitive_zero = true          # 0 is an answer, not absence
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from dpshowcase.errors import SchemaError
+from dpshowcase.release.atomic import atomic_write_text
+from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+
+_COLUMN_KEYS = {"name", "kind", "sensitive_zero", "bins", "quantiles", "delimiter", "allow_identifier"}
+_TOP_KEYS = {"columns", "subject_id", "null_values"}
+
+
+def schema_to_dict(schema: Schema) -> dict[str, Any]:
+    """The schema as plain data (for TOML and for a release's manifest)."""
+    out: dict[str, Any] = {"null_values": list(schema.null_values)}
+    if schema.subject_id:
+        out["subject_id"] = schema.subject_id
+    columns = []
+    for spec in schema.columns:
+        col: dict[str, Any] = {"name": spec.name, "kind": spec.kind.value}
+        if spec.sensitive_zero:
+            col["sensitive_zero"] = True
+        if spec.bins is not None:
+            col["bins"] = [int(e) if float(e).is_integer() else e for e in spec.bins]
+        if spec.quantiles is not None:
+            col["quantiles"] = spec.quantiles
+        if spec.kind is ColumnKind.MULTI_VALUE:
+            col["delimiter"] = spec.delimiter
+        if spec.allow_identifier:
+            col["allow_identifier"] = True
+        columns.append(col)
+    out["columns"] = columns
+    return out
+
+
+def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Schema:
+    """Build a schema from plain data, naming the first thing that is wrong."""
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SchemaError(
+            f"{source} has unknown keys {sorted(unknown)}; allowed are {sorted(_TOP_KEYS)}."
+        )
+    raw_columns = data.get("columns")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise SchemaError(f"{source} needs a list of [[columns]], each with a name.")
+    specs = []
+    for i, raw in enumerate(raw_columns, start=1):
+        if not isinstance(raw, dict) or "name" not in raw:
+            raise SchemaError(f"Column {i} in {source} has no name.")
+        bad = set(raw) - _COLUMN_KEYS
+        if bad:
+            raise SchemaError(
+                f"Column {raw['name']!r} in {source} has unknown keys {sorted(bad)}; "
+                f"allowed are {sorted(_COLUMN_KEYS)}."
+            )
+        try:
+            specs.append(
+                ColumnSpec(
+                    name=str(raw["name"]),
+                    kind=raw.get("kind", "categorical"),
+                    sensitive_zero=bool(raw.get("sensitive_zero", False)),
+                    bins=tuple(raw["bins"]) if "bins" in raw else None,
+                    quantiles=int(raw["quantiles"]) if "quantiles" in raw else None,
+                    delimiter=str(raw.get("delimiter", ";")),
+                    allow_identifier=bool(raw.get("allow_identifier", False)),
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, SchemaError):
+                raise
+            raise SchemaError(f"Column {raw['name']!r} in {source} has a bad value: {exc}.") from None
+    nulls = data.get("null_values", [""])
+    if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
+        raise SchemaError(f"null_values in {source} must be a list of strings.")
+    subject = data.get("subject_id")
+    if subject is not None and not isinstance(subject, str):
+        raise SchemaError(f"subject_id in {source} must be a column name.")
+    return Schema(columns=tuple(specs), subject_id=subject or None, null_values=tuple(nulls))
+
+
+def load_schema(path: Path) -> Schema:
+    """Read a schema TOML file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemaError(f"The schema file {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise SchemaError(f"The schema file {path} is not UTF-8 text.") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SchemaError(f"The schema file {path} is not valid TOML ({exc}).") from None
+    return schema_from_dict(data, source=f"the schema file {path}")
+
+
+def dump_schema(schema: Schema) -> str:
+    """The schema as TOML text."""
+    return tomli_w.dumps(schema_to_dict(schema))
+
+
+def save_schema(schema: Schema, path: Path) -> None:
+    """Write the schema as TOML, atomically."""
+    atomic_write_text(path, dump_schema(schema))
