@@ -59,7 +59,7 @@ def count_extensions(
     ``occurrence_start[a]:occurrence_start[a+1]`` hold each record containing ``a`` and
     the position (within the record) just after ``a``.
     """
-    R = reporting_length
+    R = reporting_length  # noqa: N806 (the domain writes the reporting length R)
     base = n_attributes + 1
     cap = 1024
     entry_record = np.empty((R, cap), dtype=np.int32)
@@ -157,7 +157,9 @@ def count_extensions(
 
 
 @numba.njit(cache=True)
-def unpack_keys(keys: np.ndarray, base: int, reporting_length: int) -> tuple[np.ndarray, np.ndarray]:
+def unpack_keys(
+    keys: np.ndarray, base: int, reporting_length: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Attribute ids (padded with -1 on the right) and length of each packed key."""
     n = keys.size
     out = np.full((n, reporting_length), -1, dtype=np.int32)

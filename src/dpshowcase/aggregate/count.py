@@ -7,6 +7,7 @@ for ``k = 1..R``, are counted in one compiled pass over the records.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -51,7 +52,7 @@ class CombinationCounts:
 
     def labels(self) -> pl.Series:
         """``column:value;column:value`` for every combination."""
-        labels = pl.Series(self.attributes.labels + ("",), dtype=pl.String)
+        labels = pl.Series((*self.attributes.labels, ""), dtype=pl.String)
         parts = []
         for j in range(self.reporting_length):
             ids = self.combinations[:, j].astype(np.int64)
@@ -154,7 +155,9 @@ def _count(
     singles = np.bincount(indices, weights=weights[record_of], minlength=n_attributes)
 
     # work for a first attribute grows with the attributes that follow it in its records
-    work = np.bincount(indices, weights=(indptr[record_of + 1] - order - 1.0), minlength=n_attributes)
+    work = np.bincount(
+        indices, weights=(indptr[record_of + 1] - order - 1.0), minlength=n_attributes
+    )
     ranges = _split_work(work, _N_RANGES)
     key_parts = [np.flatnonzero(singles) + 1]
     count_parts = [singles[singles > 0].astype(np.int64)]
@@ -163,8 +166,16 @@ def _count(
 
     def run(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         return _kernels.count_extensions(
-            indptr, indices, weights, occurrence_record, occurrence_next, occurrence_start,
-            bounds[0], bounds[1], n_attributes, reporting_length,
+            indptr,
+            indices,
+            weights,
+            occurrence_record,
+            occurrence_next,
+            occurrence_start,
+            bounds[0],
+            bounds[1],
+            n_attributes,
+            reporting_length,
         )
 
     if reporting_length >= 2:
@@ -197,7 +208,7 @@ def _split_work(work: np.ndarray, parts: int) -> list[tuple[int, int]]:
     total = cumulative[-1]
     cuts = np.searchsorted(cumulative, np.linspace(0, total, parts + 1)[1:-1], side="right")
     edges = np.unique(np.concatenate([[0], cuts, [work.size]]))
-    return [(int(a), int(b)) for a, b in zip(edges, edges[1:], strict=False)]
+    return [(int(a), int(b)) for a, b in itertools.pairwise(edges)]
 
 
 def _threads() -> int:

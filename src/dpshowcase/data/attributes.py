@@ -90,7 +90,7 @@ class AttributeIndex:
         return ";".join(labels[a] for a in sorted(attributes))
 
     def subset(self, keep: np.ndarray) -> tuple[AttributeIndex, np.ndarray]:
-        """An index of only the attributes in the boolean mask ``keep``, and old→new ids (-1 dropped)."""
+        """An index of the attributes where ``keep`` is true, and old→new ids (-1: dropped)."""
         keep = np.asarray(keep, dtype=bool)
         new_ids = np.full(self.n_attributes, -1, dtype=np.int64)
         new_ids[keep] = np.arange(int(keep.sum()))

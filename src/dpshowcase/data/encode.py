@@ -66,7 +66,9 @@ class _EncodedColumn:
     """For each value, the rows holding it (each row at most once per value)."""
 
 
-def encode(frame: pl.DataFrame, schema: Schema, *, allow_identifiers: bool = False) -> SensitiveData:
+def encode(
+    frame: pl.DataFrame, schema: Schema, *, allow_identifiers: bool = False
+) -> SensitiveData:
     """Encode ``frame`` (string columns) as records of attribute ids under ``schema``."""
     missing = [c for c in schema.source_columns if c not in frame.columns]
     if missing:
@@ -99,13 +101,17 @@ def encode(frame: pl.DataFrame, schema: Schema, *, allow_identifiers: bool = Fal
     )
     indptr, indices = _to_csr(encoded, n_rows)
     if schema.subject_id:
-        indptr, indices = _merge_subjects(frame.get_column(schema.subject_id), indptr, indices, nulls)
+        indptr, indices = _merge_subjects(
+            frame.get_column(schema.subject_id), indptr, indices, nulls
+        )
     return SensitiveData(
         schema=schema, attributes=attributes, indptr=indptr, indices=indices, source_rows=n_rows
     )
 
 
-def _encode_categorical(series: pl.Series, spec: ColumnSpec, allow_identifiers: bool) -> _EncodedColumn:
+def _encode_categorical(
+    series: pl.Series, spec: ColumnSpec, allow_identifiers: bool
+) -> _EncodedColumn:
     if not spec.sensitive_zero:
         series = pl.select(pl.when(series == "0").then(None).otherwise(series)).to_series()
     present = series.drop_nulls()
@@ -135,14 +141,20 @@ def _encode_numeric(series: pl.Series, spec: ColumnSpec) -> _EncodedColumn:
             "categorical in the schema or add the value to null_values."
         )
     values = numbers.fill_null(float("nan")).to_numpy().astype(np.float64)
-    edges = spec.bins if spec.bins is not None else quantile_edges(values, spec.quantiles or 5, spec.name)
+    edges = (
+        spec.bins
+        if spec.bins is not None
+        else quantile_edges(values, spec.quantiles or 5, spec.name)
+    )
     labels = bin_labels(edges, whole_numbers=is_whole(values))
     codes = assign_bins(values, edges, spec.name).astype(np.float64)
     codes[codes < 0] = np.nan
     return _rows_by_code(codes, len(labels), labels)
 
 
-def _rows_by_code(codes: np.ndarray, n_values: int, values: tuple[str, ...] | list[str]) -> _EncodedColumn:
+def _rows_by_code(
+    codes: np.ndarray, n_values: int, values: tuple[str, ...] | list[str]
+) -> _EncodedColumn:
     """Group row numbers by code (nan or null marks absence)."""
     codes = np.asarray(codes, dtype=np.float64)
     present = ~np.isnan(codes)

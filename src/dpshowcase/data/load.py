@@ -37,7 +37,9 @@ def read_table(path: Path | str) -> pl.DataFrame:
     if frame.width == 0:
         raise InputError(f"The data file {path} has no columns.")
     if frame.height == 0:
-        raise InputError(f"The data file {path} has a header but no rows; there is nothing to count.")
+        raise InputError(
+            f"The data file {path} has a header but no rows; there is nothing to count."
+        )
     return frame
 
 
@@ -70,7 +72,6 @@ def _read_text(path: Path, separator: str | None) -> pl.DataFrame:
             io.BytesIO(raw),
             separator=separator,
             infer_schema=False,
-            missing_utf8_is_empty_string=False,
         )
     except pl.exceptions.ComputeError as exc:
         message = str(exc)
@@ -99,7 +100,9 @@ def _check_header(path: Path, text: str, separator: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise InputError(f"{path} has the column name {name!r} twice; give each column its own name.")
+            raise InputError(
+                f"{path} has the column name {name!r} twice; give each column its own name."
+            )
         seen.add(name)
     if any(not name.strip() for name in names):
         raise InputError(f"{path} has a column without a name in its header; name every column.")

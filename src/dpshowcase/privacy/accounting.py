@@ -151,7 +151,7 @@ def zcdp_delta(rho: float, epsilon: float) -> float:
     # slope → −∞ as α → 1⁺; at α = (ε+1)/(2ρ) + 2 it is ≥ ε + 1 + 3ρ − ε − 1 > 0
     # because ln(1 − 1/α) ≥ −1/(α−1) ≥ −1 for α ≥ 2.
     low, high = 1.0, (epsilon + 1.0) / (2.0 * rho) + 2.0
-    for _ in range(200):
+    for _ in range(2200):
         middle = 0.5 * (low + high)
         if middle in (low, high):
             break
@@ -181,9 +181,9 @@ def zcdp_epsilon(rho: float, delta: float) -> float:
     high = rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta))
     while zcdp_delta(rho, high) > delta:  # pragma: no cover - guards float surprises
         high *= 2.0
-    for _ in range(200):
+    for _ in range(2200):
         middle = 0.5 * (low + high)
-        if middle in (low, high) or high - low <= 1e-14 * high:
+        if middle in (low, high):  # adjacent floats: high is the smallest feasible ε
             break
         if zcdp_delta(rho, middle) > delta:
             low = middle
@@ -205,14 +205,17 @@ def zcdp_rho(epsilon: float, delta: float) -> float:
     low, high = 0.0, epsilon  # ρ = 0 is trivially feasible; find an infeasible high end
     while zcdp_delta(high, epsilon) <= delta:
         low, high = high, 2.0 * high
-    for _ in range(200):
+    for _ in range(2200):
         middle = 0.5 * (low + high)
-        if middle in (low, high) or high - low <= 1e-15 * low:
+        if middle in (low, high):  # adjacent floats: low is the largest feasible ρ
             break
         if zcdp_delta(middle, epsilon) <= delta:
             low = middle
         else:
             high = middle
+    # Float noise in the α search could make ε(ρ) exceed ε by an ulp; step down if so.
+    while low > 0.0 and zcdp_epsilon(low, delta) > epsilon:
+        low = math.nextafter(low, 0.0)
     if low <= 0.0:  # pragma: no cover - unreachable for ε > 0 and δ > 0
         raise InternalError("no rho > 0 converts to the asked (epsilon, delta); this is a bug.")
     return low
@@ -367,9 +370,7 @@ class DpParameters:
         if isinstance(percentile, bool) or not isinstance(percentile, int | float):
             raise ParameterError(f"percentile_percentage must be a number, got {percentile!r}.")
         if not (0 < percentile <= 100):
-            raise ParameterError(
-                f"percentile_percentage must be in (0, 100], got {percentile!r}."
-            )
+            raise ParameterError(f"percentile_percentage must be in (0, 100], got {percentile!r}.")
         if self.percentile_epsilon_proportion == 0:
             raise ParameterError(
                 "percentile_epsilon_proportion is 0 but a DP percentile was asked; give it a "
@@ -427,9 +428,7 @@ class DpParameters:
                     f"2..{self.reporting_length}), got {len(values)}."
                 )
         if any(not (0 < value <= 1) for value in values):
-            raise ParameterError(
-                f"adaptive_factors must all be in (0, 1], got {list(values)}."
-            )
+            raise ParameterError(f"adaptive_factors must all be in (0, 1], got {list(values)}.")
         object.__setattr__(self, "adaptive_factors", values)
 
     @property

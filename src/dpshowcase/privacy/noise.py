@@ -324,7 +324,7 @@ _default_source: OpenDPNoise | None = None
 
 def default_noise_source() -> OpenDPNoise:
     """The process-wide OpenDP source used when no source is given."""
-    global _default_source  # noqa: PLW0603 - one lazily built, stateless-enough sampler
+    global _default_source
     if _default_source is None:
         _default_source = OpenDPNoise()
     return _default_source
@@ -378,9 +378,7 @@ def private_percentile(
     array, alpha, epsilon, upper_bound = _check_percentile_inputs(
         values, percentile, epsilon, upper_bound
     )
-    return (source or default_noise_source()).select_percentile(
-        array, alpha, epsilon, upper_bound
-    )
+    return (source or default_noise_source()).select_percentile(array, alpha, epsilon, upper_bound)
 
 
 def discrete_gaussian_pmf(scale: float) -> tuple[IntArray, npt.NDArray[np.float64]]:

@@ -42,11 +42,10 @@ def atomic_directory(path: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """A temporary folder that becomes ``path`` when the block ends without error."""
     path = Path(path)
     _check_parent(path)
-    if path.exists() and not overwrite:
-        if not path.is_dir() or any(path.iterdir()):
-            raise InputError(
-                f"The output {path} already exists; choose a new folder or pass --overwrite."
-            )
+    if path.exists() and not overwrite and (not path.is_dir() or any(path.iterdir())):
+        raise InputError(
+            f"The output {path} already exists; choose a new folder or pass --overwrite."
+        )
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.resolve().parent))
     try:
         yield tmp

@@ -8,6 +8,8 @@ edges (``0.5--1.25``).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from dpshowcase.errors import InputError, SchemaError
@@ -32,7 +34,7 @@ def bin_labels(edges: tuple[float, ...], whole_numbers: bool) -> tuple[str, ...]
     """One readable label per bin."""
     labels = []
     last = len(edges) - 2
-    for i, (low, high) in enumerate(zip(edges, edges[1:], strict=False)):
+    for i, (low, high) in enumerate(itertools.pairwise(edges)):
         if whole_numbers and float(low).is_integer() and float(high).is_integer():
             top = int(high) if i == last else int(high) - 1
             labels.append(f"{int(low)}--{top}" if top != int(low) else f"{int(low)}")

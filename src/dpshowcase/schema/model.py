@@ -18,6 +18,7 @@ of one person (the privacy unit becomes that person); it is never an attribute.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -81,7 +82,7 @@ class ColumnSpec:
                 raise SchemaError(
                     f"Numeric column {self.name!r} needs at least two finite bin edges."
                 )
-            if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            if any(b <= a for a, b in itertools.pairwise(edges)):
                 raise SchemaError(
                     f"The bin edges of column {self.name!r} must increase strictly: {list(edges)}."
                 )

@@ -35,7 +35,15 @@ from dpshowcase.errors import SchemaError
 from dpshowcase.release.atomic import atomic_write_text
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
-_COLUMN_KEYS = {"name", "kind", "sensitive_zero", "bins", "quantiles", "delimiter", "allow_identifier"}
+_COLUMN_KEYS = {
+    "name",
+    "kind",
+    "sensitive_zero",
+    "bins",
+    "quantiles",
+    "delimiter",
+    "allow_identifier",
+}
 _TOP_KEYS = {"columns", "subject_id", "null_values"}
 
 
@@ -97,7 +105,9 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
         except (TypeError, ValueError) as exc:
             if isinstance(exc, SchemaError):
                 raise
-            raise SchemaError(f"Column {raw['name']!r} in {source} has a bad value: {exc}.") from None
+            raise SchemaError(
+                f"Column {raw['name']!r} in {source} has a bad value: {exc}."
+            ) from None
     nulls = data.get("null_values", [""])
     if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
         raise SchemaError(f"null_values in {source} must be a list of strings.")

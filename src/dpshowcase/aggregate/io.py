@@ -1,0 +1,41 @@
+"""Writing and reading combination-count tables (``combination,length,count``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from dpshowcase.errors import InputError
+from dpshowcase.release.atomic import atomic_path
+
+COUNT_COLUMNS = ("combination", "length", "count")
+
+
+def write_table(frame: pl.DataFrame, path: Path) -> None:
+    """Write ``frame`` as CSV, or Parquet when the name ends in .parquet, atomically."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"Cannot write {path}: name the output .csv or .parquet.")
+    with atomic_path(path) as tmp:
+        if suffix == ".csv":
+            frame.write_csv(tmp)
+        else:
+            frame.write_parquet(tmp)
+
+
+def read_counts(path: Path) -> pl.DataFrame:
+    """Read a count table written by ``write_table`` (CSV or Parquet)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"The count table {path} does not exist.")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        frame = pl.read_parquet(path)
+    else:
+        frame = pl.read_csv(path, schema_overrides={"combination": pl.String})
+    if tuple(frame.columns) != COUNT_COLUMNS:
+        raise InputError(
+            f"{path} is not a count table (expected columns {', '.join(COUNT_COLUMNS)})."
+        )
+    return frame

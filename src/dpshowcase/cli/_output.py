@@ -1,0 +1,72 @@
+"""Console output of the command line: progress bars, tables, and one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from dpshowcase.errors import DpShowcaseError
+
+console = Console(stderr=True, highlight=False)
+"""Messages and progress go to stderr so stdout stays clean for data."""
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def fail(message: str) -> NoReturn:
+    """Print one plain sentence and exit non-zero."""
+    console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(EXIT_USER_ERROR)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn dpshowcase's user errors and Ctrl-C into one line and an exit code."""
+    try:
+        yield
+    except DpShowcaseError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        console.print("Interrupted; no output was written.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except MemoryError:
+        fail("The machine ran out of memory; try a shorter reporting length or fewer columns.")
+
+
+class Stages:
+    """A progress display: one bar per stage, a stage's bar advanced by callbacks."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=quiet,
+        )
+
+    def __enter__(self) -> Stages:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    @contextlib.contextmanager
+    def stage(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """A stage; the yielded callback takes (done, total)."""
+        task = self._progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            self._progress.update(task, completed=done, total=max(total, 1))
+
+        yield update
+        self._progress.update(task, completed=1, total=1)

@@ -1,0 +1,170 @@
+"""The ``dpshowcase`` command line: a thin adapter over the library.
+
+Every command reads its input, calls the library, and writes its output atomically;
+an error a person can fix is one sentence on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dpshowcase import __version__
+from dpshowcase.cli import schema_cmd
+from dpshowcase.cli._output import Stages, console, user_errors
+
+if TYPE_CHECKING:
+    from dpshowcase.aggregate.count import CombinationCounts
+    from dpshowcase.aggregate.sensitivity import LengthSensitivity
+
+app = typer.Typer(
+    name="dpshowcase",
+    help=(
+        "Publish sensitive case records safely: counts of attribute combinations "
+        "(exact, k-anonymous or differentially private), synthetic data and reports.\n\n"
+        "Start with:  dpshowcase demo-data --output demo.csv  then  "
+        "dpshowcase aggregate demo.csv --output counts.csv"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(schema_cmd.app, name="schema")
+
+DataArg = Annotated[Path, typer.Argument(help="The sensitive data file: .csv, .tsv or .parquet.")]
+SchemaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--schema",
+        help="Schema TOML file (see 'dpshowcase schema infer'); default: every column categorical.",
+    ),
+]
+NullOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--null",
+        help="A cell value meaning 'no value' (repeatable), e.g. --null N. Empty cells always are.",
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dpshowcase {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Publish sensitive case records safely."""
+
+
+@app.command("demo-data")
+def demo_data(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the demo CSV (or .parquet).")
+    ],
+    rows: Annotated[
+        int, typer.Option("--rows", help="Number of case records to generate.")
+    ] = 250_000,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the generator (same seed, same data).")
+    ] = 0,
+) -> None:
+    """Write realistic, entirely fictitious counter-trafficking case records."""
+    from dpshowcase.aggregate.io import write_table
+    from dpshowcase.data.demo import generate_demo_records
+
+    with user_errors(), Stages() as stages:
+        with stages.stage("Generating records"):
+            frame = generate_demo_records(rows=rows, seed=seed)
+        with stages.stage("Writing"):
+            write_table(frame, output)
+    console.print(
+        f"Wrote {frame.height:,} fictitious case records with {frame.width} columns to {output}."
+    )
+
+
+@app.command()
+def aggregate(
+    data: DataArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the counts: .csv or .parquet.")
+    ],
+    reporting_length: Annotated[
+        int, typer.Option("--reporting-length", "-r", help="Longest combination to count (R).")
+    ] = 3,
+    resolution: Annotated[
+        int | None,
+        typer.Option(
+            "--resolution",
+            "-k",
+            help="k-anonymity: round counts down to a multiple of k and drop counts below k.",
+        ),
+    ] = None,
+    schema: SchemaOpt = None,
+    null: NullOpt = None,
+    allow_identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--allow-identifiers", help="Count columns even if nearly every value is distinct."
+        ),
+    ] = False,
+) -> None:
+    """Count every attribute combination of length 1..R in DATA.
+
+    Writes a table with the header combination,length,count; a combination is written
+    column:value;column:value. The counts are exact (sensitive!) unless --resolution is given.
+    """
+    from dpshowcase.aggregate.count import check_reporting_length, count_combinations
+    from dpshowcase.aggregate.io import write_table
+    from dpshowcase.aggregate.sensitivity import sensitivity
+    from dpshowcase.data.prepare import prepare
+    from dpshowcase.kanon.resolution import apply_resolution, check_resolution
+
+    with user_errors():
+        check_reporting_length(reporting_length)
+        if resolution is not None:
+            check_resolution(resolution)
+        with Stages() as stages:
+            with stages.stage("Reading and encoding"):
+                sensitive = prepare(
+                    data, schema, null_values=tuple(null or ()), allow_identifiers=allow_identifiers
+                )
+            check_reporting_length(reporting_length, len(sensitive.attributes.columns))
+            with stages.stage("Counting combinations") as update:
+                counts = count_combinations(sensitive, reporting_length, progress=update)
+            if resolution is not None:
+                counts = apply_resolution(counts, resolution)
+            with stages.stage("Writing"):
+                write_table(counts.to_frame(), output)
+        _print_summary(
+            counts, sensitivity(sensitive, reporting_length), sensitive.n_records, resolution
+        )
+        console.print(f"Wrote {len(counts):,} combinations to {output}.")
+
+
+def _print_summary(
+    counts: CombinationCounts,
+    stats: list[LengthSensitivity],
+    n_records: int,
+    resolution: int | None,
+) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{n_records:,} records"
+        + (f", resolution k={resolution}" if resolution else " (exact counts: sensitive)")
+    )
+    for column in ("length", "combinations", "combinations per record (mean / p99 / max)"):
+        table.add_column(column, justify="right")
+    for s in stats:
+        n = int((counts.lengths == s.length).sum())
+        table.add_row(str(s.length), f"{n:,}", f"{s.mean:,.1f} / {s.p99:,.0f} / {s.maximum:,}")
+    console.print(table)
