@@ -386,7 +386,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         lap("bin")
     zeros = header if args.sensitive_zeros.strip() == "all" else split_list(args.sensitive_zeros)
-    zero_set = {header.index(c) for c in zeros if c in header}
+    unknown = [c for c in zeros if c not in header]
+    if unknown:
+        raise SystemExit(f"--sensitive-zeros: unknown columns {unknown}")
+    zero_set = {header.index(c) for c in zeros}
     report["zero_cells_absent"] = sum(
         1 for row in rows for j, v in enumerate(row) if j not in zero_set and v.strip() == "0"
     )
@@ -397,6 +400,7 @@ def main(argv: list[str] | None = None) -> None:
         sensitive_zeros=[header[j] for j in sorted(zero_set)],
         value_collisions=decoder.collisions,
     )
+    lap("prepare")  # this script's bookkeeping, not pac-synth's work
     dataset = pacsynth.Dataset([header, *rows], sensitive_zeros=[header[j] for j in zero_set])
     del rows
     lap("dataset")

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from dpshowcase.errors import DpShowcaseError
@@ -21,7 +22,8 @@ EXIT_INTERRUPTED = 130
 
 def fail(message: str) -> NoReturn:
     """Print one plain sentence and exit non-zero."""
-    console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
+    # escape: a message naming a file such as data[2024].csv must print as written
+    console.print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(EXIT_USER_ERROR)
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dpshowcase import __version__
-from dpshowcase.cli import schema_cmd
+from dpshowcase.cli import release_cmd, schema_cmd
 from dpshowcase.cli._output import Stages, console, user_errors
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schema_cmd.app, name="schema")
+app.command("release")(release_cmd.release)
 
 DataArg = Annotated[Path, typer.Argument(help="The sensitive data file: .csv, .tsv or .parquet.")]
 SchemaOpt = Annotated[

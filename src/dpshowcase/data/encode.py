@@ -25,6 +25,8 @@ IDENTIFIER_DISTINCT_SHARE = 0.9
 """A column whose present values are more than this share distinct looks like an identifier."""
 IDENTIFIER_MIN_VALUES = 20
 """Columns with fewer present values than this are never called identifiers."""
+ZERO_VALUES = ("0", "0.0")
+"""How a zero reads as text (a float column of a Parquet file gives ``0.0``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,7 +115,9 @@ def _encode_categorical(
     series: pl.Series, spec: ColumnSpec, allow_identifiers: bool
 ) -> _EncodedColumn:
     if not spec.sensitive_zero:
-        series = pl.select(pl.when(series == "0").then(None).otherwise(series)).to_series()
+        series = pl.select(
+            pl.when(series.is_in(ZERO_VALUES)).then(None).otherwise(series)
+        ).to_series()
     present = series.drop_nulls()
     values = sorted(present.unique().to_list(), key=natural_key)
     n_present = present.len()
@@ -176,7 +180,7 @@ def _encode_multi_value(series: pl.Series, spec: ColumnSpec, nulls: list[str]) -
         .filter(pl.col("value").is_not_null() & ~pl.col("value").is_in(nulls))
     )
     if not spec.sensitive_zero:
-        exploded = exploded.filter(pl.col("value") != "0")
+        exploded = exploded.filter(~pl.col("value").is_in(ZERO_VALUES))
     exploded = exploded.unique(["row", "value"])
     values = sorted(exploded.get_column("value").unique().to_list(), key=natural_key)
     codes = exploded.get_column("value").cast(pl.Enum(values)).to_physical().to_numpy()

@@ -84,7 +84,30 @@ def _read_text(path: Path, separator: str | None) -> pl.DataFrame:
     except pl.exceptions.NoDataError:
         raise InputError(f"The data file {path} is empty.") from None
     _check_short_rows(path, text, separator, frame.width)
-    return frame
+    return _drop_blank_lines(frame, text, separator)
+
+
+def _drop_blank_lines(frame: pl.DataFrame, text: str, separator: str) -> pl.DataFrame:
+    """Polars reads a blank line as a row of nulls; with several columns it is no record.
+
+    (A record with every cell empty is written ``,,``.) With one column a blank line is
+    an empty cell, so it stays.
+    """
+    if frame.width < 2:
+        return frame
+    if '"' in text:
+        blank = [not row for row in csv.reader(io.StringIO(text), delimiter=separator)]
+    else:
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        blank = [not line.rstrip("\r") for line in lines]
+    if all(blank):
+        return frame
+    data_rows = blank[blank.index(False) + 1 :]
+    if len(data_rows) != frame.height or not any(data_rows):
+        return frame
+    return frame.filter(~pl.Series(data_rows, dtype=pl.Boolean))
 
 
 def _sniff_separator(text: str) -> str:

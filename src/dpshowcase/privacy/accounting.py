@@ -34,7 +34,8 @@ afterwards (post-processing) — is (ε, δ)-differentially private, where
   - the noisy counts of length k get discrete Gaussian noise of scale σ_k·√Δ_k, where
     Δ_k bounds how many length-k combinations one record contributes to (each by 1),
     so the vector's L2 sensitivity is √Δ_k and it is 1/(2σ_k²)-zCDP whatever Δ_k is
-    (Canonne–Kamath–Steinke 2020, Thm. 14 for the multivariate discrete Gaussian);
+    (Canonne–Kamath–Steinke 2020: independent discrete Gaussian coordinates compose
+    like the continuous Gaussian, ρ = ‖Δ‖₂²/(2·scale²));
     Σ_k 1/(2σ_k²) = (1 − Q_p)·ρ.
 
 * ρ is the largest value whose conversion under Canonne–Kamath–Steinke 2020
@@ -56,7 +57,8 @@ Departures from the reference, on purpose:
 
 * ρ_1 is rounded up to the next integer above 1 + the continuous formula (see
   :meth:`BudgetPlan.threshold`): our noise is the *discrete* Gaussian, whose tail is
-  bounded by the continuous tail one unit earlier (CKS 2020, Prop. 25), and noisy counts
+  bounded by the continuous tail one unit earlier (CKS 2020's tail bound, checked
+  numerically in the tests), and noisy counts
   are integers.
 * Adaptive thresholds for k ≥ 2 use √Δ_k, as the reference code does
   (``noise_aggregator.rs``); its README writes √Δ_1, but only √Δ_k gives η_k its stated
@@ -66,6 +68,7 @@ Departures from the reference, on purpose:
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -98,8 +101,8 @@ _RELATIVE_SAFETY = 1e-12
 
 _STANDARD_NORMAL = NormalDist()
 
-SigmaSplit = Literal["even", "favor-long"] | tuple[float, ...]
-ThresholdChoice = Literal["adaptive"] | tuple[float, ...]
+SigmaSplit = Literal["even", "favor-long"] | Sequence[float]
+ThresholdChoice = Literal["adaptive"] | Sequence[float]
 PrivacyUnit = Literal["record", "subject"]
 
 
@@ -110,7 +113,7 @@ PrivacyUnit = Literal["record", "subject"]
 
 def _check_positive_finite(name: str, value: float) -> float:
     """Return ``value`` as a float, or raise ParameterError unless it is finite and > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(f"{name} must be a number, got {value!r}.")
     if not math.isfinite(value) or value <= 0:
         raise ParameterError(f"{name} must be a positive finite number, got {value!r}.")
@@ -119,7 +122,7 @@ def _check_positive_finite(name: str, value: float) -> float:
 
 def _check_delta(name: str, value: float) -> float:
     """Return ``value`` as a float, or raise ParameterError unless 0 < value < 1."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ParameterError(f"{name} must be a number, got {value!r}.")
     if not (0 < value < 1):
         raise ParameterError(f"{name} must be strictly between 0 and 1, got {value!r}.")
@@ -241,8 +244,9 @@ def infer_delta(record_count: int) -> float:
     It needs n ≥ 3: below that 1/(n ln n) is not below 1/n (a δ that large allows
     publishing a whole record), and at n = 1 it is undefined.
     """
-    if isinstance(record_count, bool) or not isinstance(record_count, int):
+    if isinstance(record_count, bool) or not isinstance(record_count, numbers.Integral):
         raise ParameterError(f"The record count must be an integer, got {record_count!r}.")
+    record_count = int(record_count)
     if record_count < 3:
         raise ParameterError(
             f"Cannot infer delta from a record count of {record_count}: 1/(n·ln n) needs at "
@@ -263,7 +267,7 @@ def _as_float_tuple(name: str, values: Any) -> tuple[float, ...]:
         raise ParameterError(f"{name} must be a list of numbers, got {values!r}.")
     result = []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ParameterError(f"{name} must hold only numbers, got {value!r}.")
         if not math.isfinite(value):
             raise ParameterError(f"{name} must hold only finite numbers, got {value!r}.")
@@ -310,7 +314,7 @@ class DpParameters:
     """Thresholds ρ_k for k ≥ 2: "adaptive" (from ``adaptive_factors``) or R − 1 fixed
     values ≥ 0 for k = 2..R. ρ_1 is never chosen: the guarantee fixes it."""
 
-    adaptive_factors: float | tuple[float, ...] | None = None
+    adaptive_factors: float | Sequence[float] | None = None
     """η_k in (0, 1] for k = 2..R (one number for all, or R − 1 numbers): about η_k/2 of
     the zero-count candidates of length k survive; smaller means less fabrication but
     more suppression. None is pac-synth's "balanced" mode (η_2 = 0.55, η_k = 1 for k ≥ 3)."""
@@ -329,8 +333,9 @@ class DpParameters:
         if self.delta is not None:
             _check_delta("delta", self.delta)
         r = self.reporting_length
-        if isinstance(r, bool) or not isinstance(r, int) or r < 1:
+        if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:
             raise ParameterError(f"reporting_length must be an integer ≥ 1, got {r!r}.")
+        object.__setattr__(self, "reporting_length", int(r))
         self._check_share("number_of_records_epsilon_proportion")
         self._check_share("percentile_epsilon_proportion")
         self._check_record_count()
@@ -344,19 +349,22 @@ class DpParameters:
 
     def _check_share(self, name: str) -> None:
         value = getattr(self, name)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ParameterError(f"{name} must be a number, got {value!r}.")
-        if not (0 <= value < 1):
+        if not (0 <= float(value) < 1):
             raise ParameterError(f"{name} must be in [0, 1), got {value!r}.")
+        object.__setattr__(self, name, float(value))
 
     def _check_record_count(self) -> None:
         count = self.record_count_public
         if count is not None and (
-            isinstance(count, bool) or not isinstance(count, int) or count < 0
+            isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0
         ):
             raise ParameterError(
                 f"record_count_public must be a whole number ≥ 0 or None, got {count!r}."
             )
+        if count is not None:
+            object.__setattr__(self, "record_count_public", int(count))
         if count is None and self.number_of_records_epsilon_proportion == 0:
             raise ParameterError(
                 "number_of_records_epsilon_proportion is 0 but the record count is not "
@@ -367,7 +375,7 @@ class DpParameters:
         percentile = self.percentile_percentage
         if percentile is None:
             return
-        if isinstance(percentile, bool) or not isinstance(percentile, int | float):
+        if isinstance(percentile, bool) or not isinstance(percentile, numbers.Real):
             raise ParameterError(f"percentile_percentage must be a number, got {percentile!r}.")
         if not (0 < percentile <= 100):
             raise ParameterError(f"percentile_percentage must be in (0, 100], got {percentile!r}.")
@@ -418,7 +426,7 @@ class DpParameters:
         factors = self.adaptive_factors
         if factors is None:
             return
-        if isinstance(factors, int | float) and not isinstance(factors, bool):
+        if isinstance(factors, numbers.Real) and not isinstance(factors, bool):
             values = (float(factors),) * longer
         else:
             values = _as_float_tuple("adaptive_factors", factors)
@@ -581,7 +589,7 @@ class BudgetPlan:
         * k = 1 (fixed by the guarantee): ρ_1 = 1 + ⌈σ_1√Δ_1·Φ⁻¹((1 − δ_t)^(1/Δ_1))⌉ with
           δ_t = ``delta_threshold``. The reference uses the same formula without the
           ceiling; the ceiling makes it hold for discrete Gaussian noise Z on integer
-          counts: P[Z ≥ m] ≤ P[N(0, s²) ≥ m − 1] (CKS 2020, Prop. 25), so each of the
+          counts: P[Z ≥ m] ≤ P[N(0, s²) ≥ m − 1] (CKS 2020's tail bound), so each of the
           ≤ Δ_1 attributes only one record holds survives with probability at most
           1 − (1 − δ_t)^(1/Δ_1), and at least one survives with probability ≤ δ_t.
         * k ≥ 2, fixed: the user's value.
@@ -618,8 +626,8 @@ class BudgetPlan:
             f"{self.privacy_unit}"
         )
         parts = [
-            f"ρ={_short(self.rho)} zCDP for the marginals, i.e. "
-            f"(ε={_short(self.epsilon_marginals)}, δ={self.delta_conversion:.2g}) by the "
+            f"ρ={_short(self.rho)} zCDP for the marginals, which is "
+            f"(ε={_short(self.epsilon_marginals)}, δ={self.delta_conversion:.2g})-DP by the "
             "Canonne–Kamath–Steinke conversion",
             f"δ={self.delta_threshold:.2g} for the single-attribute threshold",
         ]

@@ -21,15 +21,18 @@ Two implementations:
   discrete Laplace proposals, accepted with probability exp(−(|y| − σ²/t)²/(2σ²))),
   exact up to the 2⁻⁵³ resolution of the uniform draws.
 
-Throughput (measured on the 2-core development machine, see the tests): OpenDP's discrete
-Gaussian costs about 9 µs per draw when the machine is idle (about 110,000 draws/s; up
-to ~17 µs under load), the seeded sampler about 0.05 µs. Large arrays are drawn in chunks
-of :data:`CHUNK_SIZE` so memory stays bounded.
+Throughput (measured on the 2-core development machine; ``test_noise.py`` prints it):
+OpenDP's discrete Gaussian costs about 10 µs per draw for σ ≥ 3 and about 15 µs at
+σ ≤ 1 (roughly 70,000–100,000 draws/s, one core; it is exact rational arithmetic), so
+ten million candidate counts take a few minutes. The seeded sampler costs about
+0.05–0.2 µs per draw. Large arrays go to OpenDP in chunks of :data:`CHUNK_SIZE` so the
+temporary Python lists stay small.
 """
 
 from __future__ import annotations
 
 import math
+from importlib import metadata
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -84,21 +87,22 @@ def _as_counts(counts: npt.ArrayLike) -> IntArray:
     return array.astype(np.int64, copy=False)
 
 
-def _check_percentile_inputs(
-    values: npt.ArrayLike, percentile: float, epsilon: float, upper_bound: int
+def _check_selection(
+    values: npt.ArrayLike, alpha: float, epsilon: float, upper_bound: int
 ) -> tuple[IntArray, float, float, int]:
+    """Validate a quantile selection's inputs; every source calls this first."""
     array = _as_counts(values).ravel()
     if array.size and int(array.min()) < 0:
         raise ParameterError("Percentile inputs are per-record counts and must all be ≥ 0.")
-    if isinstance(percentile, bool) or not isinstance(percentile, int | float | np.floating):
-        raise ParameterError(f"percentile must be a number, got {percentile!r}.")
-    if not (0 < percentile <= 100):
-        raise ParameterError(f"percentile must be in (0, 100], got {percentile!r}.")
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating):
+        raise ParameterError(f"The quantile level must be a number, got {alpha!r}.")
+    if not (0 < alpha <= 1):
+        raise ParameterError(f"The quantile level must be in (0, 1], got {alpha!r}.")
     if isinstance(upper_bound, bool) or not isinstance(upper_bound, int | np.integer):
         raise ParameterError(f"upper_bound must be an integer, got {upper_bound!r}.")
     if upper_bound < 0:
         raise ParameterError(f"upper_bound must be ≥ 0, got {upper_bound!r}.")
-    return array, float(percentile) / 100.0, _check_epsilon(epsilon), int(upper_bound)
+    return array, float(alpha), _check_epsilon(epsilon), int(upper_bound)
 
 
 def _quantile_noise_scale(alpha: float, epsilon: float) -> float:
@@ -168,7 +172,7 @@ class OpenDPNoise:
     @property
     def description(self) -> str:
         """Which library drew the noise."""
-        return f"OpenDP {self._dp.get_opendp_version()} samplers (CSPRNG, not seedable)"
+        return f"OpenDP {metadata.version('opendp')} samplers (CSPRNG, not seedable)"
 
     def _gaussian(self, scale: float) -> object:
         measurement = self._gaussians.get(scale)
@@ -223,6 +227,7 @@ class OpenDPNoise:
         self, values: IntArray, alpha: float, epsilon: float, upper_bound: int
     ) -> int:
         """OpenDP ``make_private_quantile`` over candidates 0..upper_bound (pure ε-DP)."""
+        values, alpha, epsilon, upper_bound = _check_selection(values, alpha, epsilon, upper_bound)
         dp = self._dp
         scale = _quantile_noise_scale(alpha, epsilon)
         candidates = list(range(upper_bound + 1))
@@ -305,6 +310,7 @@ class SeededNoise:
         self, values: IntArray, alpha: float, epsilon: float, upper_bound: int
     ) -> int:
         """Report-noisy-max with exponential noise on Smith's score, as OpenDP does."""
+        values, alpha, epsilon, upper_bound = _check_selection(values, alpha, epsilon, upper_bound)
         scale = _quantile_noise_scale(alpha, epsilon)
         histogram = np.bincount(np.minimum(values, upper_bound + 1), minlength=upper_bound + 2)
         at_most = np.cumsum(histogram)[: upper_bound + 1]  # #{x ≤ c} for c = 0..upper_bound
@@ -375,8 +381,12 @@ def private_percentile(
     report-noisy-max with exponential noise of scale 2·max(α, 1−α)/ε on Smith's score
     |(1−α)·#{x<c} − α·#{x>c}|, α = percentile/100 (OpenDP ``make_private_quantile``).
     """
-    array, alpha, epsilon, upper_bound = _check_percentile_inputs(
-        values, percentile, epsilon, upper_bound
+    if isinstance(percentile, bool) or not isinstance(percentile, int | float | np.floating):
+        raise ParameterError(f"percentile must be a number, got {percentile!r}.")
+    if not (0 < percentile <= 100):
+        raise ParameterError(f"percentile must be in (0, 100], got {percentile!r}.")
+    array, alpha, epsilon, upper_bound = _check_selection(
+        values, float(percentile) / 100.0, epsilon, upper_bound
     )
     return (source or default_noise_source()).select_percentile(array, alpha, epsilon, upper_bound)
 

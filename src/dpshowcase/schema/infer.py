@@ -21,7 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from dpshowcase.data.encode import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_VALUES
+from dpshowcase.data.encode import (
+    IDENTIFIER_DISTINCT_SHARE,
+    IDENTIFIER_MIN_VALUES,
+    ZERO_VALUES,
+)
 from dpshowcase.errors import SchemaError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
@@ -105,7 +109,7 @@ def _decide(
     values = set(present.unique().to_list()) if distinct <= 1000 else set()
     if values and values <= {"0", "1", "0.0", "1.0"}:
         return ColumnSpec(name=name), "categorical", "0/1 flag: 0 is absence"
-    if "0" in values:
+    if values & set(ZERO_VALUES):
         return (
             ColumnSpec(name=name, sensitive_zero=True),
             "categorical",

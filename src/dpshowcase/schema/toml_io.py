@@ -90,6 +90,12 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
                 f"Column {raw['name']!r} in {source} has unknown keys {sorted(bad)}; "
                 f"allowed are {sorted(_COLUMN_KEYS)}."
             )
+        for flag in ("sensitive_zero", "allow_identifier"):
+            if not isinstance(raw.get(flag, False), bool):
+                raise SchemaError(
+                    f"Column {raw['name']!r} in {source} has {flag} = {raw[flag]!r}; "
+                    "write true or false (without quotes)."
+                )
         try:
             specs.append(
                 ColumnSpec(

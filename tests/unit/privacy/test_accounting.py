@@ -44,9 +44,7 @@ def opendp_epsilon(rho: float, delta: float) -> float:
 # ---------------------------------------------------------------- conversion -------
 
 
-@pytest.mark.parametrize(
-    ("rho", "delta", "expected"), [(2.0, 1e-6, 11.6886), (0.5, 1e-6, 5.2215)]
-)
+@pytest.mark.parametrize(("rho", "delta", "expected"), [(2.0, 1e-6, 11.6886), (0.5, 1e-6, 5.2215)])
 def test_known_epsilons(rho: float, delta: float, expected: float) -> None:
     assert zcdp_epsilon(rho, delta) == pytest.approx(expected, abs=1e-3)
 
@@ -62,9 +60,9 @@ def test_epsilon_agrees_with_opendp(rho: float, delta: float) -> None:
 @pytest.mark.parametrize(("rho", "epsilon"), [(0.05, 0.5), (0.372, 3.98), (2.0, 11.0), (8, 3)])
 def test_delta_is_the_minimum_over_alpha(rho: float, epsilon: float) -> None:
     alphas = np.concatenate([1 + np.logspace(-8, 0, 4000), np.linspace(2, 2000, 40000)])
-    bounds = np.exp((alphas - 1) * (alphas * rho - epsilon)) / (alphas - 1)
-    bounds *= (1 - 1 / alphas) ** alphas
-    grid_min = min(1.0, float(bounds.min()))
+    log_bounds = (alphas - 1) * (alphas * rho - epsilon) - np.log(alphas - 1)
+    log_bounds += alphas * np.log1p(-1 / alphas)
+    grid_min = min(1.0, math.exp(min(0.0, float(log_bounds.min()))))
     ours = zcdp_delta(rho, epsilon)
     # Ours is the exact minimiser up to float error; a grid can only do worse.
     assert ours <= grid_min * (1 + 1e-9)
@@ -239,14 +237,16 @@ def test_single_attribute_threshold(sensitivity: int, epsilon: float) -> None:
 
 @pytest.mark.parametrize("scale", [0.5, 1.0, 3.7, 10.0, 40.0])
 def test_discrete_tail_is_bounded_by_shifted_continuous_tail(scale: float) -> None:
-    # CKS 2020 Prop. 25, which justifies the ceiling in ρ₁: P[Z ≥ m] ≤ P[N ≥ m − 1].
+    # CKS 2020's tail bound, which justifies the ceiling in ρ₁: P[Z ≥ m] ≤ P[N ≥ m − 1].
     support, pmf = discrete_gaussian_pmf(scale)
     for m in range(1, int(8 * scale) + 3):
         assert pmf[support >= m].sum() <= stats.norm.sf(m - 1, scale=scale) * (1 + 1e-9)
 
 
 def test_adaptive_thresholds() -> None:
-    params = DpParameters(epsilon=2.0, delta=1e-6, reporting_length=4, adaptive_factors=(0.1, 0.5, 1.0))
+    params = DpParameters(
+        epsilon=2.0, delta=1e-6, reporting_length=4, adaptive_factors=(0.1, 0.5, 1.0)
+    )
     plan = plan_budget(params)
     sensitivities = [5, 10, 10, 30]
     thresholds = plan.thresholds_for(sensitivities)
@@ -377,3 +377,21 @@ def test_zero_record_share_is_fine_when_count_is_public() -> None:
         epsilon=1.0, number_of_records_epsilon_proportion=0.0, record_count_public=500
     )
     assert params.record_count_epsilon == 0.0
+
+
+def test_numpy_numbers_are_accepted_and_normalised() -> None:
+    params = DpParameters(
+        epsilon=np.float64(2.0),  # type: ignore[arg-type]
+        reporting_length=np.int64(2),  # type: ignore[arg-type]
+        record_count_public=np.int64(1000),  # type: ignore[arg-type]
+        percentile_epsilon_proportion=np.float32(0.25),  # type: ignore[arg-type]
+    )
+    assert type(params.reporting_length) is int
+    assert type(params.record_count_public) is int
+    assert type(params.percentile_epsilon_proportion) is float
+    json.dumps(plan_budget(params).to_dict([3, 3]))
+
+
+def test_plan_converts_within_budget_according_to_opendp() -> None:
+    plan = plan_budget(DpParameters(epsilon=1.0, reporting_length=4), 50_000)
+    assert opendp_epsilon(plan.rho_spent, plan.delta_conversion) <= plan.epsilon_marginals

@@ -1,0 +1,233 @@
+"""``dpshowcase release``: DP marginals, synthetic records and the release bundle, in one go.
+
+A thin adapter: it merges the config file and the flags, checks every parameter before
+the data are read, then calls the library — :func:`~dpshowcase.data.prepare.prepare`,
+:class:`~dpshowcase.privacy.marginals.DPMarginals`,
+:class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer` and
+:func:`~dpshowcase.release.bundle.write_release` — showing a progress bar per stage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dpshowcase.cli._output import Stages, console, user_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from dpshowcase.release.config import ReleaseConfig
+
+
+def release(
+    data: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The sensitive data file: .csv, .tsv or .parquet (or 'data' in --config).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The bundle folder to write (must not exist yet)."),
+    ] = None,
+    epsilon: Annotated[
+        float | None,
+        typer.Option("--epsilon", "-e", help="Total privacy budget ε (> 0), e.g. 4."),
+    ] = None,
+    delta: Annotated[
+        float | None,
+        typer.Option("--delta", help="δ in (0, 1); default 1/(n·ln n) from the protected count."),
+    ] = None,
+    reporting_length: Annotated[
+        int | None,
+        typer.Option("--reporting-length", "-r", help="Longest released combination R [3]."),
+    ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option("--schema", help="Schema TOML file; default: every column categorical."),
+    ] = None,
+    null: Annotated[
+        list[str] | None,
+        typer.Option("--null", help="A cell value meaning 'no value' (repeatable), e.g. --null N."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", help="Reproducible noise for tests and demos: the output is NOT private."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="A release TOML file; flags given here override it."),
+    ] = None,
+    record_count_public: Annotated[
+        int | None,
+        typer.Option(
+            "--record-count-public",
+            help="Declare the number of records public knowledge: released exactly, no budget.",
+        ),
+    ] = None,
+    percentile: Annotated[
+        float | None,
+        typer.Option("--percentile", help="Percentile setting each length's sensitivity [99]."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the output folder if it exists.")
+    ] = False,
+    allow_identifiers: Annotated[
+        bool,
+        typer.Option(
+            "--allow-identifiers", help="Use columns even if nearly every value is distinct."
+        ),
+    ] = False,
+) -> None:
+    """Release DATA with differential privacy: protected counts, synthetic records, datasheet.
+
+    Writes a folder with synthetic.csv/.parquet, aggregates.csv, parameters.json,
+    manifest.json and README.md, all at once or not at all.
+    """
+    with user_errors():
+        settings = _settings(
+            config,
+            data=data,
+            output=output,
+            epsilon=epsilon,
+            delta=delta,
+            reporting_length=reporting_length,
+            schema=schema,
+            null_values=tuple(null or ()) or None,
+            seed=seed,
+            record_count_public=record_count_public,
+            percentile_percentage=percentile,
+        )
+        _run(settings, overwrite=overwrite, allow_identifiers=allow_identifiers)
+
+
+def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
+    from dpshowcase.release.config import ReleaseConfig, load_config
+
+    base = load_config(config) if config is not None else ReleaseConfig()
+    return base.override(**flags)
+
+
+def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
+    from dataclasses import fields
+
+    from dpshowcase.aggregate.count import check_reporting_length
+    from dpshowcase.data.load import read_table
+    from dpshowcase.data.prepare import prepare
+    from dpshowcase.errors import ParameterError
+    from dpshowcase.privacy.marginals import DPMarginals
+    from dpshowcase.release.bundle import check_output, write_release
+    from dpshowcase.schema.toml_io import load_schema
+    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
+
+    # Everything that can be checked without the data is checked first.
+    params = settings.dp_parameters()
+    check_reporting_length(params.reporting_length)
+    if settings.data is None:
+        raise ParameterError(
+            "No data file was given; name it (dpshowcase release DATA ...) or set data in "
+            "the config file."
+        )
+    if settings.output is None:
+        raise ParameterError(
+            "No output folder was given; pass --output DIR or set output in the config file."
+        )
+    check_output(settings.output, overwrite=overwrite)
+    schema = load_schema(settings.schema) if settings.schema is not None else None
+    if schema is not None:
+        params.check_columns(len(schema.columns))
+    if settings.seed is not None:
+        console.print(
+            f"[bold yellow]Warning:[/] --seed {settings.seed} makes the noise reproducible: "
+            "anyone with the seed can remove it. The output is NOT differentially private "
+            "and NOT for release (tests and demos only).",
+            soft_wrap=True,
+        )
+
+    with Stages() as stages:
+        with stages.stage("Reading and encoding"):
+            frame = read_table(settings.data)
+            input_columns = list(frame.columns)
+            sensitive = prepare(
+                frame,
+                schema,
+                null_values=settings.null_values,
+                allow_identifiers=allow_identifiers,
+            )
+            del frame
+        params.check_columns(len(sensitive.attributes.columns))
+        resolved_schema = sensitive.schema
+        mechanism = DPMarginals(
+            seed=settings.seed, **{f.name: getattr(params, f.name) for f in fields(params)}
+        )
+        with _SubStages(stages, "Protecting") as progress:
+            aggregates = mechanism.fit(sensitive, progress=progress)
+        del sensitive  # nothing below may see sensitive records
+        with stages.stage("Synthesizing") as update:
+            synthetic = (
+                AggregateSeededSynthesizer(seed=settings.seed)
+                .fit(aggregates)
+                .sample(progress=update)
+            )
+        with stages.stage("Writing the bundle"):
+            summary = write_release(
+                settings.output,
+                aggregates=aggregates,
+                synthetic=synthetic,
+                schema=resolved_schema,
+                input_columns=input_columns,
+                source_name=settings.data.name,
+                overwrite=overwrite,
+            )
+
+    console.print(f"Guarantee: {summary.guarantee}", soft_wrap=True)
+    console.print(
+        f"Wrote {summary.synthetic_rows:,} synthetic records and {summary.combinations:,} "
+        f"protected combinations to {summary.path}.",
+        soft_wrap=True,
+    )
+    if not summary.private:
+        console.print(
+            "[bold yellow]NOT FOR RELEASE:[/] the noise was seeded; the bundle says so.",
+            soft_wrap=True,
+        )
+
+
+class _SubStages:
+    """Show each stage a mechanism reports, ``progress(stage, step, steps)``, as a bar."""
+
+    def __init__(self, stages: Stages, prefix: str) -> None:
+        self._stages = stages
+        self._prefix = prefix
+        self._current: str | None = None
+        self._open: contextlib.ExitStack | None = None
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        return self._report
+
+    def __exit__(self, *exc: object) -> None:
+        self._close()
+
+    def _report(self, stage: str, step: int, steps: int) -> None:
+        if stage == self._current:
+            return
+        self._close()
+        self._current = stage
+        self._open = contextlib.ExitStack()
+        words = (
+            stage.removeprefix(self._prefix).strip() if stage.startswith(self._prefix) else stage
+        )
+        label = f"{self._prefix}: {words[:1].lower()}{words[1:]}"
+        self._open.enter_context(self._stages.stage(label))
+
+    def _close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+            self._open = None

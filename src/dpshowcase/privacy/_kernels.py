@@ -1,0 +1,239 @@
+"""Compiled kernels of the DP-marginals mechanism (numba).
+
+Combinations are packed int64 keys as in :mod:`dpshowcase.aggregate._kernels`
+(``key = ((a1+1)·B + (a2+1))·B + …``), so sorted key arrays answer membership by
+binary search. None of these kernels draws DP noise: that is :mod:`.noise`'s job. The
+only randomness here chooses which of a record's combinations it contributes when it
+has more than the allowed sensitivity; any choice keeps the sensitivity bound, so this
+randomness does not enter the privacy proof.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True)
+def seed_sampler(seed: int) -> None:
+    """Seed numba's generator used for contribution sampling."""
+    np.random.seed(seed)
+
+
+@numba.njit(cache=True, inline="always")
+def _contains(sorted_keys: np.ndarray, key: np.int64) -> bool:
+    i = np.searchsorted(sorted_keys, key)
+    return i < sorted_keys.size and sorted_keys[i] == key
+
+
+@numba.njit(cache=True)
+def extend_candidates(
+    survivors: np.ndarray,
+    survivor_keys: np.ndarray,
+    groups: np.ndarray,
+    base: int,
+) -> np.ndarray:
+    """Candidates of length k from the survivors of length k−1 (apriori join).
+
+    ``survivors`` is an int32 array (n, k−1) of sorted attribute ids, rows in
+    lexicographic order; ``survivor_keys`` their packed keys, sorted. A candidate joins
+    two survivors sharing their first k−2 attributes, needs its last two attributes in
+    different groups (one group per single-valued column), and every (k−1)-subset of it
+    must have survived. Returns an int32 array (m, k) in lexicographic order.
+    """
+    n, km1 = survivors.shape
+    k = km1 + 1
+    cap = 1024
+    out = np.empty((cap, k), dtype=np.int32)
+    m = 0
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n:
+            same = True
+            for j in range(km1 - 1):
+                if survivors[stop, j] != survivors[start, j]:
+                    same = False
+                    break
+            if not same:
+                break
+            stop += 1
+        for i in range(start, stop):
+            a = survivors[i, km1 - 1]
+            for i2 in range(i + 1, stop):
+                b = survivors[i2, km1 - 1]
+                if groups[a] == groups[b]:
+                    continue
+                ok = True
+                # every (k-1)-subset that drops one of the first k-2 attributes
+                for drop in range(km1 - 1):
+                    key = np.int64(0)
+                    for j in range(km1):
+                        if j != drop:
+                            key = key * base + survivors[i, j] + 1
+                    key = key * base + b + 1
+                    if not _contains(survivor_keys, key):
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                if m >= cap:
+                    bigger = np.empty((cap * 2, k), dtype=np.int32)
+                    bigger[:cap] = out
+                    out = bigger
+                    cap *= 2
+                for j in range(km1):
+                    out[m, j] = survivors[i, j]
+                out[m, km1] = b
+                m += 1
+        start = stop
+    return out[:m]
+
+
+@numba.njit(cache=True)
+def _record_candidates(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    r: int,
+    k: int,
+    base: int,
+    prefix_keys: np.ndarray,
+    candidate_keys: np.ndarray,
+    buffer: np.ndarray,
+    position: np.ndarray,
+    prefix: np.ndarray,
+) -> int:
+    """Write the candidate indices of record ``r`` into ``buffer``; return how many.
+
+    Depth-first over the record's attributes; a prefix is extended only if it survived
+    (it must, as a subset of any candidate), which prunes most of the search.
+    """
+    lo = indptr[r]
+    m = indptr[r + 1] - lo
+    found = 0
+    if m < k:
+        return 0
+    depth = 0
+    position[0] = 0
+    prefix[0] = 0
+    while depth >= 0:
+        p = position[depth]
+        if p >= m:
+            depth -= 1
+            if depth >= 0:
+                position[depth] += 1
+            continue
+        key = prefix[depth] * base + indices[lo + p] + 1
+        if depth + 1 == k:
+            i = np.searchsorted(candidate_keys, key)
+            if i < candidate_keys.size and candidate_keys[i] == key:
+                buffer[found] = i
+                found += 1
+            position[depth] += 1
+        elif _contains(prefix_keys, key):
+            prefix[depth + 1] = key
+            depth += 1
+            position[depth] = p + 1
+        else:
+            position[depth] += 1
+    return found
+
+
+@numba.njit(cache=True)
+def candidates_per_record(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    k: int,
+    base: int,
+    prefix_keys: np.ndarray,
+    candidate_keys: np.ndarray,
+    max_per_record: int,
+) -> np.ndarray:
+    """How many candidates of length k each record holds."""
+    n = indptr.size - 1
+    out = np.zeros(n, dtype=np.int64)
+    buffer = np.empty(max_per_record + 1, dtype=np.int64)
+    position = np.empty(k, dtype=np.int64)
+    prefix = np.empty(k + 1, dtype=np.int64)
+    for r in range(n):
+        out[r] = _record_candidates(
+            indptr, indices, r, k, base, prefix_keys, candidate_keys, buffer, position, prefix
+        )
+    return out
+
+
+@numba.njit(cache=True)
+def bounded_counts(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    k: int,
+    base: int,
+    prefix_keys: np.ndarray,
+    candidate_keys: np.ndarray,
+    max_per_record: int,
+    sensitivity: int,
+) -> np.ndarray:
+    """Count candidates, each record contributing to at most ``sensitivity`` of them.
+
+    A record holding more keeps a uniformly random subset of that size.
+    """
+    n = indptr.size - 1
+    counts = np.zeros(candidate_keys.size, dtype=np.int64)
+    buffer = np.empty(max_per_record + 1, dtype=np.int64)
+    position = np.empty(k, dtype=np.int64)
+    prefix = np.empty(k + 1, dtype=np.int64)
+    for r in range(n):
+        found = _record_candidates(
+            indptr, indices, r, k, base, prefix_keys, candidate_keys, buffer, position, prefix
+        )
+        if found > sensitivity:
+            for i in range(sensitivity):
+                j = i + np.random.randint(found - i)
+                buffer[i], buffer[j] = buffer[j], buffer[i]
+            found = sensitivity
+        for i in range(found):
+            counts[buffer[i]] += 1
+    return counts
+
+
+@numba.njit(cache=True)
+def pack(combinations: np.ndarray, base: int) -> np.ndarray:
+    """Packed keys of the rows of an int32 (n, k) array (-1 entries ignored)."""
+    n, k = combinations.shape
+    out = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        key = np.int64(0)
+        for j in range(k):
+            a = combinations[i, j]
+            if a >= 0:
+                key = key * base + a + 1
+        out[i] = key
+    return out
+
+
+@numba.njit(cache=True)
+def normalise(
+    combinations: np.ndarray, lengths: np.ndarray, counts: np.ndarray, keys: np.ndarray, base: int
+) -> np.ndarray:
+    """Counts lowered so no combination reports more than any of its sub-combinations.
+
+    Rows must be sorted by key (hence by length); every (k−1)-subset of a released
+    combination is itself released.
+    """
+    out = counts.copy()
+    n = keys.size
+    for i in range(n):
+        k = lengths[i]
+        if k < 2:
+            continue
+        best = out[i]
+        for drop in range(k):
+            key = np.int64(0)
+            for j in range(k):
+                if j != drop:
+                    key = key * base + combinations[i, j] + 1
+            s = np.searchsorted(keys, key)
+            if s < n and keys[s] == key and out[s] < best:
+                best = out[s]
+        out[i] = best
+    return out

@@ -1,0 +1,213 @@
+"""The settings of a release, from a TOML file and command-line flags.
+
+Example ``release.toml`` (paths are relative to the file's own folder)::
+
+    data = "cases.csv"
+    schema = "schema.toml"
+    output = "release-2025"
+    epsilon = 4
+    delta = 1e-6                    # optional: default 1/(n·ln n)
+    reporting_length = 3
+    null_values = ["N"]             # optional
+    # seed = 1                      # tests and demos only: the output is NOT for release
+
+    [dp]                            # optional, advanced (see DpParameters)
+    number_of_records_epsilon_proportion = 0.005
+    percentile_percentage = 99
+    percentile_epsilon_proportion = 0.1
+    sigma_proportions = "even"      # or "favor-long", or one number per length
+    thresholds = "adaptive"         # or one fixed value per length 2..R
+    adaptive_factors = [0.55, 1.0]
+    record_count_public = 12345     # only if the number of records is public knowledge
+
+Flags given on the command line override the file. Every value is checked by
+:class:`~dpshowcase.privacy.accounting.DpParameters`; an unknown key is an error, so a
+typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from dpshowcase.errors import ParameterError
+from dpshowcase.privacy.accounting import DpParameters
+
+__all__ = [
+    "DEFAULT_REPORTING_LENGTH",
+    "DP_KEYS",
+    "ReleaseConfig",
+    "config_from_dict",
+    "load_config",
+]
+
+DEFAULT_REPORTING_LENGTH = 3
+
+DP_KEYS = (
+    "number_of_records_epsilon_proportion",
+    "percentile_percentage",
+    "percentile_epsilon_proportion",
+    "sigma_proportions",
+    "thresholds",
+    "adaptive_factors",
+    "record_count_public",
+)
+"""Advanced DpParameters fields accepted in the ``[dp]`` table."""
+
+_PATH_KEYS = ("data", "schema", "output")
+_TOP_KEYS = (*_PATH_KEYS, "epsilon", "delta", "reporting_length", "seed", "null_values", "dp")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseConfig:
+    """What a release is made from and with; None means "not given"."""
+
+    data: Path | None = None
+    """The sensitive data file."""
+    schema: Path | None = None
+    """The schema TOML file (None: every column categorical)."""
+    output: Path | None = None
+    """The bundle folder to write."""
+    epsilon: float | None = None
+    """Total ε of the release."""
+    delta: float | None = None
+    """δ of the release (None: 1/(n·ln n) from the protected record count)."""
+    reporting_length: int | None = None
+    """R, the longest released combination (None: 3)."""
+    seed: int | None = None
+    """Seed of the noise: reproducible output that is NOT for release."""
+    null_values: tuple[str, ...] = ()
+    """Extra cell values meaning "no value"."""
+    dp: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """Advanced DpParameters fields (keys in :data:`DP_KEYS`)."""
+
+    def __post_init__(self) -> None:
+        """Check the types and ranges that DpParameters does not."""
+        for name in _PATH_KEYS:
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, Path(value))
+        seed = self.seed
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
+            raise ParameterError(f"The seed must be a whole number ≥ 0, not {seed!r}.")
+        unknown = sorted(set(self.dp) - set(DP_KEYS))
+        if unknown:
+            raise ParameterError(
+                f"Unknown advanced DP parameter(s) {unknown}; allowed are {list(DP_KEYS)}."
+            )
+        object.__setattr__(self, "dp", MappingProxyType(_tuples(dict(self.dp))))
+        object.__setattr__(self, "null_values", tuple(self.null_values))
+
+    def override(self, **flags: Any) -> ReleaseConfig:
+        """A copy with every flag that was given (not None) replacing the file's value.
+
+        Flags named as a ``[dp]`` key override that key; ``null_values`` are added.
+        """
+        given = {k: v for k, v in flags.items() if v is not None}
+        dp = dict(self.dp)
+        for key in DP_KEYS:
+            if key in given:
+                dp[key] = given.pop(key)
+        nulls = tuple(given.pop("null_values", ()))
+        unknown = sorted(set(given) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ParameterError(f"Unknown release setting(s) {unknown}.")
+        return dataclasses.replace(
+            self,
+            **given,
+            null_values=(*self.null_values, *nulls),
+            dp=MappingProxyType(dp),
+        )
+
+    def dp_parameters(self) -> DpParameters:
+        """The validated DP parameters; ParameterError names the first bad value."""
+        if self.epsilon is None:
+            raise ParameterError(
+                "No privacy budget was given; pass --epsilon (e.g. --epsilon 4) or set "
+                "epsilon in the config file."
+            )
+        return DpParameters(
+            epsilon=self.epsilon,
+            delta=self.delta,
+            reporting_length=(
+                DEFAULT_REPORTING_LENGTH if self.reporting_length is None else self.reporting_length
+            ),
+            **self.dp,
+        )
+
+
+def load_config(path: Path) -> ReleaseConfig:
+    """Read a release config TOML file; relative paths in it are taken from its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParameterError(f"The config file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise ParameterError(f"The config file {path} is a folder; give a TOML file.") from None
+    except UnicodeDecodeError:
+        raise ParameterError(f"The config file {path} is not UTF-8 text.") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"The config file {path} is not valid TOML ({exc}).") from None
+    return config_from_dict(raw, base=path.resolve().parent, source=f"the config file {path}")
+
+
+def config_from_dict(
+    raw: dict[str, Any], *, base: Path | None = None, source: str = "the config"
+) -> ReleaseConfig:
+    """Build a ReleaseConfig from plain data, naming the first thing that is wrong."""
+    unknown = sorted(set(raw) - set(_TOP_KEYS))
+    if unknown:
+        raise ParameterError(
+            f"{_capital(source)} has unknown key(s) {unknown}; allowed are {list(_TOP_KEYS)} "
+            "(advanced DP parameters go in a [dp] table)."
+        )
+    values: dict[str, Any] = {}
+    for key in _PATH_KEYS:
+        if key in raw:
+            if not isinstance(raw[key], str) or not raw[key]:
+                raise ParameterError(f"{key} in {source} must be a path in quotes.")
+            value = Path(raw[key]).expanduser()
+            values[key] = value if value.is_absolute() or base is None else base / value
+    for key in ("epsilon", "delta"):
+        if key in raw:
+            if isinstance(raw[key], bool) or not isinstance(raw[key], int | float):
+                raise ParameterError(f"{key} in {source} must be a number, not {raw[key]!r}.")
+            values[key] = raw[key]
+    for key in ("reporting_length", "seed"):
+        if key in raw:
+            if isinstance(raw[key], bool) or not isinstance(raw[key], int):
+                raise ParameterError(f"{key} in {source} must be a whole number, not {raw[key]!r}.")
+            values[key] = raw[key]
+    if "null_values" in raw:
+        nulls = raw["null_values"]
+        if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
+            raise ParameterError(f"null_values in {source} must be a list of strings.")
+        values["null_values"] = tuple(nulls)
+    dp = raw.get("dp", {})
+    if not isinstance(dp, dict):
+        raise ParameterError(f"dp in {source} must be a table: write [dp] on its own line.")
+    bad = sorted(set(dp) - set(DP_KEYS))
+    if bad:
+        raise ParameterError(
+            f"The [dp] table of {source} has unknown key(s) {bad}; allowed are {list(DP_KEYS)}."
+        )
+    return ReleaseConfig(**values, dp=MappingProxyType(dict(dp)))
+
+
+def _tuples(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

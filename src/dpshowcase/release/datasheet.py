@@ -1,0 +1,311 @@
+"""The datasheet of a release bundle (its README.md), written for the people who use it.
+
+It says what the columns are, how the data were protected, what may be fabricated or
+suppressed, and what the data cannot tell. It is a function of public inputs only — the
+protected aggregates and their parameters, the schema, the released column names, the
+source file's name and the synthetic row count — so writing it reveals nothing the
+release does not already publish. It never looks at sensitive records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dpshowcase import __version__
+from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+
+__all__ = ["NOT_FOR_RELEASE_BANNER", "NOT_FOR_RELEASE_WARNING", "render_datasheet"]
+
+NOT_FOR_RELEASE_BANNER = "NOT FOR RELEASE — seeded noise"
+NOT_FOR_RELEASE_WARNING = (
+    "The noise was drawn from a seeded, reproducible generator (--seed): anyone who knows "
+    "the seed can remove it, so these outputs are NOT differentially private. Use them for "
+    "tests and demos only; never publish them."
+)
+
+_MAX_VALUES_SHOWN = 12
+
+
+def render_datasheet(
+    *,
+    aggregates: ProtectedAggregates,
+    schema: Schema,
+    columns: Sequence[str],
+    source_name: str,
+    synthetic_rows: int,
+) -> str:
+    """The datasheet as Markdown."""
+    sections = [
+        _title(aggregates, source_name, synthetic_rows),
+        _files(),
+        _columns(aggregates, schema, columns),
+        _protection(aggregates),
+        _fabricated_and_suppressed(aggregates),
+        _caveats(aggregates, schema),
+    ]
+    return "\n\n".join(s.strip("\n") for s in sections) + "\n"
+
+
+def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: int) -> str:
+    lines = [f"# Release of {_code(source_name)}: protected counts and synthetic records"]
+    if not aggregates.private:
+        lines += [
+            "",
+            f"> **⚠ {NOT_FOR_RELEASE_BANNER.upper()} ⚠**",
+            ">",
+            f"> {NOT_FOR_RELEASE_WARNING}",
+        ]
+    lines += [
+        "",
+        f"**Guarantee.** {aggregates.guarantee}",
+        "",
+        f"Made by dpshowcase {__version__} from {_code(source_name)}. It holds "
+        f"{synthetic_rows:,} synthetic records and the protected counts of "
+        f"{len(aggregates.counts):,} attribute combinations of up to "
+        f"{aggregates.reporting_length} attributes; the protected number of records is "
+        f"{aggregates.record_count:,}.",
+    ]
+    return "\n".join(lines)
+
+
+def _files() -> str:
+    return "\n".join(
+        [
+            "## Files",
+            "",
+            "| file | what it holds |",
+            "|---|---|",
+            '| `synthetic.csv`, `synthetic.parquet` | synthetic records ("statistical '
+            'individuals"), one per row, with the columns described below |',
+            "| `aggregates.csv` | protected counts: `combination,length,count`, a combination "
+            "written `column:value;column:value` |",
+            "| `parameters.json` | the guarantee and every parameter of the protection |",
+            "| `manifest.json` | checksum and size of every file, tool version, schema |",
+            "| `README.md` | this datasheet |",
+        ]
+    )
+
+
+def _columns(aggregates: ProtectedAggregates, schema: Schema, columns: Sequence[str]) -> str:
+    released = _released_values(aggregates)
+    lines = [
+        "## Columns",
+        "",
+        "Each column holds the values below; an empty cell means no value (not recorded, "
+        "or a flag that is not set). Only values that passed protection appear.",
+        "",
+        "| column | kind | how cells are written | released values |",
+        "|---|---|---|---|",
+    ]
+    for name in columns:
+        spec = schema.column(name)
+        values = released.get(name, [])
+        shown = ", ".join(_code(v) for v in values[:_MAX_VALUES_SHOWN])
+        if len(values) > _MAX_VALUES_SHOWN:
+            shown += f", … ({len(values):,} in all)"
+        if not values:
+            shown = "none: no value passed protection, so the column is empty"
+        lines.append(f"| {_cell(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
+    if schema.subject_id:
+        lines += [
+            "",
+            f"The subject id column {_code(schema.subject_id)} is not released: the rows of "
+            "one subject were merged into one record before counting.",
+        ]
+    return "\n".join(lines)
+
+
+def _how(spec: ColumnSpec) -> str:
+    if spec.kind is ColumnKind.NUMERIC:
+        if spec.bins is not None:
+            edges = ", ".join(f"{e:g}" for e in spec.bins)
+            return _cell(f"a range label; bins with edges {edges}")
+        return _cell(f"a range label; {spec.quantiles} equal-frequency bins")
+    if spec.kind is ColumnKind.MULTI_VALUE:
+        return _cell(
+            f"several values joined by {_code(spec.delimiter)}; each value counts as an "
+            "attribute of its own"
+        )
+    if spec.sensitive_zero:
+        return "one value; 0 is an answer"
+    return "one value"
+
+
+def _released_values(aggregates: ProtectedAggregates) -> dict[str, list[str]]:
+    attributes = aggregates.attributes
+    out: dict[str, list[str]] = {}
+    for column_index, value in zip(
+        attributes.attribute_column.tolist(), attributes.attribute_value, strict=True
+    ):
+        out.setdefault(attributes.columns[column_index], []).append(value)
+    return out
+
+
+def _protection(aggregates: ProtectedAggregates) -> str:
+    p = aggregates.parameters
+    lines = ["## How the data were protected", "", aggregates.guarantee, ""]
+    if aggregates.mode != "dp":
+        lines += [
+            "The counts were protected by k-anonymity (see `parameters.json`); k-anonymity "
+            "is not differential privacy and gives no guarantee against linkage with "
+            "other data.",
+        ]
+        return "\n".join(lines)
+    unit = p.get("privacy_unit", "record")
+    unit_words = (
+        "one subject (all rows of one person, merged before counting)"
+        if unit == "subject"
+        else "one record (one row of the data)"
+    )
+    lines += [
+        "In plain words: whatever anyone learns from this release, they would have learnt "
+        f"almost as much had any {unit_words} been left out of the data. ε and δ measure "
+        'how much "almost" is: smaller is more private.',
+        "",
+        f"- **Privacy unit:** {unit_words}.",
+        f"- **ε = {_number(p.get('epsilon'))}** in all: {_number(p.get('epsilon_marginals'))} "
+        f"for the counts of combinations and {_number(p.get('epsilon_record_count'))} for the "
+        "number of records.",
+        f"- **δ = {_number(p.get('delta'))}**"
+        + (
+            ", set to 1/(n·ln n) from the protected number of records n"
+            if p.get("delta_inferred")
+            else ", as given"
+        )
+        + ": the small chance that the guarantee does not hold.",
+        f"- **Reporting length R = {aggregates.reporting_length}:** counts were computed for "
+        f"every combination of 1 to {aggregates.reporting_length} attributes (each from a "
+        "different column); longer combinations were never counted.",
+        "- **Noise:** each count got discrete Gaussian noise, whose size (the noise scale "
+        "below) grows with how many combinations one record can contribute to (the allowed "
+        f"sensitivity, {_sensitivity_words(p.get('percentile_percentage'))}; records with "
+        "more combinations contributed a random subset of them).",
+        "- **Thresholds:** a combination was released only if its noisy count exceeded the "
+        "threshold of its length. The threshold for single attributes is fixed by the "
+        "guarantee; longer ones trade fabricated against suppressed combinations "
+        f"({p.get('threshold_mode', 'adaptive')} thresholds).",
+        "- **Normalisation:** no combination reports more than any of its parts.",
+        "- **Number of records:** "
+        + (
+            "declared public by the data owner and published exactly."
+            if p.get("record_count_public")
+            else f"protected with noise; the protected count is {aggregates.record_count:,}."
+        ),
+        "- **Synthetic records** were generated from the protected counts alone, never from "
+        "the sensitive records, so they carry the same guarantee (post-processing).",
+    ]
+    lengths = p.get("lengths") or []
+    if lengths:
+        lines += [
+            "",
+            "| length | σ | allowed sensitivity | noise scale | threshold |",
+            "|---:|---:|---:|---:|---:|",
+        ]
+        for entry in lengths:
+            lines.append(
+                f"| {entry.get('length', '')} | {_number(entry.get('sigma'))} "
+                f"| {_number(entry.get('sensitivity'))} | {_number(entry.get('noise_scale'))} "
+                f"| {_number(entry.get('threshold'))} |"
+            )
+    return "\n".join(lines)
+
+
+def _sensitivity_words(percentile: Any) -> str:
+    if percentile is None:
+        return "set to a public bound"
+    return (
+        f"chosen as a differentially private {_number(percentile)}th percentile of how many "
+        "each record holds"
+    )
+
+
+def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
+    lines = [
+        "## What is fabricated or suppressed",
+        "",
+        "- **Fabricated** combinations appear in this release although they may not exist "
+        "in the real data: noise lifted a count of zero above the threshold. Their counts "
+        "are usually small.",
+        "- **Suppressed** combinations exist in the real data but are not released: their "
+        "noisy count fell below the threshold. Small groups are suppressed most.",
+        "",
+        "Which released combinations are fabricated cannot be said without the sensitive "
+        "data, so this datasheet does not say it. The synthetic records hold only "
+        "combinations (up to the reporting length) that were released.",
+    ]
+    by_length = {int(k): int((aggregates.counts.lengths == k).sum()) for k in _lengths(aggregates)}
+    candidates = {
+        int(e["length"]): e.get("candidates")
+        for e in aggregates.parameters.get("lengths") or []
+        if "length" in e
+    }
+    lines += ["", "| length | candidates | released | share released |", "|---:|---:|---:|---:|"]
+    for k, released in by_length.items():
+        total = candidates.get(k)
+        share = f"{released / total:.0%}" if isinstance(total, int) and total > 0 else "—"
+        shown = f"{total:,}" if isinstance(total, int) else "—"
+        lines.append(f"| {k} | {shown} | {released:,} | {share} |")
+    lines += [
+        "",
+        "Candidates of length 1 are the attributes found in the data; candidates of a "
+        "longer length are the combinations all of whose parts were released one length "
+        "below. Candidates that are not released are either rare or absent in the data.",
+    ]
+    return "\n".join(lines)
+
+
+def _lengths(aggregates: ProtectedAggregates) -> range:
+    return range(1, aggregates.reporting_length + 1)
+
+
+def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
+    lines = [
+        "## Caveats: coverage and bias",
+        "",
+        "- **Who is in the data is who was identified.** The records describe people that "
+        "the contributing organisations identified and recorded, not all people affected. "
+        "Differences between places, years or groups may reflect where and how "
+        "organisations work rather than where harm happens.",
+        "- **Small groups are suppressed.** Rare combinations fall below the thresholds and "
+        "disappear, so the release under-represents small groups; an absent combination "
+        "does not mean nobody has it.",
+        "- **Synthetic records are not real people.** Each row is a statistical individual "
+        "assembled from protected counts. Do not read a row as a case, do not try to find "
+        "anyone in it, and do not link it with other data.",
+        "- **Use `aggregates.csv` for counts.** The synthetic records are fitted to the "
+        "protected counts but do not match them exactly, and patterns among more than "
+        f"{aggregates.reporting_length} attributes were never measured: synthetic data can "
+        "show them only by chance.",
+        "- **All counts are noisy.** Small counts carry relatively the most noise.",
+    ]
+    if any(s.kind is ColumnKind.NUMERIC and s.quantiles for s in schema.columns):
+        lines.append(
+            "- **Equal-frequency bins** had their edges computed from the data; the edges "
+            "themselves are not covered by the guarantee above."
+        )
+    if not aggregates.private:
+        lines.append(f"- **{NOT_FOR_RELEASE_BANNER}.** {NOT_FOR_RELEASE_WARNING}")
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1 else f"{value:.3g}"
+    return str(value)
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else text
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
