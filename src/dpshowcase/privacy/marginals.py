@@ -99,7 +99,8 @@ class DPMarginals:
         if params.reporting_length * math.log2(base) >= 62:
             raise ParameterError(
                 f"{attributes.n_attributes:,} attributes at reporting length "
-                f"{params.reporting_length} are too many; lower the reporting length or bin the columns with many values."
+                f"{params.reporting_length} are too many; lower the reporting length or bin "
+                "the columns with many values."
             )
         groups = _attribute_groups(data)
         results: list[_LengthResult] = []

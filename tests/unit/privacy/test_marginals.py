@@ -1,0 +1,135 @@
+"""DP marginals on small data: structure, invariants and the public boundary."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dpshowcase.aggregate.count import count_combinations
+from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.data.prepare import prepare
+from dpshowcase.errors import ParameterError
+from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
+
+
+def _table(rows: int = 3000, seed: int = 0) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    a = rng.choice(["x", "y", "z"], rows, p=[0.6, 0.3, 0.1])
+    b = np.where(a == "x", rng.choice(["p", "q"], rows, p=[0.8, 0.2]), "q")
+    c = rng.choice(["1", ""], rows, p=[0.3, 0.7])
+    return pl.DataFrame({"a": a, "b": b, "c": c})
+
+
+def test_released_combinations_are_closed_under_subsets_and_normalised():
+    data = prepare(_table())
+    protected = DPMarginals(epsilon=2, seed=3).fit(data)
+    released = protected.counts.as_dict()
+    assert released, "a 3,000-row table at ε=2 releases something"
+    for combo, count in released.items():
+        for drop in range(len(combo)):
+            sub = combo[:drop] + combo[drop + 1 :]
+            if sub:
+                assert sub in released, "every sub-combination of a release is released"
+                assert count <= released[sub], "normalisation: no count above its subsets"
+
+
+def test_never_combines_two_values_of_one_column():
+    protected = DPMarginals(epsilon=8, seed=1).fit(prepare(_table()))
+    columns = protected.attributes.attribute_column
+    for combo in protected.counts.as_dict():
+        assert len({int(columns[a]) for a in combo}) == len(combo)
+
+
+def test_counts_track_the_exact_counts_at_large_epsilon():
+    data = prepare(_table(rows=20_000))
+    exact = count_combinations(data, 2)
+    protected = DPMarginals(epsilon=50, reporting_length=2, seed=5).fit(data)
+    labels_exact = dict(zip(exact.labels().to_list(), exact.counts.tolist(), strict=True))
+    labels_dp = dict(
+        zip(protected.counts.labels().to_list(), protected.counts.counts.tolist(), strict=True)
+    )
+    # σ_k·√Δ_k at ε=50 is a few units; every combination with ≥ 500 records is released
+    # and lies within 5 noise scales (all lengths) of its exact count
+    scale = max(L["noise_scale"] for L in protected.parameters["lengths"])
+    for label, count in labels_exact.items():
+        if count >= 500:
+            assert label in labels_dp
+            assert abs(labels_dp[label] - count) <= 5 * scale + 1
+
+
+def test_rare_attribute_is_suppressed():
+    frame = pl.concat([_table(), pl.DataFrame({"a": ["rare"], "b": ["p"], "c": ["1"]})])
+    protected = DPMarginals(epsilon=1, seed=2).fit(prepare(frame))
+    assert protected.attributes.find("a", "rare") is None, "a value only one record holds"
+
+
+def test_parameters_state_the_guarantee_and_each_length():
+    protected = DPMarginals(epsilon=4, seed=7).fit(prepare(_table()))
+    params = protected.parameters
+    assert params["guarantee"].startswith("(ε=4")
+    assert len(params["lengths"]) == 3
+    for entry in params["lengths"]:
+        assert {"sigma", "sensitivity", "threshold", "noise_scale"} <= set(entry)
+    assert protected.private is False, "seeded noise is never private"
+    assert "NOT for release" in params["noise_source"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epsilon": 0}, "epsilon"),
+        ({"epsilon": -1}, "epsilon"),
+        ({"epsilon": 1, "delta": 1.0}, "delta"),
+        ({"epsilon": 1, "reporting_length": 0}, "reporting_length"),
+    ],
+)
+def test_bad_parameters_are_refused(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        DPMarginals(seed=1, **kwargs)
+
+
+def test_reporting_length_beyond_the_columns_is_refused():
+    with pytest.raises(ParameterError, match="columns"):
+        DPMarginals(epsilon=1, reporting_length=4, seed=1).fit(prepare(_table()))
+
+
+def test_synthesizer_refuses_sensitive_records():
+    data = prepare(_table())
+    with pytest.raises(ParameterError, match="protected aggregates only"):
+        AggregateSeededSynthesizer().fit(data)  # type: ignore[arg-type]
+
+
+def test_synthesis_modules_never_import_sensitive_data():
+    import ast
+    from pathlib import Path
+
+    import dpshowcase.synthesize as package
+
+    for path in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("dpshowcase.data"), (
+                    f"{path.name} imports {node.module}: synthesis reads protected data only"
+                )
+
+
+def test_synthetic_records_hold_only_released_attributes():
+    protected = DPMarginals(epsilon=4, seed=11).fit(prepare(_table()))
+    assert isinstance(protected, ProtectedAggregates)
+    frame = AggregateSeededSynthesizer(seed=1, sweeps=3).fit(protected).sample()
+    assert frame.columns == ["a", "b", "c"]
+    released = {
+        (protected.attributes.columns[c], v)
+        for c, v in zip(
+            protected.attributes.attribute_column.tolist(),
+            protected.attributes.attribute_value,
+            strict=True,
+        )
+    }
+    for column in frame.columns:
+        for value in frame.get_column(column).unique().to_list():
+            assert value == "" or (column, value) in released
+    assert abs(frame.height - protected.record_count) == 0
