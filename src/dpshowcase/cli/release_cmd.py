@@ -27,6 +27,7 @@ def release(
     data: Annotated[
         Path | None,
         typer.Argument(
+            metavar="DATA",
             help="The sensitive data file: .csv, .tsv or .parquet (or 'data' in --config).",
             show_default=False,
         ),
@@ -118,6 +119,8 @@ def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
 def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
     from dataclasses import fields
 
+    from rich.markup import escape
+
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.data.load import read_table
     from dpshowcase.data.prepare import prepare
@@ -187,10 +190,10 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
                 overwrite=overwrite,
             )
 
-    console.print(f"Guarantee: {summary.guarantee}", soft_wrap=True)
+    console.print(f"Guarantee: {escape(summary.guarantee)}", soft_wrap=True)
     console.print(
         f"Wrote {summary.synthetic_rows:,} synthetic records and {summary.combinations:,} "
-        f"protected combinations to {summary.path}.",
+        f"protected combinations to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
     if not summary.private:
@@ -212,7 +215,10 @@ class _SubStages:
     def __enter__(self) -> Callable[[str, int, int], None]:
         return self._report
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
+        if self._open is not None and exc[0] is not None:
+            self._open.__exit__(*exc)  # a failed stage's bar is not shown as complete
+            self._open = None
         self._close()
 
     def _report(self, stage: str, step: int, steps: int) -> None:

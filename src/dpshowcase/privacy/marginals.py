@@ -225,7 +225,8 @@ class DPMarginals:
         sensitivities = [x.sensitivity for x in results] + [1] * (r - len(results))
         details = plan.to_dict(sensitivities)
         for k, x in enumerate(results, start=1):
-            details["lengths"][k - 1]["candidates"] = x.candidates
+            if k >= 2:  # length-1 candidates are the attributes seen in the data: not public
+                details["lengths"][k - 1]["candidates"] = x.candidates
             details["lengths"][k - 1]["released"] = int(x.keys.size)
         details.update(
             {

@@ -1,0 +1,214 @@
+"""``dpshowcase release`` end to end: demo data in, a complete bundle out, clear refusals."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from dpshowcase.cli.main import app
+from dpshowcase.release.bundle import BUNDLE_FILES
+
+runner = CliRunner()
+
+RELEASE_ARGS = ["--epsilon", "4", "--seed", "1", "--reporting-length", "2"]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cli_release")
+
+
+@pytest.fixture(scope="module")
+def demo_csv(folder) -> Path:
+    path = folder / "demo.csv"
+    result = runner.invoke(app, ["demo-data", "--rows", "3000", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def released(demo_csv, folder):
+    output = folder / "release"
+    result = runner.invoke(app, ["release", str(demo_csv), *RELEASE_ARGS, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    return result, output
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_release_writes_every_file(released):
+    _, output = released
+    assert sorted(p.name for p in output.iterdir()) == sorted(BUNDLE_FILES)
+
+
+def test_synthetic_csv_has_the_input_columns(released, demo_csv):
+    _, output = released
+    header = demo_csv.read_text(encoding="utf-8").splitlines()[0]
+    assert (output / "synthetic.csv").read_text(encoding="utf-8").splitlines()[0] == header
+    synthetic = pl.read_csv(output / "synthetic.csv", infer_schema=False)
+    parameters = read_json(output / "parameters.json")
+    assert synthetic.height == parameters["protected_record_count"]
+    assert abs(synthetic.height - 3000) < 300
+    assert pl.read_parquet(output / "synthetic.parquet").height == synthetic.height
+
+
+def test_aggregates_csv_has_the_count_header(released):
+    _, output = released
+    lines = (output / "aggregates.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "combination,length,count"
+    lengths = {int(line.rsplit(",", 2)[1]) for line in lines[1:]}
+    assert lengths == {1, 2}
+
+
+def test_parameters_json_states_the_guarantee_and_is_not_for_release(released):
+    _, output = released
+    parameters = read_json(output / "parameters.json")
+    assert parameters["guarantee"].startswith("(ε=4, δ=")
+    assert parameters["epsilon"] == 4.0
+    assert 0 < parameters["delta"] < 1e-3
+    assert [entry["length"] for entry in parameters["lengths"]] == [1, 2]
+    assert all("sigma" in e and "threshold" in e for e in parameters["lengths"])
+    assert parameters["not_for_release"] is True
+    assert "NOT differentially private" in parameters["warning"]
+    assert read_json(output / "manifest.json")["not_for_release"] is True
+    assert "NOT FOR RELEASE" in (output / "README.md").read_text(encoding="utf-8")
+
+
+def test_console_shows_stages_the_seed_warning_and_the_guarantee(released):
+    result, output = released
+    text = result.output
+    for stage in ("Reading and encoding", "Protecting:", "Synthesizing", "Writing the bundle"):
+        assert stage in text
+    assert "Protecting: noisy counts of length 2" in text
+    assert "NOT differentially private and NOT for release" in text
+    guarantee = read_json(output / "parameters.json")["guarantee"]
+    assert f"Guarantee: {guarantee}" in text
+    assert str(output) in text
+    assert "Error" not in text
+
+
+def test_config_file_with_flag_override_reproduces_the_seeded_run(released, demo_csv, folder):
+    """The same settings through a config file (epsilon overridden by a flag) and the
+    same seed give byte-identical outputs; --overwrite replaces a non-empty folder."""
+    _, first = released
+    second = folder / "from-config"
+    second.mkdir()
+    (second / "stale.txt").write_text("old", encoding="utf-8")
+    config = folder / "release.toml"
+    config.write_text(
+        f'data = "{demo_csv.name}"\noutput = "{second.name}"\n'
+        "epsilon = 1\nreporting_length = 2\nseed = 1\n\n[dp]\npercentile_percentage = 99\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["release", "--config", str(config), "--epsilon", "4", "--overwrite"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in second.iterdir()) == sorted(BUNDLE_FILES)
+    for name in ("synthetic.csv", "aggregates.csv", "parameters.json", "README.md"):
+        assert (second / name).read_bytes() == (first / name).read_bytes(), name
+
+
+def _tiny_csv(folder: Path) -> Path:
+    path = folder / "tiny.csv"
+    path.write_text("a,b\n" + "x,y\n" * 20 + "z,y\n" * 20, encoding="utf-8")
+    return path
+
+
+def _two_column_schema(folder: Path) -> Path:
+    path = folder / "two.toml"
+    path.write_text('[[columns]]\nname = "gender"\n\n[[columns]]\nname = "ageBroad"\n', "utf-8")
+    return path
+
+
+MISSING = "no-such-file.csv"  # parameters are checked before the data are read
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([MISSING, "--epsilon", "0"], "epsilon must be a positive finite number, got 0"),
+        ([MISSING, "--epsilon", "-1"], "epsilon must be a positive finite number, got -1"),
+        ([MISSING, "--epsilon", "4", "--delta", "1"], "delta must be strictly between 0 and 1"),
+        ([MISSING, "--epsilon", "4", "-r", "0"], "reporting_length must be an integer ≥ 1"),
+        ([MISSING, "--epsilon", "4", "-r", "11"], "beyond what can be counted"),
+        ([MISSING, "--epsilon", "4", "--percentile", "0"], r"percentile_percentage must be in"),
+        ([MISSING, "--epsilon", "4", "--seed", "-3"], "seed must be a whole number ≥ 0"),
+        ([MISSING], "No privacy budget was given; pass --epsilon"),
+        (["--epsilon", "4"], "No data file was given"),
+        ([MISSING, "--epsilon", "4", "--config", "nope.toml"], "nope.toml does not exist"),
+        ([MISSING, "--epsilon", "4"], "no-such-file.csv does not exist"),
+        (["DEMO", "--epsilon", "4", "-r", "3", "--schema", "SCHEMA2"], "only 2 columns"),
+        (["TINY", "--epsilon", "4", "-r", "3"], "the data have only 2 columns"),
+        (["DEMO", "--epsilon", "4", "--record-count-public", "10"], "declared public"),
+    ],
+    ids=[
+        "epsilon-0",
+        "epsilon-negative",
+        "delta-1",
+        "length-0",
+        "length-11",
+        "percentile-0",
+        "seed-negative",
+        "no-epsilon",
+        "no-data",
+        "no-config",
+        "no-file",
+        "length-beyond-schema",
+        "length-beyond-data",
+        "wrong-public-count",
+    ],
+)
+def test_bad_parameters_fail_with_one_sentence_and_no_output(
+    args, message, demo_csv, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    substitutes = {
+        "DEMO": str(demo_csv),
+        "TINY": str(_tiny_csv(tmp_path)),
+        "SCHEMA2": str(_two_column_schema(tmp_path)),
+    }
+    args = [substitutes.get(a, a) for a in args]
+    output = tmp_path / "out"
+    result = runner.invoke(app, ["release", *args, "--output", str(output)])
+    assert result.exit_code == 2, result.output
+    error_lines = [line for line in result.output.splitlines() if "Error:" in line]
+    assert len(error_lines) == 1, result.output
+    assert error_lines[0].startswith("Error: ")
+    assert re.search(message, error_lines[0]), result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not output.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_an_existing_output_is_refused_before_any_work(demo_csv, tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "keep.txt").write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, ["release", str(demo_csv), "--epsilon", "4", "-o", str(output)])
+    assert result.exit_code == 2
+    assert "already exists; choose a new folder or pass --overwrite" in result.output
+    assert "Reading and encoding" not in result.output
+    assert [p.name for p in output.iterdir()] == ["keep.txt"]
+
+
+def test_an_unseeded_release_is_private_and_says_nothing_of_seeds(demo_csv, tmp_path):
+    output = tmp_path / "private"
+    result = runner.invoke(
+        app, ["release", str(demo_csv), "--epsilon", "4", "-r", "2", "-o", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "NOT" not in result.output
+    parameters = read_json(output / "parameters.json")
+    assert parameters["not_for_release"] is False
+    assert "warning" not in parameters
+    assert "OpenDP" in parameters["noise_source"]
+    assert "NOT FOR RELEASE" not in (output / "README.md").read_text(encoding="utf-8")

@@ -1,0 +1,105 @@
+"""The datasheet (README.md of a bundle): what it says, from public inputs only."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from dpshowcase.release.datasheet import NOT_FOR_RELEASE_BANNER, render_datasheet
+from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+
+COLUMNS = ["means", "age", "gender", "empty"]
+
+
+def render(aggregates, schema, columns=COLUMNS) -> str:
+    return render_datasheet(
+        aggregates=aggregates,
+        schema=schema,
+        columns=columns,
+        source_name="cases.csv",
+        synthetic_rows=4,
+    )
+
+
+def test_states_the_guarantee_and_the_plain_words(aggregates, schema):
+    text = render(aggregates, schema)
+    assert aggregates.guarantee in text
+    assert "**ε = 1** in all" in text
+    assert "δ = 1e-06**, as given" in text
+    assert "Reporting length R = 2" in text
+    assert "discrete Gaussian noise" in text
+    assert "99th percentile" in text
+    assert "protected count is 101" in text
+    assert "from the protected counts alone, never from the sensitive records" in text
+    # the per-length table: σ, allowed sensitivity, noise scale, threshold
+    assert "| 1 | 3.1 | 4 | 6.2 | 25 |" in text
+    assert "| 2 | 3.1 | 6 | 7.6 | 0 |" in text
+
+
+def test_describes_every_released_column(aggregates, schema):
+    text = render(aggregates, schema)
+    assert "| gender | categorical | one value | `Female`, `Male` |" in text
+    assert "| age | numeric | a range label; bins with edges 0, 18, 100 |" in text
+    assert "several values joined by `;`" in text
+    assert "| empty | categorical | one value | none: no value passed protection" in text
+    assert text.index("| means |") < text.index("| age |") < text.index("| gender |")
+
+
+def test_counts_released_combinations_against_candidates(aggregates, schema):
+    text = render(aggregates, schema)
+    assert "| 1 | 9 | 6 | 67% |" in text
+    assert "| 2 | 13 | 5 | 38% |" in text
+    assert "**Fabricated** combinations" in text
+    assert "**Suppressed** combinations" in text
+
+
+def test_caveats_on_coverage_and_bias(aggregates, schema):
+    text = render(aggregates, schema)
+    for phrase in (
+        "Who is in the data is who was identified",
+        "Small groups are suppressed",
+        "Synthetic records are not real people",
+        "Use `aggregates.csv` for counts",
+    ):
+        assert phrase in text
+
+
+@pytest.mark.parametrize("private", [True, False], ids=["private", "seeded"])
+def test_not_for_release_banner_iff_seeded(aggregates_factory, schema, private):
+    text = render(aggregates_factory(private=private), schema)
+    assert (NOT_FOR_RELEASE_BANNER.upper() in text) is (not private)
+    assert ("NOT FOR RELEASE" in text.upper()) is (not private)
+    if not private:
+        assert text.index("NOT FOR RELEASE") < text.index("**Guarantee.**")  # on top
+
+
+def test_subject_id_and_quantile_bins_are_explained(aggregates, schema_factory):
+    schema = schema_factory(subject_id="caseId")
+    text = render(aggregates, schema)
+    assert "The subject id column `caseId` is not released" in text
+    assert "Equal-frequency bins" not in text
+    quantiles = Schema(
+        columns=tuple(
+            ColumnSpec(name="age", kind=ColumnKind.NUMERIC, quantiles=4) if c.name == "age" else c
+            for c in schema.columns
+        )
+    )
+    text = render(aggregates, quantiles)
+    assert "a range label; 4 equal-frequency bins" in text
+    assert "edges computed from the data" in text
+
+
+def test_k_anonymity_aggregates_render_without_dp_details(aggregates_factory, schema):
+    text = render(aggregates_factory(mode="k-anonymity"), schema)
+    assert "k-anonymity" in text
+    assert "| 1 | — | 6 | — |" in text
+
+
+def test_takes_only_public_inputs():
+    parameters = set(inspect.signature(render_datasheet).parameters)
+    assert parameters == {"aggregates", "schema", "columns", "source_name", "synthetic_rows"}
+
+
+def test_is_a_pure_function_of_its_inputs(aggregates, schema):
+    assert render(aggregates, schema) == render(aggregates, schema)
