@@ -45,7 +45,29 @@ def read_json(path: Path) -> dict:
 
 def test_release_writes_every_file(released):
     _, output = released
-    assert sorted(p.name for p in output.iterdir()) == sorted(BUNDLE_FILES)
+    expected = {*BUNDLE_FILES, "noisy_aggregates.csv"}
+    assert {p.name for p in output.iterdir()} >= expected
+
+
+def test_synthetic_data_agree_with_the_published_counts(released):
+    """aggregates.csv holds the synthetic data's own counts of every released combination."""
+    from dpshowcase.aggregate.count import count_combinations
+    from dpshowcase.data.prepare import prepare
+    from dpshowcase.schema.model import Schema
+
+    _, output = released
+    synthetic = pl.read_csv(output / "synthetic.csv", infer_schema=False)
+    published = pl.read_csv(output / "aggregates.csv", schema_overrides={"combination": pl.String})
+    noisy = pl.read_csv(
+        output / "noisy_aggregates.csv", schema_overrides={"combination": pl.String}
+    )
+    assert (
+        published.get_column("combination").to_list() == noisy.get_column("combination").to_list()
+    )
+    recount = count_combinations(prepare(synthetic, Schema.all_categorical(synthetic.columns)), 2)
+    synthetic_counts = dict(zip(recount.labels().to_list(), recount.counts.tolist(), strict=True))
+    for combination, count in published.select("combination", "count").iter_rows():
+        assert synthetic_counts.get(combination, 0) == count, combination
 
 
 def test_synthetic_csv_has_the_input_columns(released, demo_csv):
@@ -111,8 +133,16 @@ def test_config_file_with_flag_override_reproduces_the_seeded_run(released, demo
         app, ["release", "--config", str(config), "--epsilon", "4", "--overwrite"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in second.iterdir()) == sorted(BUNDLE_FILES)
-    for name in ("synthetic.csv", "aggregates.csv", "parameters.json", "README.md"):
+    assert sorted(p.name for p in second.iterdir()) == sorted(
+        {*(p.name for p in first.iterdir())}
+    )
+    for name in (
+        "synthetic.csv",
+        "aggregates.csv",
+        "noisy_aggregates.csv",
+        "parameters.json",
+        "README.md",
+    ):
         assert (second / name).read_bytes() == (first / name).read_bytes(), name
 
 

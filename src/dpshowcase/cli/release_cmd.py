@@ -174,11 +174,9 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
             aggregates = mechanism.fit(sensitive, progress=progress)
         del sensitive  # nothing below may see sensitive records
         with stages.stage("Synthesizing") as update:
-            synthetic = (
-                AggregateSeededSynthesizer(seed=settings.seed)
-                .fit(aggregates)
-                .sample(progress=update)
-            )
+            synthesizer = AggregateSeededSynthesizer(seed=settings.seed).fit(aggregates)
+            synthetic = synthesizer.sample(progress=update)
+        measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
         with stages.stage("Writing the bundle"):
             summary = write_release(
                 settings.output,
@@ -188,6 +186,7 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
                 input_columns=input_columns,
                 source_name=settings.data.name,
                 overwrite=overwrite,
+                measurements=measurements,
             )
 
     console.print(f"Guarantee: {escape(summary.guarantee)}", soft_wrap=True)

@@ -8,6 +8,7 @@ no folder or the complete one, never a half-written release.
     ├── synthetic.csv       synthetic records, the input's attribute columns in its order
     ├── synthetic.parquet   the same table
     ├── aggregates.csv      protected counts: combination,length,count
+    ├── noisy_aggregates.csv  (DP) the raw noisy measurements aggregates.csv was fitted to
     ├── parameters.json     the guarantee first, then every parameter of the protection
     ├── README.md           the datasheet (see :mod:`.datasheet`)
     └── manifest.json       sha256 and size of every other file, tool version, schema
@@ -47,6 +48,7 @@ __all__ = [
 SYNTHETIC_CSV = "synthetic.csv"
 SYNTHETIC_PARQUET = "synthetic.parquet"
 AGGREGATES_CSV = "aggregates.csv"
+NOISY_AGGREGATES_CSV = "noisy_aggregates.csv"
 PARAMETERS_JSON = "parameters.json"
 README_MD = "README.md"
 MANIFEST_JSON = "manifest.json"
@@ -137,13 +139,16 @@ def write_release(
     input_columns: Sequence[str],
     source_name: str,
     overwrite: bool = False,
+    measurements: ProtectedAggregates | None = None,
 ) -> ReleaseSummary:
     """Write the release bundle for ``aggregates`` and the records synthesized from them.
 
     ``synthetic`` must come from the aggregates (e.g.
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`): string
     columns named as attribute columns, multi-value cells joined by ``;``, absence as
-    ``""``. Nothing here reads sensitive data. Raises InputError when ``output`` exists
+    ``""``. ``measurements``, when given, are the raw protected counts that
+    ``aggregates`` were fitted to; they go to noisy_aggregates.csv. Nothing here reads
+    sensitive data. Raises InputError when ``output`` exists
     (unless ``overwrite``) or its parent folder does not.
     """
     if not isinstance(aggregates, ProtectedAggregates):
@@ -169,6 +174,10 @@ def write_release(
         table.select(pl.all().replace("", None)).write_csv(folder / SYNTHETIC_CSV)
         table.write_parquet(folder / SYNTHETIC_PARQUET)
         counts.write_csv(folder / AGGREGATES_CSV)
+        written = list(BUNDLE_FILES)
+        if measurements is not None:
+            measurements.counts.to_frame().write_csv(folder / NOISY_AGGREGATES_CSV)
+            written.insert(written.index(AGGREGATES_CSV) + 1, NOISY_AGGREGATES_CSV)
         (folder / PARAMETERS_JSON).write_text(_json(parameters), encoding="utf-8")
         (folder / README_MD).write_text(readme, encoding="utf-8")
         manifest = {
@@ -187,13 +196,13 @@ def write_release(
             "columns": columns,
             "schema": schema_to_dict(schema),
             "files": {
-                name: _describe(folder / name) for name in BUNDLE_FILES if name != MANIFEST_JSON
+                name: _describe(folder / name) for name in written if name != MANIFEST_JSON
             },
         }
         (folder / MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
     return ReleaseSummary(
         path=output,
-        files=BUNDLE_FILES,
+        files=tuple(written),
         synthetic_rows=table.height,
         combinations=counts.height,
         record_count=int(aggregates.record_count),

@@ -80,7 +80,11 @@ def _files() -> str:
             '| `synthetic.csv`, `synthetic.parquet` | synthetic records ("statistical '
             'individuals"), one per row, with the columns described below |',
             "| `aggregates.csv` | protected counts: `combination,length,count`, a combination "
-            "written `column:value;column:value` |",
+            "written `column:value;column:value`; for a DP release these are consistent "
+            "estimates that the synthetic records reproduce exactly |",
+            "| `noisy_aggregates.csv` | (DP releases) the raw noisy measurements of the same "
+            "combinations, which `aggregates.csv` was fitted to; unbiased, with the noise "
+            "scale of each length given below, but not consistent with one another |",
             "| `parameters.json` | the guarantee and every parameter of the protection |",
             "| `manifest.json` | checksum and size of every file, tool version, schema |",
             "| `README.md` | this datasheet |",
@@ -232,8 +236,9 @@ def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
         "noisy count fell below the threshold. Small groups are suppressed most.",
         "",
         "Which released combinations are fabricated cannot be said without the sensitive "
-        "data, so this datasheet does not say it. The synthetic records hold only "
-        "combinations (up to the reporting length) that were released.",
+        "data, so this datasheet does not say it. The synthetic records are fitted to the "
+        "released counts; they may hold a few combinations that were not released, where "
+        "that brings the released counts closer.",
     ]
     by_length = {int(k): int((aggregates.counts.lengths == k).sum()) for k in _lengths(aggregates)}
     candidates = {

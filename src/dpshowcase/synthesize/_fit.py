@@ -181,15 +181,26 @@ def _others(record: np.ndarray, skip: int, out: np.ndarray) -> int:
 
 
 @numba.njit(cache=True)
+def _pack_sorted(values: np.ndarray, count: int, base: int) -> np.int64:
+    key = np.int64(0)
+    for i in range(count):
+        key = key * base + values[i] + 1
+    return key
+
+
+@numba.njit(cache=True)
 def fit_records(
     records: np.ndarray,
     synthetic: np.ndarray,
     target: np.ndarray,
     weight: np.ndarray,
-    slot_start: np.ndarray,
-    slot_attributes: np.ndarray,
-    attribute_row: np.ndarray,
+    slot_of: np.ndarray,
     absent_target: np.ndarray,
+    absent_weight: float,
+    child_start: np.ndarray,
+    child_row: np.ndarray,
+    child_attribute: np.ndarray,
+    n_released: int,
     table_keys: np.ndarray,
     table_rows: np.ndarray,
     used: np.ndarray,
@@ -201,8 +212,17 @@ def fit_records(
 ) -> int:
     """Make ``moves`` proposals on random records; return how many were taken.
 
-    ``records`` (n, slots) and ``synthetic`` (counts per released combination) are
-    updated in place and always agree with each other.
+    ``records`` (n, slots) and ``synthetic`` (counts per combination row) are updated in
+    place and always agree with each other. Proposals come in two kinds:
+
+    * grow: take j < R of the record's attributes (a released combination S), and
+      choose an extension S ∪ {c} among S's released children, weighted by how far
+      its synthetic count is below target; put c in its slot;
+    * prune: clear one of the record's attributes.
+
+    ``child_start[row]:child_start[row+1]`` lists the children of released row ``row``
+    (``child_start[n_released]`` onward: the children of the empty combination, i.e.
+    every single attribute).
     """
     n, n_slots = records.shape
     max_others = reporting_length - 1
@@ -213,6 +233,8 @@ def fit_records(
     removed = np.empty(cap * 2, dtype=np.int64)
     added = np.empty(cap * 2, dtype=np.int64)
     others = np.empty(n_slots, dtype=np.int64)
+    present = np.empty(n_slots, dtype=np.int64)
+    chosen = np.empty(reporting_length + 1, dtype=np.int64)
     subset = np.empty(max_others + 2, dtype=np.int64)
     merged = np.empty(max_others + 2, dtype=np.int64)
     position = np.empty(max_others + 2, dtype=np.int64)
@@ -224,29 +246,75 @@ def fit_records(
     taken = 0
     for _ in range(moves):
         r = np.random.randint(n)
-        s = np.random.randint(n_slots)
-        old = records[r, s]
-        lo = slot_start[s]
-        hi = slot_start[s + 1]
-        # propose a value by single-attribute deficit (absence has its own target)
-        total = 0.0
-        for i in range(lo, hi):
-            row = attribute_row[slot_attributes[i]]
-            d = target[row] - synthetic[row]
-            total += max(d, 0) + 0.5
-        d_absent = absent_target[s] - absent_now[s]
-        total += max(d_absent, 0) + 0.5
-        u = np.random.random() * total
-        new = -1
-        for i in range(lo, hi):
-            row = attribute_row[slot_attributes[i]]
-            d = target[row] - synthetic[row]
-            u -= max(d, 0) + 0.5
-            if u <= 0:
-                new = slot_attributes[i]
-                break
-        if new == old:
-            continue
+        m = 0
+        for s in range(n_slots):
+            a = records[r, s]
+            if a >= 0:
+                present[m] = a
+                m += 1
+        # present is in slot order; sort it (attribute ids) for packing
+        for i in range(1, m):
+            v = present[i]
+            j = i
+            while j > 0 and present[j - 1] > v:
+                present[j] = present[j - 1]
+                j -= 1
+            present[j] = v
+        if m > 0 and np.random.random() < 0.35:
+            old = present[np.random.randint(m)]
+            s = slot_of[old]
+            new = -1
+        else:
+            j = np.random.randint(min(max_others, m) + 1)
+            # a random j-subset of present, kept sorted
+            for i in range(m):
+                others[i] = present[i]
+            for i in range(j):
+                k = i + np.random.randint(m - i)
+                others[i], others[k] = others[k], others[i]
+            for i in range(j):
+                chosen[i] = others[i]
+            for i in range(1, j):
+                v = chosen[i]
+                k = i
+                while k > 0 and chosen[k - 1] > v:
+                    chosen[k] = chosen[k - 1]
+                    k -= 1
+                chosen[k] = v
+            if j == 0:
+                parent = n_released
+            else:
+                parent = _find(table_keys, table_rows, _pack_sorted(chosen, j, base))
+                if parent < 0 or parent >= n_released:
+                    continue
+            lo = child_start[parent]
+            hi = child_start[parent + 1]
+            if hi == lo:
+                continue
+            total = 0.0
+            for i in range(lo, hi):
+                row = child_row[i]
+                d = target[row] - synthetic[row]
+                if d > 0:
+                    total += d
+            if total <= 0:
+                continue
+            u = np.random.random() * total
+            new = -1
+            for i in range(lo, hi):
+                row = child_row[i]
+                d = target[row] - synthetic[row]
+                if d > 0:
+                    u -= d
+                    if u <= 0:
+                        new = child_attribute[i]
+                        break
+            if new < 0:
+                continue
+            s = slot_of[new]
+            old = records[r, s]
+            if old == new:
+                continue
         k = _others(records[r], s, others)
         n_removed = 0
         if old >= 0:
@@ -295,9 +363,9 @@ def fit_records(
             delta += -weight[row] if synthetic[row] < target[row] else weight[row]
         # absence is part of the objective too: it keeps the row count honest
         if old < 0:
-            delta += -weight[0] if absent_now[s] > absent_target[s] else weight[0]
+            delta += -absent_weight if absent_now[s] > absent_target[s] else absent_weight
         if new < 0:
-            delta += -weight[0] if absent_now[s] < absent_target[s] else weight[0]
+            delta += -absent_weight if absent_now[s] < absent_target[s] else absent_weight
         if delta > 0 and (temperature <= 0 or np.random.random() >= np.exp(-delta / temperature)):
             continue
         for i in range(n_removed):

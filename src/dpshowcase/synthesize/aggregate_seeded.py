@@ -13,6 +13,7 @@ records is the protected record count.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -48,6 +49,7 @@ class AggregateSeededSynthesizer:
         self.seed = seed
         self.sweeps = sweeps
         self._aggregates: ProtectedAggregates | None = None
+        self._fitted: np.ndarray | None = None
 
     def fit(self, aggregates: ProtectedAggregates) -> AggregateSeededSynthesizer:
         """Remember the protected aggregates to synthesize from (nothing else is accepted)."""
@@ -57,6 +59,7 @@ class AggregateSeededSynthesizer:
                 f"of a k-anonymity protection), not {type(aggregates).__name__}."
             )
         self._aggregates = aggregates
+        self._fitted = None
         return self
 
     def sample_records(self, progress: ProgressCallback | None = None) -> np.ndarray:
@@ -64,85 +67,104 @@ class AggregateSeededSynthesizer:
         aggregates = self._require()
         attributes = aggregates.attributes
         counts = aggregates.counts
+        r = counts.reporting_length
         base = attributes.n_attributes + 1
         keys = pack(counts.combinations, base)
         order = np.argsort(keys)
         keys = keys[order]
-        target = counts.counts[order].astype(np.int64)
-        slots, slot_start, slot_attributes = _slots(aggregates)
-        attribute_row = np.full(attributes.n_attributes, -1, dtype=np.int64)
-        singles = np.searchsorted(keys, np.arange(attributes.n_attributes) + 1)
-        found = (singles < keys.size) & (
-            keys[np.minimum(singles, keys.size - 1)] == np.arange(attributes.n_attributes) + 1
-        )
-        attribute_row[found] = singles[found]
+        combos = counts.combinations[order]
+        lengths = counts.lengths[order].astype(np.int64)
+        released = keys.size
+        slot_column, slot_start, slot_attributes = _slots(aggregates)
+        slot_of = np.zeros(attributes.n_attributes, dtype=np.int64)
+        for slot in range(len(slot_column)):
+            slot_of[slot_attributes[slot_start[slot] : slot_start[slot + 1]]] = slot
         n = max(int(aggregates.record_count), 1)
+        target_released = counts.counts[order].astype(np.int64)
+        singles = np.zeros(attributes.n_attributes, dtype=np.int64)
+        ones = lengths == 1
+        singles[combos[ones, 0]] = target_released[ones]
         absent_target = np.array(
             [
-                max(
-                    n
-                    - int(
-                        target[
-                            attribute_row[slot_attributes[slot_start[s] : slot_start[s + 1]]]
-                        ].sum()
-                    ),
-                    0,
-                )
-                for s in range(len(slots))
+                max(n - int(singles[slot_attributes[slot_start[x] : slot_start[x + 1]]].sum()), 0)
+                for x in range(len(slot_column))
             ],
             dtype=np.int64,
         )
+        child_start, child_row, child_attribute = _children(combos, lengths, keys, base)
         # rows past the released ones hold unreleased combinations synthesis touches
         # (target 0): allowed, but every record holding one is an error of the fit
-        capacity = keys.size + max(EXTRA_COMBINATIONS, 4 * keys.size)
+        capacity = released + max(EXTRA_COMBINATIONS, released)
         table_keys, table_rows = _fit.build_table(keys, capacity)
-        records = np.full((n, len(slots)), -1, dtype=np.int32)
+        target = np.zeros(capacity, dtype=np.int64)
+        target[:released] = target_released
+        length_weight = _length_weights(aggregates)
+        weight = np.zeros(capacity, dtype=np.float64)
+        weight[:released] = length_weight[lengths]
         synthetic = np.zeros(capacity, dtype=np.int64)
-        target = np.concatenate([target, np.zeros(capacity - keys.size, dtype=np.int64)])
-        used = np.array([keys.size], dtype=np.int64)
+        used = np.array([released], dtype=np.int64)
+        records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         _fit.seed(
             self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
         )
-        # a move touches 1 single, m pairs, C(m,2) triples…: weigh lengths so that short
-        # combinations are not outvoted by the many long ones they are part of
-        lengths = counts.lengths[order].astype(np.int64)
-        length_weight = LENGTH_WEIGHT_BASE ** (
-            counts.reporting_length - np.arange(counts.reporting_length + 1, dtype=np.float64)
-        )
-        weight = np.zeros(capacity, dtype=np.float64)
-        weight[: keys.size] = length_weight[lengths]
-        total = self.sweeps * n * len(slots)
-        chunk = max(n * len(slots) // 2, 1)
+        total = self.sweeps * n * max(len(slot_column), 1)
+        chunk = max(total // 50, 1)
         done = 0
         while done < total:
             step = min(chunk, total - done)
             temperature = START_TEMPERATURE * max(0.0, 1.0 - 2.0 * done / total)
-            taken = _fit.fit_records(
+            _fit.fit_records(
                 records,
                 synthetic,
                 target,
                 weight,
-                slot_start,
-                slot_attributes,
-                attribute_row,
+                slot_of,
                 absent_target,
+                float(length_weight[1]),
+                child_start,
+                child_row,
+                child_attribute,
+                released,
                 table_keys,
                 table_rows,
                 used,
                 length_weight,
                 base,
-                counts.reporting_length,
+                r,
                 step,
                 temperature,
             )
             done += step
             if progress is not None:
                 progress(done, total)
-            if taken == 0 and temperature == 0:
-                break
-        if progress is not None:
-            progress(total, total)
+        fitted = np.empty(released, dtype=np.int64)
+        fitted[order] = synthetic[:released]
+        self._fitted = fitted
         return records
+
+    def fitted_aggregates(self) -> ProtectedAggregates:
+        """The released combinations with the counts of the synthetic records just sampled.
+
+        The DP counts are noisy measurements that no single dataset may match exactly
+        (e.g. a pair counted below the sum of its triples). The synthetic records are a
+        dataset fitted to them, weighing each length by the precision of its
+        measurements, so their counts are a consistent estimate of every released
+        combination; publishing them is post-processing, and the synthetic data agree
+        with them exactly.
+        """
+        aggregates = self._require()
+        if self._fitted is None:
+            raise ParameterError("Call sample() before fitted_aggregates().")
+        parameters = dict(aggregates.parameters)
+        parameters["counts"] = (
+            "consistent estimates: the counts of the synthetic records, fitted to the "
+            "protected measurements (published separately as noisy_aggregates.csv)"
+        )
+        return replace(
+            aggregates,
+            counts=aggregates.counts.with_counts(self._fitted),
+            parameters=parameters,
+        )
 
     def sample(self, progress: ProgressCallback | None = None) -> pl.DataFrame:
         """Synthetic microdata: one row per record, one string column per attribute column."""
@@ -154,6 +176,58 @@ class AggregateSeededSynthesizer:
         if self._aggregates is None:
             raise ParameterError("Call fit(aggregates) before sample().")
         return self._aggregates
+
+
+def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
+    """Weight of one unit of error at each length (index = length; index 0 unused).
+
+    With DP noise, a count of length k is a measurement with noise scale s_k, so an
+    error of one unit there is worth 1/s_k (relative to the noisiest length): the fit
+    trusts precise counts more. Without noise scales (k-anonymity), shorter
+    combinations weigh more, LENGTH_WEIGHT_BASE^(R−k), since each record holds fewer.
+    """
+    r = aggregates.reporting_length
+    scales = {
+        int(entry["length"]): float(entry["noise_scale"])
+        for entry in aggregates.parameters.get("lengths", [])
+        if isinstance(entry, dict) and entry.get("noise_scale")
+    }
+    if len(scales) == r and all(v > 0 for v in scales.values()):
+        top = max(scales.values())
+        return np.array([1.0] + [top / scales[k] for k in range(1, r + 1)], dtype=np.float64)
+    return np.array([LENGTH_WEIGHT_BASE ** (r - k) for k in range(r + 1)], dtype=np.float64)
+
+
+def _children(
+    combos: np.ndarray, lengths: np.ndarray, keys: np.ndarray, base: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each released row (and, last, the empty combination) its released children.
+
+    A child of S is a released S ∪ {c}; returned as CSR (start, child row, c).
+    """
+    released = keys.size
+    parents, children, added = [], [], []
+    ones = np.flatnonzero(lengths == 1)
+    parents.append(np.full(ones.size, released, dtype=np.int64))
+    children.append(ones.astype(np.int64))
+    added.append(combos[ones, 0].astype(np.int64))
+    for k in range(2, int(lengths.max(initial=1)) + 1):
+        rows = np.flatnonzero(lengths == k)
+        if rows.size == 0:
+            continue
+        for drop in range(k):
+            keep = [j for j in range(k) if j != drop]
+            parent_keys = pack(np.ascontiguousarray(combos[rows][:, keep]), base)
+            found = np.searchsorted(keys, parent_keys)
+            ok = (found < released) & (keys[np.minimum(found, released - 1)] == parent_keys)
+            parents.append(found[ok].astype(np.int64))
+            children.append(rows[ok].astype(np.int64))
+            added.append(combos[rows[ok], drop].astype(np.int64))
+    parent = np.concatenate(parents)
+    order = np.argsort(parent, kind="stable")
+    start = np.zeros(released + 2, dtype=np.int64)
+    np.cumsum(np.bincount(parent, minlength=released + 1), out=start[1:])
+    return start, np.concatenate(children)[order], np.concatenate(added)[order]
 
 
 def _slots(aggregates: ProtectedAggregates) -> tuple[list[int], np.ndarray, np.ndarray]:
