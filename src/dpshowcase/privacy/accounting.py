@@ -67,6 +67,7 @@ Departures from the reference, on purpose:
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Sequence
@@ -195,6 +196,7 @@ def zcdp_epsilon(rho: float, delta: float) -> float:
     return high
 
 
+@functools.lru_cache(maxsize=256)
 def zcdp_rho(epsilon: float, delta: float) -> float:
     """Largest ρ (rounded down) such that ρ-zCDP ⇒ (ε, δ)-DP under the CKS 2020 conversion.
 

@@ -22,6 +22,8 @@ import numba
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+CHILD_TRIES = 8
+"""A grow move looks at this many random children and takes the one most below target."""
 
 
 @numba.njit(cache=True)
@@ -291,24 +293,16 @@ def fit_records(
             hi = child_start[parent + 1]
             if hi == lo:
                 continue
-            total = 0.0
-            for i in range(lo, hi):
-                row = child_row[i]
-                d = target[row] - synthetic[row]
-                if d > 0:
-                    total += d
-            if total <= 0:
-                continue
-            u = np.random.random() * total
+            # best of a few random children: the one furthest below its target
             new = -1
-            for i in range(lo, hi):
+            best = 0.0
+            for _try in range(CHILD_TRIES):
+                i = lo + np.random.randint(hi - lo)
                 row = child_row[i]
-                d = target[row] - synthetic[row]
-                if d > 0:
-                    u -= d
-                    if u <= 0:
-                        new = child_attribute[i]
-                        break
+                d = (target[row] - synthetic[row]) * weight[row]
+                if d > best:
+                    best = d
+                    new = child_attribute[i]
             if new < 0:
                 continue
             s = slot_of[new]

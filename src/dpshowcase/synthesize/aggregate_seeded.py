@@ -29,9 +29,9 @@ LENGTH_WEIGHT_BASE = 2.0
 """Weight of a length-k combination's error is LENGTH_WEIGHT_BASE^(R−k)."""
 START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling to 0 halfway."""
-EXTRA_COMBINATIONS = 2_000_000
+EXTRA_COMBINATIONS = 500_000
 """Room for unreleased combinations met while fitting (each costs 24 bytes)."""
-DEFAULT_SWEEPS = 10
+DEFAULT_SWEEPS = 3
 """Proposals per record-slot, in all (the fit stops early once no move is taken)."""
 
 

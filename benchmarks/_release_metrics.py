@@ -1,0 +1,83 @@
+"""Compare a synthetic table (and the counts published with it) with the sensitive data.
+
+Run in a fresh process by bench_release.py; prints one JSON line. Figures, per length:
+- error of synthetic counts against sensitive counts, over combinations whose sensitive
+  count is ≥ 10: mean absolute error and mean relative error;
+- fabricated: synthetic combinations absent from the sensitive data (% of synthetic ones);
+- suppressed: sensitive combinations absent from the synthetic data (% of sensitive ones);
+- comparability: over published combinations with published count ≥ 50, the median and
+  95th percentile of |synthetic − published| / published.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from dpshowcase.aggregate.count import count_combinations
+from dpshowcase.data.encode import encode
+from dpshowcase.data.load import read_table
+from dpshowcase.schema.model import Schema
+from dpshowcase.schema.toml_io import load_schema
+
+
+def counts_of(frame: pl.DataFrame, schema: Schema, r: int) -> dict[str, int]:
+    data = encode(frame, schema, allow_identifiers=True)
+    c = count_combinations(data, r)
+    return dict(zip(c.labels().to_list(), c.counts.tolist(), strict=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sensitive", type=Path)
+    parser.add_argument("synthetic", type=Path)
+    parser.add_argument("published", type=Path)
+    parser.add_argument("--schema", type=Path, required=True)
+    parser.add_argument("--reporting-length", type=int, default=3)
+    args = parser.parse_args()
+    r = args.reporting_length
+    schema = load_schema(args.schema)
+    sensitive = counts_of(read_table(args.sensitive), schema, r)
+    synthetic_frame = read_table(args.synthetic)
+    synthetic = counts_of(synthetic_frame, schema, r)
+    published_frame = pl.read_csv(args.published, schema_overrides={"combination": pl.String})
+    published = dict(
+        zip(
+            published_frame["combination"].to_list(),
+            published_frame["count"].to_list(),
+            strict=True,
+        )
+    )
+    out: dict[str, object] = {"rows_out": synthetic_frame.height, "lengths": {}}
+    for k in range(1, r + 1):
+        sens_k = {c: v for c, v in sensitive.items() if c.count(";") == k - 1}
+        syn_k = {c: v for c, v in synthetic.items() if c.count(";") == k - 1}
+        big = [c for c, v in sens_k.items() if v >= 10]
+        abs_err = np.array([abs(syn_k.get(c, 0) - sens_k[c]) for c in big], dtype=float)
+        rel_err = abs_err / np.array([sens_k[c] for c in big], dtype=float) if big else abs_err
+        pub_k = [c for c, v in published.items() if v >= 50 and c.count(";") == k - 1]
+        gap = np.array([abs(synthetic.get(c, 0) - published[c]) / published[c] for c in pub_k])
+        out["lengths"][k] = {  # type: ignore[index]
+            "mae": float(abs_err.mean()) if big else None,
+            "mre": float(rel_err.mean()) if big else None,
+            "fabricated_pct": 100 * sum(1 for c in syn_k if c not in sens_k) / max(len(syn_k), 1),
+            "suppressed_pct": 100 * sum(1 for c in sens_k if c not in syn_k) / max(len(sens_k), 1),
+            "gap_median": float(np.median(gap)) if gap.size else None,
+            "gap_p95": float(np.percentile(gap, 95)) if gap.size else None,
+            "published_ge_50": len(pub_k),
+        }
+    gaps = []
+    for c, v in published.items():
+        if v >= 50:
+            gaps.append(abs(synthetic.get(c, 0) - v) / v)
+    out["gap_median"] = float(np.median(gaps)) if gaps else None
+    out["gap_p95"] = float(np.percentile(gaps, 95)) if gaps else None
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
