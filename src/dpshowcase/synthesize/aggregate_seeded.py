@@ -31,6 +31,8 @@ START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling to 0 halfway."""
 EXTRA_COMBINATIONS = 500_000
 """Room for unreleased combinations met while fitting (each costs 24 bytes)."""
+STALL_SHARE = 0.002
+"""Stop once fewer than this share of proposals in a chunk are taken (after annealing)."""
 DEFAULT_SWEEPS = 3
 """Proposals per record-slot, in all (the fit stops early once no move is taken)."""
 
@@ -92,18 +94,14 @@ class AggregateSeededSynthesizer:
             dtype=np.int64,
         )
         child_start, child_row, child_attribute = _children(combos, lengths, keys, base)
-        # rows past the released ones hold unreleased combinations synthesis touches
+        # cells past the released ones hold unreleased combinations synthesis touches
         # (target 0): allowed, but every record holding one is an error of the fit
         capacity = released + max(EXTRA_COMBINATIONS, released)
-        table_keys, table_rows = _fit.build_table(keys, capacity)
-        target = np.zeros(capacity, dtype=np.int64)
-        target[:released] = target_released
-        length_weight = _length_weights(aggregates)
-        weight = np.zeros(capacity, dtype=np.float64)
-        weight[:released] = length_weight[lengths]
-        synthetic = np.zeros(capacity, dtype=np.int64)
+        length_weight = np.round(_length_weights(aggregates) * _fit.WEIGHT_UNIT).astype(np.int64)
+        cells, where = _fit.build_cells(keys, target_released, length_weight[lengths], capacity)
         used = np.array([released], dtype=np.int64)
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
+        absent_now = np.full(len(slot_column), n, dtype=np.int64)
         _fit.seed(
             self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
         )
@@ -113,22 +111,19 @@ class AggregateSeededSynthesizer:
         while done < total:
             step = min(chunk, total - done)
             temperature = START_TEMPERATURE * max(0.0, 1.0 - 2.0 * done / total)
-            _fit.fit_records(
+            taken = _fit.fit_records(
                 records,
-                synthetic,
-                target,
-                weight,
+                cells,
+                used,
+                capacity,
+                length_weight,
                 slot_of,
                 absent_target,
-                float(length_weight[1]),
+                absent_now,
                 child_start,
-                child_row,
+                where[child_row],
                 child_attribute,
                 released,
-                table_keys,
-                table_rows,
-                used,
-                length_weight,
                 base,
                 r,
                 step,
@@ -137,8 +132,13 @@ class AggregateSeededSynthesizer:
             done += step
             if progress is not None:
                 progress(done, total)
+            if temperature == 0 and taken < STALL_SHARE * step:
+                break  # the fit has settled: further moves would barely change it
+        if progress is not None:
+            progress(total, total)
+        synthetic = cells[where, _fit.SYNTHETIC]
         fitted = np.empty(released, dtype=np.int64)
-        fitted[order] = synthetic[:released]
+        fitted[order] = synthetic
         self._fitted = fitted
         return records
 
