@@ -147,6 +147,20 @@ class Schema:
                 return spec
         raise SchemaError(f"The schema has no column {name!r}.")
 
+    def as_released(self) -> Schema:
+        """The schema of released synthetic data: binned columns hold their labels.
+
+        A numeric column's cells there are bin labels such as ``18--29`` (or ``0``), so
+        it becomes categorical, with 0 a real value.
+        """
+        columns = tuple(
+            ColumnSpec(name=c.name, sensitive_zero=True, allow_identifier=True)
+            if c.kind is ColumnKind.NUMERIC
+            else c
+            for c in self.columns
+        )
+        return Schema(columns=columns, null_values=self.null_values)
+
     @classmethod
     def all_categorical(cls, names: tuple[str, ...] | list[str]) -> Schema:
         """Every column categorical, an empty cell or 0 is no attribute."""

@@ -145,3 +145,22 @@ def test_all_categorical() -> None:
     assert schema.column_names == ("x", "y")
     assert all(c.kind is ColumnKind.CATEGORICAL and not c.sensitive_zero for c in schema.columns)
     assert schema.subject_id is None
+
+
+def test_released_schema_reads_bin_labels_as_values():
+    from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+
+    schema = Schema(
+        columns=(
+            ColumnSpec(name="age", kind=ColumnKind.NUMERIC, bins=(0, 1, 18, 99)),
+            ColumnSpec(name="gender"),
+        ),
+        subject_id="case",
+        null_values=("N",),
+    )
+    released = schema.as_released()
+    assert released.column("age").kind is ColumnKind.CATEGORICAL
+    assert released.column("age").sensitive_zero, "a bin labelled 0 is a value"
+    assert released.column("gender") == schema.column("gender")
+    assert released.subject_id is None, "synthetic rows are not subjects"
+    assert "N" in released.null_values
