@@ -133,3 +133,46 @@ def test_synthetic_records_hold_only_released_attributes():
         for value in frame.get_column(column).unique().to_list():
             assert value == "" or (column, value) in released
     assert abs(frame.height - protected.record_count) == 0
+
+
+def _released_pair(protected, first: tuple[str, str], second: tuple[str, str]) -> bool:
+    index = protected.attributes
+    a, b = index.find(*first), index.find(*second)
+    if a is None or b is None:
+        return False
+    return tuple(sorted((a, b))) in protected.counts.as_dict()
+
+
+def test_fabrication_follows_the_adaptive_threshold():
+    """b:p never occurs with a:y (b is q whenever a is not x), so the pair's true count
+    is 0. With η_2 = 1 its threshold is 0 and, noise being symmetric, it is released
+    about half the time (P(noise > 0) = (1 − P(0))/2 ≈ 0.49 at this scale); with
+    η_2 = 0.01 the threshold is 2.58 noise scales and it is released < 1% of the time.
+    Over 200 seeds: ≥ 70 vs ≤ 10 releases is far outside sampling error both ways."""
+    data = prepare(_table(rows=5000))
+    loose = tight = 0
+    for seed in range(200):
+        kwargs = {"epsilon": 2, "reporting_length": 2, "seed": seed}
+        loose += _released_pair(
+            DPMarginals(adaptive_factors=1.0, **kwargs).fit(data), ("a", "y"), ("b", "p")
+        )
+        tight += _released_pair(
+            DPMarginals(adaptive_factors=0.01, **kwargs).fit(data), ("a", "y"), ("b", "p")
+        )
+    assert loose >= 70
+    assert tight <= 10
+
+
+def test_subject_is_the_privacy_unit_when_the_schema_names_one():
+    from dpshowcase.schema.model import ColumnSpec, Schema
+
+    frame = _table(rows=400).with_columns(pl.Series("case", [str(i // 2) for i in range(400)]))
+    schema = Schema(
+        columns=(ColumnSpec(name="a"), ColumnSpec(name="b"), ColumnSpec(name="c")),
+        subject_id="case",
+    )
+    data = prepare(frame, schema)
+    assert data.n_records == 200, "two rows per subject merge into one record"
+    protected = DPMarginals(epsilon=4, seed=1).fit(data)
+    assert protected.parameters["privacy_unit"] == "subject"
+    assert "for each subject" in protected.guarantee
