@@ -21,9 +21,9 @@ def seed_sampler(seed: int) -> None:
 
 
 @numba.njit(cache=True, inline="always")
-def _contains(sorted_keys: np.ndarray, key: np.int64) -> bool:
+def _contains(sorted_keys: np.ndarray, key: int) -> bool:
     i = np.searchsorted(sorted_keys, key)
-    return i < sorted_keys.size and sorted_keys[i] == key
+    return bool(i < sorted_keys.size and sorted_keys[i] == key)
 
 
 @numba.njit(cache=True)

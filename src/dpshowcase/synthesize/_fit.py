@@ -39,8 +39,8 @@ def seed(value: int) -> None:
 
 
 @numba.njit(cache=True, inline="always")
-def _home(key: np.int64, mask: np.int64) -> np.int64:
-    return np.int64((np.uint64(key) * _GOLDEN) >> np.uint64(20)) & mask
+def _home(key: int | np.integer, mask: int) -> int:
+    return int(np.int64((np.uint64(key) * _GOLDEN) >> np.uint64(20)) & mask)
 
 
 @numba.njit(cache=True)
@@ -71,7 +71,7 @@ def build_cells(
 
 
 @numba.njit(cache=True, inline="always")
-def _cell(cells: np.ndarray, key: np.int64) -> np.int64:
+def _cell(cells: np.ndarray, key: int | np.integer) -> int:
     mask = cells.shape[0] - 1
     s = _home(key, mask)
     while True:
@@ -85,8 +85,12 @@ def _cell(cells: np.ndarray, key: np.int64) -> np.int64:
 
 @numba.njit(cache=True, inline="always")
 def _cell_or_new(
-    cells: np.ndarray, key: np.int64, used: np.ndarray, capacity: int, weight: np.int64
-) -> np.int64:
+    cells: np.ndarray,
+    key: int | np.integer,
+    used: np.ndarray,
+    capacity: int,
+    weight: int | np.integer,
+) -> int:
     """The cell of ``key``; a new one (target 0) when there is room, else -1."""
     mask = cells.shape[0] - 1
     s = _home(key, mask)

@@ -103,7 +103,9 @@ class AggregateSeededSynthesizer:
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         absent_now = np.full(len(slot_column), n, dtype=np.int64)
         _fit.seed(
-            self.seed if self.seed is not None else int(np.random.SeedSequence().entropy % (2**31))
+            self.seed
+            if self.seed is not None
+            else int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
         )
         total = self.sweeps * n * max(len(slot_column), 1)
         chunk = max(total // 50, 1)
