@@ -29,6 +29,8 @@ KEY, ROW, TARGET, SYNTHETIC, WEIGHT = 0, 1, 2, 3, 4
 WEIGHT_UNIT = 1024
 """Weights are stored as integers in units of 1/WEIGHT_UNIT."""
 CHILD_TRIES = 8
+RECORD_RETRIES = 8
+"""A single attribute proposed for a record that has it is tried on this many others."""
 """A grow move looks at this many random children and takes the one most below target."""
 
 
@@ -83,31 +85,6 @@ def _cell(cells: np.ndarray, key: int | np.integer) -> int:
         s = (s + 1) & mask
 
 
-@numba.njit(cache=True, inline="always")
-def _cell_or_new(
-    cells: np.ndarray,
-    key: int | np.integer,
-    used: np.ndarray,
-    capacity: int,
-    weight: int | np.integer,
-) -> int:
-    """The cell of ``key``; a new one (target 0) when there is room, else -1."""
-    mask = cells.shape[0] - 1
-    s = _home(key, mask)
-    while True:
-        k = cells[s, KEY]
-        if k == key:
-            return s
-        if k == 0:
-            if used[0] >= capacity:
-                return -1
-            cells[s, KEY] = key
-            cells[s, WEIGHT] = weight
-            used[0] += 1
-            return s
-        s = (s + 1) & mask
-
-
 @numba.njit(cache=True)
 def _affected(
     others: np.ndarray,
@@ -116,24 +93,28 @@ def _affected(
     max_others: int,
     base: int,
     cells: np.ndarray,
-    used: np.ndarray,
-    capacity: int,
     length_weight: np.ndarray,
     out: np.ndarray,
+    unreleased: np.ndarray,
     subset: np.ndarray,
     merged: np.ndarray,
     position: np.ndarray,
 ) -> int:
-    """Cells of the combinations of ``attribute`` with ≤ max_others of ``others`` (sorted).
+    """Cells of the released combinations of ``attribute`` with ≤ max_others of
+    ``others`` (sorted); returns how many were written to ``out``.
 
-    Returns how many were written to ``out``, or -1 when the table is full.
+    Combinations that were not released have target 0, so each occurrence is one unit
+    of error whatever the others do: they need no cell, only their summed weight,
+    which goes to ``unreleased[0]``.
     """
     n = 0
-    cell = _cell_or_new(cells, np.int64(attribute + 1), used, capacity, length_weight[1])
+    unreleased[0] = 0
+    cell = _cell(cells, np.int64(attribute + 1))
     if cell < 0:
-        return -1
-    out[n] = cell
-    n += 1
+        unreleased[0] += length_weight[1]
+    else:
+        out[n] = cell
+        n += 1
     if max_others == 0 or n_others == 0:
         return n
     depth = 0
@@ -162,11 +143,12 @@ def _affected(
         key = np.int64(0)
         for i in range(j):
             key = key * base + merged[i] + 1
-        cell = _cell_or_new(cells, key, used, capacity, length_weight[j])
+        cell = _cell(cells, key)
         if cell < 0:
-            return -1
-        out[n] = cell
-        n += 1
+            unreleased[0] += length_weight[j]
+        else:
+            out[n] = cell
+            n += 1
         if size < max_others and p + 1 < n_others:
             depth += 1
             position[depth] = p + 1
@@ -195,9 +177,8 @@ def _others(record: np.ndarray, skip: int, out: np.ndarray) -> int:
 def fit_records(
     records: np.ndarray,
     cells: np.ndarray,
-    used: np.ndarray,
-    capacity: int,
     length_weight: np.ndarray,
+    absent_weight: int,
     slot_of: np.ndarray,
     absent_target: np.ndarray,
     absent_now: np.ndarray,
@@ -211,6 +192,9 @@ def fit_records(
     temperature: float,
 ) -> int:
     """Make ``moves`` proposals on random records; return how many were taken.
+
+    ``length_weight[k]`` is the error weight of a new (unreleased) combination of
+    length k; ``absent_weight`` that of the count of records without a value in a slot.
 
     ``records`` (n, slots), ``cells`` and ``absent_now`` (records without a value, per
     slot) are updated in place and always agree. ``child_start[row]:child_start[row+1]``
@@ -231,7 +215,8 @@ def fit_records(
     subset = np.empty(max_others + 2, dtype=np.int64)
     merged = np.empty(max_others + 2, dtype=np.int64)
     position = np.empty(max_others + 2, dtype=np.int64)
-    absent_weight = length_weight[1]
+    unreleased_removed = np.zeros(1, dtype=np.int64)
+    unreleased_added = np.zeros(1, dtype=np.int64)
     taken = 0
     for _ in range(moves):
         r = np.random.randint(n)
@@ -287,6 +272,13 @@ def fit_records(
                 continue
             s = slot_of[new]
             old = records[r, s]
+            if old == new and j == 0:
+                # a single attribute short of its target: try it on other records
+                for _retry in range(RECORD_RETRIES):
+                    r = np.random.randint(n)
+                    old = records[r, s]
+                    if old != new:
+                        break
             if old == new:
                 continue
         k = _others(records[r], s, others)
@@ -299,10 +291,9 @@ def fit_records(
                 max_others,
                 base,
                 cells,
-                used,
-                capacity,
                 length_weight,
                 removed,
+                unreleased_removed,
                 subset,
                 merged,
                 position,
@@ -316,17 +307,18 @@ def fit_records(
                 max_others,
                 base,
                 cells,
-                used,
-                capacity,
                 length_weight,
                 added,
+                unreleased_added,
                 subset,
                 merged,
                 position,
             )
-            if n_added < 0:
-                continue
         delta = 0
+        if old >= 0:
+            delta -= unreleased_removed[0]
+        if new >= 0:
+            delta += unreleased_added[0]
         for i in range(n_removed):
             c = removed[i]
             w = cells[c, WEIGHT]

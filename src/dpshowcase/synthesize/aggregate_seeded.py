@@ -25,12 +25,12 @@ from dpshowcase.synthesize import _fit
 
 ProgressCallback = Callable[[int, int], None]
 
-LENGTH_WEIGHT_BASE = 2.0
-"""Weight of a length-k combination's error is LENGTH_WEIGHT_BASE^(R−k)."""
 START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling to 0 halfway."""
-EXTRA_COMBINATIONS = 500_000
-"""Room for unreleased combinations met while fitting (each costs 24 bytes)."""
+UNRELEASED_WEIGHT = 1.0
+"""Error weight of a combination that was not released, relative to a released one."""
+MIN_PROPOSALS = 2_000_000
+"""Small data get at least this many proposals (a few seconds)."""
 STALL_SHARE = 0.002
 """Stop once fewer than this share of proposals in a chunk are taken (after annealing)."""
 DEFAULT_SWEEPS = 3
@@ -94,12 +94,11 @@ class AggregateSeededSynthesizer:
             dtype=np.int64,
         )
         child_start, child_row, child_attribute = _children(combos, lengths, keys, base)
-        # cells past the released ones hold unreleased combinations synthesis touches
-        # (target 0): allowed, but every record holding one is an error of the fit
-        capacity = released + max(EXTRA_COMBINATIONS, released)
         length_weight = np.round(_length_weights(aggregates) * _fit.WEIGHT_UNIT).astype(np.int64)
-        cells, where = _fit.build_cells(keys, target_released, length_weight[lengths], capacity)
-        used = np.array([released], dtype=np.int64)
+        cells, where = _fit.build_cells(keys, target_released, length_weight[lengths], released)
+        # a record may hold a combination that was not released (target 0): each such
+        # occurrence is an error of the fit, weighed by UNRELEASED_WEIGHT
+        unreleased_weight = np.round(length_weight * UNRELEASED_WEIGHT).astype(np.int64)
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         absent_now = np.full(len(slot_column), n, dtype=np.int64)
         _fit.seed(
@@ -107,7 +106,7 @@ class AggregateSeededSynthesizer:
             if self.seed is not None
             else int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
         )
-        total = self.sweeps * n * max(len(slot_column), 1)
+        total = max(self.sweeps * n * max(len(slot_column), 1), MIN_PROPOSALS)
         chunk = max(total // 50, 1)
         done = 0
         while done < total:
@@ -116,9 +115,8 @@ class AggregateSeededSynthesizer:
             taken = _fit.fit_records(
                 records,
                 cells,
-                used,
-                capacity,
-                length_weight,
+                unreleased_weight,
+                int(length_weight[1]),
                 slot_of,
                 absent_target,
                 absent_now,
@@ -183,10 +181,10 @@ class AggregateSeededSynthesizer:
 def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
     """Weight of one unit of error at each length (index = length; index 0 unused).
 
-    With DP noise, a count of length k is a measurement with noise scale s_k, so an
-    error of one unit there is worth 1/s_k (relative to the noisiest length): the fit
-    trusts precise counts more. Without noise scales (k-anonymity), shorter
-    combinations weigh more, LENGTH_WEIGHT_BASE^(R−k), since each record holds fewer.
+    With DP noise a count of length k is a measurement with noise scale s_k, so a unit
+    of error there is worth s_R/s_k: the fit trusts precise counts more and does not
+    chase the noise of long combinations. Without noise scales (k-anonymity) every
+    length weighs the same.
     """
     r = aggregates.reporting_length
     scales = {
@@ -195,9 +193,8 @@ def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
         if isinstance(entry, dict) and entry.get("noise_scale")
     }
     if len(scales) == r and all(v > 0 for v in scales.values()):
-        top = max(scales.values())
-        return np.array([1.0] + [top / scales[k] for k in range(1, r + 1)], dtype=np.float64)
-    return np.array([LENGTH_WEIGHT_BASE ** (r - k) for k in range(r + 1)], dtype=np.float64)
+        return np.array([1.0] + [scales[r] / scales[k] for k in range(1, r + 1)])
+    return np.ones(r + 1, dtype=np.float64)
 
 
 def _children(
