@@ -138,7 +138,38 @@ def _count(
     reporting_length: int,
     progress: ProgressCallback | None,
 ) -> CombinationCounts:
-    n_attributes = attributes.n_attributes
+    keys, counts = _count_keys(
+        indptr, indices, weights, attributes.n_attributes, reporting_length, progress
+    )
+    combinations, lengths = _kernels.unpack_keys(
+        keys, attributes.n_attributes + 1, reporting_length
+    )
+    return CombinationCounts(
+        attributes=attributes,
+        combinations=combinations,
+        lengths=lengths,
+        counts=counts,
+        reporting_length=reporting_length,
+    )
+
+
+def count_attribute_combinations(
+    indptr: np.ndarray, indices: np.ndarray, n_attributes: int, reporting_length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Packed keys (sorted) and counts of every combination of 1..R attributes in records
+    given as sorted attribute-id lists (CSR). For public records, e.g. synthetic ones."""
+    weights = np.ones(indptr.size - 1, dtype=np.int64)
+    return _count_keys(indptr, indices, weights, n_attributes, reporting_length, None)
+
+
+def _count_keys(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    n_attributes: int,
+    reporting_length: int,
+    progress: ProgressCallback | None,
+) -> tuple[np.ndarray, np.ndarray]:
     base = n_attributes + 1
     if reporting_length * math.log2(base) >= 62:
         raise ParameterError(
@@ -189,15 +220,7 @@ def _count(
     keys = np.concatenate(key_parts)
     counts = np.concatenate(count_parts)
     sort = np.argsort(keys)
-    keys, counts = keys[sort], counts[sort]
-    combinations, lengths = _kernels.unpack_keys(keys, base, reporting_length)
-    return CombinationCounts(
-        attributes=attributes,
-        combinations=combinations,
-        lengths=lengths,
-        counts=counts,
-        reporting_length=reporting_length,
-    )
+    return keys[sort], counts[sort]
 
 
 def _split_work(work: np.ndarray, parts: int) -> list[tuple[int, int]]:

@@ -173,7 +173,7 @@ def _others(record: np.ndarray, skip: int, out: np.ndarray) -> int:
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def fit_records(
     records: np.ndarray,
     cells: np.ndarray,

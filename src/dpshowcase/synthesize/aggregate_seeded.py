@@ -12,12 +12,15 @@ records is the protected record count.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 import polars as pl
 
+from dpshowcase.aggregate.count import count_attribute_combinations
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy._kernels import pack
@@ -101,42 +104,61 @@ class AggregateSeededSynthesizer:
         unreleased_weight = np.round(length_weight * UNRELEASED_WEIGHT).astype(np.int64)
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         absent_now = np.full(len(slot_column), n, dtype=np.int64)
-        _fit.seed(
+        entropy = (
             self.seed
             if self.seed is not None
             else int(np.random.SeedSequence().generate_state(1)[0] % (2**31))
         )
+        # Without a seed the records are split between threads that share the table;
+        # their rare simultaneous updates of one count may be lost, so the published
+        # counts are recounted from the records at the end. A seeded run (tests, demos)
+        # stays on one thread so that it is reproducible.
+        threads = 1 if self.seed is not None else max(1, min(os.cpu_count() or 1, 4, n // 1000))
+        parts = np.array_split(np.arange(n), threads)
+        children = where[child_row]
         total = max(self.sweeps * n * max(len(slot_column), 1), MIN_PROPOSALS)
         chunk = max(total // 50, 1)
         done = 0
-        while done < total:
-            step = min(chunk, total - done)
-            temperature = START_TEMPERATURE * max(0.0, 1.0 - 2.0 * done / total)
-            taken = _fit.fit_records(
-                records,
-                cells,
-                unreleased_weight,
-                int(length_weight[1]),
-                slot_of,
-                absent_target,
-                absent_now,
-                child_start,
-                where[child_row],
-                child_attribute,
-                released,
-                base,
-                r,
-                step,
-                temperature,
+        round_ = 0
+
+        def work(part: int, step: int, temperature: float) -> int:
+            _fit.seed((entropy + 7919 * (round_ * threads + part)) % (2**31))
+            rows = parts[part]
+            return int(
+                _fit.fit_records(
+                    records[rows[0] : rows[-1] + 1] if rows.size else records[:0],
+                    cells,
+                    unreleased_weight,
+                    int(length_weight[1]),
+                    slot_of,
+                    absent_target,
+                    absent_now,
+                    child_start,
+                    children,
+                    child_attribute,
+                    released,
+                    base,
+                    r,
+                    step,
+                    temperature,
+                )
             )
-            done += step
-            if progress is not None:
-                progress(done, total)
-            if temperature == 0 and taken < STALL_SHARE * step:
-                break  # the fit has settled: further moves would barely change it
+
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            while done < total:
+                step = min(chunk, total - done)
+                temperature = START_TEMPERATURE * max(0.0, 1.0 - 2.0 * done / total)
+                shares = [max(step * p.size // n, 1) for p in parts]
+                taken = sum(pool.map(work, range(threads), shares, [temperature] * threads))
+                done += step
+                round_ += 1
+                if progress is not None:
+                    progress(done, total)
+                if temperature == 0 and taken < STALL_SHARE * step:
+                    break  # the fit has settled: further moves would barely change it
         if progress is not None:
             progress(total, total)
-        synthetic = cells[where, _fit.SYNTHETIC]
+        synthetic = _recount(records, keys, base, r, attributes.n_attributes)
         fitted = np.empty(released, dtype=np.int64)
         fitted[order] = synthetic
         self._fitted = fitted
@@ -176,6 +198,25 @@ class AggregateSeededSynthesizer:
         if self._aggregates is None:
             raise ParameterError("Call fit(aggregates) before sample().")
         return self._aggregates
+
+
+def _recount(
+    records: np.ndarray, keys: np.ndarray, base: int, r: int, n_attributes: int
+) -> np.ndarray:
+    """Exact synthetic count of each released combination (keys sorted), from the records."""
+    present = records >= 0
+    indptr = np.zeros(records.shape[0] + 1, dtype=np.int64)
+    np.cumsum(present.sum(axis=1), out=indptr[1:])
+    indices = np.sort(np.where(present, records, np.iinfo(np.int32).max), axis=1)
+    indices = indices[indices != np.iinfo(np.int32).max].astype(np.int32)
+    counts = count_attribute_combinations(indptr, indices, n_attributes, r)
+    found = np.searchsorted(counts[0], keys)
+    ok = found < counts[0].size
+    hit = np.zeros(keys.size, dtype=bool)
+    hit[ok] = counts[0][found[ok]] == keys[ok]
+    out = np.zeros(keys.size, dtype=np.int64)
+    out[hit] = counts[1][found[hit]]
+    return out
 
 
 def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
