@@ -85,6 +85,21 @@ def _cell(cells: np.ndarray, key: int | np.integer) -> int:
         s = (s + 1) & mask
 
 
+@numba.njit(cache=True, inline="always")
+def _supersets_weight(remaining: int, extra: int, length: int, length_weight: np.ndarray) -> int:
+    """Weight of a combination of ``length`` and of its extensions by 1..extra of
+    ``remaining`` further attributes: Σ_t C(remaining, t)·w[length + t], t = 0..extra."""
+    total = 0
+    ways = 1
+    for t in range(extra + 1):
+        if t > remaining:
+            break
+        if t > 0:
+            ways = ways * (remaining - t + 1) // t
+        total += ways * length_weight[length + t]
+    return total
+
+
 @numba.njit(cache=True)
 def _affected(
     others: np.ndarray,
@@ -111,10 +126,11 @@ def _affected(
     unreleased[0] = 0
     cell = _cell(cells, np.int64(attribute + 1))
     if cell < 0:
-        unreleased[0] += length_weight[1]
-    else:
-        out[n] = cell
-        n += 1
+        # released combinations are closed under subsets: none holding it was released
+        unreleased[0] += _supersets_weight(n_others, max_others, 1, length_weight)
+        return 0
+    out[n] = cell
+    n += 1
     if max_others == 0 or n_others == 0:
         return n
     depth = 0
@@ -145,10 +161,14 @@ def _affected(
             key = key * base + merged[i] + 1
         cell = _cell(cells, key)
         if cell < 0:
-            unreleased[0] += length_weight[j]
-        else:
-            out[n] = cell
-            n += 1
+            # neither it nor any extension of it was released: count them, skip them
+            unreleased[0] += _supersets_weight(
+                n_others - p - 1, max_others - size, j, length_weight
+            )
+            position[depth] += 1
+            continue
+        out[n] = cell
+        n += 1
         if size < max_others and p + 1 < n_others:
             depth += 1
             position[depth] = p + 1
