@@ -36,8 +36,8 @@ MIN_PROPOSALS = 2_000_000
 """Small data get at least this many proposals (a few seconds)."""
 STALL_SHARE = 0.002
 """Stop once fewer than this share of proposals in a chunk are taken (after annealing)."""
-DEFAULT_SWEEPS = 3
-"""Proposals per record-slot, in all (the fit stops early once no move is taken)."""
+DEFAULT_SWEEPS = 10
+"""Proposals per attribute the records are to hold (the fit stops early when settled)."""
 
 
 class AggregateSeededSynthesizer:
@@ -116,7 +116,9 @@ class AggregateSeededSynthesizer:
         threads = 1 if self.seed is not None else max(1, min(os.cpu_count() or 1, 4, n // 1000))
         parts = np.array_split(np.arange(n), threads)
         children = where[child_row]
-        total = max(self.sweeps * n * max(len(slot_column), 1), MIN_PROPOSALS)
+        # work grows with the attributes to place: dense records need more moves each
+        occurrences = max(int(singles.clip(min=0).sum()), n)
+        total = max(self.sweeps * occurrences, MIN_PROPOSALS)
         chunk = max(total // 50, 1)
         done = 0
         round_ = 0
