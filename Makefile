@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,24 @@ demo: $(STAMP)
 	$(BIN)/dpshowcase demo-data --rows 250000 --output demo/cases.csv
 	$(BIN)/dpshowcase schema infer demo/cases.csv --output demo/schema.toml
 	$(BIN)/dpshowcase aggregate demo/cases.csv --schema demo/schema.toml --reporting-length 3 --resolution 10 --output demo/counts-k10.csv
+	$(BIN)/dpshowcase release demo/cases.csv --schema demo/schema.toml --epsilon 4 --reporting-length 3 --overwrite --output demo/release
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-test: $(STAMP) lint
+# Debian's Chromium for the browser tests (tests/e2e); Playwright drives it, never
+# downloading a browser of its own. Installed when missing and we are root (CI is).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium (apt-get) for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: browser tests will be skipped (apt-get install chromium)"; \
+	  fi; \
+	fi
+
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dpshowcase import __version__
-from dpshowcase.cli import release_cmd, schema_cmd
+from dpshowcase.cli import evaluate_cmd, kanon_cmd, release_cmd, schema_cmd, serve_cmd
 from dpshowcase.cli._output import Stages, console, user_errors
 
 if TYPE_CHECKING:
@@ -33,6 +33,11 @@ app = typer.Typer(
 )
 app.add_typer(schema_cmd.app, name="schema")
 app.command("release")(release_cmd.release)
+app.command("serve")(serve_cmd.serve)
+app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("compare")(evaluate_cmd.compare)
+app.command("kanonymize")(kanon_cmd.kanonymize)
+app.command("kanon-compare")(kanon_cmd.kanon_compare)
 
 DataArg = Annotated[Path, typer.Argument(help="The sensitive data file: .csv, .tsv or .parquet.")]
 SchemaOpt = Annotated[

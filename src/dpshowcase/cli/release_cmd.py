@@ -86,8 +86,23 @@ def release(
             "--allow-identifiers", help="Use columns even if nearly every value is distinct."
         ),
     ] = False,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k", help="k-anonymity instead of DP: the smallest group released (≥ 2), e.g. 10."
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            help="With --k: row-seeded (default), value-seeded, unseeded or aggregate-seeded.",
+        ),
+    ] = None,
 ) -> None:
-    """Release DATA with differential privacy: protected counts, synthetic records, datasheet.
+    """Release DATA with differential privacy (--epsilon) or k-anonymity (--k).
+
+    Protected counts, synthetic records and a datasheet.
 
     Writes a folder with synthetic.csv/.parquet, aggregates.csv, parameters.json,
     manifest.json and README.md, all at once or not at all.
@@ -106,7 +121,58 @@ def release(
             record_count_public=record_count_public,
             percentile_percentage=percentile,
         )
+        if k is not None or mode is not None:
+            _run_k(
+                settings,
+                k,
+                mode,
+                overwrite,
+                allow_identifiers,
+                delta,
+                record_count_public,
+                percentile,
+            )
+            return
+        if settings.epsilon is None:
+            from dpshowcase.errors import ParameterError
+
+            raise ParameterError(
+                "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
+                "--epsilon 4) or --k (k-anonymity, e.g. --k 10)."
+            )
         _run(settings, overwrite=overwrite, allow_identifiers=allow_identifiers)
+
+
+def _run_k(
+    settings: ReleaseConfig,
+    k: int | None,
+    mode: str | None,
+    overwrite: bool,
+    allow_identifiers: bool,
+    delta: float | None,
+    record_count_public: int | None,
+    percentile: float | None,
+) -> None:
+    """The k-anonymity release (see :mod:`dpshowcase.cli.kanon_cmd`)."""
+    from dpshowcase.cli.kanon_cmd import run_k_release
+    from dpshowcase.errors import ParameterError
+
+    if k is None:
+        raise ParameterError(
+            "--mode chooses a k-anonymity synthesizer; give --k too (e.g. --k 10)."
+        )
+    run_k_release(
+        settings,
+        k=k,
+        mode=mode or "row-seeded",
+        overwrite=overwrite,
+        allow_identifiers=allow_identifiers,
+        dp_flags={
+            "delta": delta,
+            "record_count_public": record_count_public,
+            "percentile_percentage": percentile,
+        },
+    )
 
 
 def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:

@@ -11,6 +11,8 @@ no folder or the complete one, never a half-written release.
     ├── noisy_aggregates.csv  (DP) the raw noisy measurements aggregates.csv was fitted to
     ├── parameters.json     the guarantee first, then every parameter of the protection
     ├── README.md           the datasheet (see :mod:`.datasheet`)
+    ├── report.html         the public evaluation report (see dpshowcase.evaluate.report)
+    ├── metrics.json        its metrics, for scripts
     └── manifest.json       sha256 and size of every other file, tool version, schema
 """
 
@@ -38,6 +40,7 @@ from dpshowcase.schema.toml_io import schema_to_dict
 
 __all__ = [
     "BUNDLE_FILES",
+    "REPORT_FILES",
     "ReleaseSummary",
     "check_output",
     "release_columns",
@@ -52,6 +55,10 @@ NOISY_AGGREGATES_CSV = "noisy_aggregates.csv"
 PARAMETERS_JSON = "parameters.json"
 README_MD = "README.md"
 MANIFEST_JSON = "manifest.json"
+REPORT_HTML = "report.html"
+"""The public evaluation report (see :mod:`dpshowcase.evaluate.report`)."""
+METRICS_JSON = "metrics.json"
+"""Its metrics, for scripts."""
 BUNDLE_FILES = (
     SYNTHETIC_CSV,
     SYNTHETIC_PARQUET,
@@ -60,7 +67,9 @@ BUNDLE_FILES = (
     README_MD,
     MANIFEST_JSON,
 )
-"""Every file of a bundle; the manifest describes all the others."""
+"""The release's data files; the manifest describes all the others."""
+REPORT_FILES = (REPORT_HTML, METRICS_JSON)
+"""The public evaluation every bundle also holds (described by the manifest too)."""
 
 SYNTHESIZER_DELIMITER = ";"
 """The separator the synthesizer joins the values of a multi-value cell with."""
@@ -180,6 +189,18 @@ def write_release(
             written.insert(written.index(AGGREGATES_CSV) + 1, NOISY_AGGREGATES_CSV)
         (folder / PARAMETERS_JSON).write_text(_json(parameters), encoding="utf-8")
         (folder / README_MD).write_text(readme, encoding="utf-8")
+        # the public evaluation: computed from the files above only, never sensitive data
+        from dpshowcase.evaluate.bundle_report import write_public_report
+
+        write_public_report(
+            folder,
+            schema=schema,
+            parameters=parameters,
+            protected=counts,
+            synthetic=table,
+            source=source_name,
+        )
+        written[written.index(MANIFEST_JSON) : written.index(MANIFEST_JSON)] = REPORT_FILES
         manifest = {
             "tool": "dpshowcase",
             "version": __version__,

@@ -155,6 +155,7 @@ def _protection(aggregates: ProtectedAggregates) -> str:
             "The counts were protected by k-anonymity (see `parameters.json`); k-anonymity "
             "is not differential privacy and gives no guarantee against linkage with "
             "other data.",
+            *_k_protection(aggregates),
         ]
         return "\n".join(lines)
     unit = p.get("privacy_unit", "record")
@@ -226,6 +227,8 @@ def _sensitivity_words(percentile: Any) -> str:
 
 
 def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
+    if aggregates.mode != "dp":
+        return _k_suppressed(aggregates)
     lines = [
         "## What is fabricated or suppressed",
         "",
@@ -261,6 +264,64 @@ def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
     return "\n".join(lines)
 
 
+def _k_protection(aggregates: ProtectedAggregates) -> list[str]:
+    """The k-anonymity parameters in plain words (mode "k-anonymity")."""
+    p = aggregates.parameters
+    k = _number(p.get("k"))
+    synthesizer = p.get("synthesizer", "—")
+    source = (
+        "from the released counts alone (post-processing)"
+        if synthesizer == "aggregate-seeded"
+        else "from the sensitive records, keeping only attribute sets held by at least "
+        + f"{k} of them"
+    )
+    lines = [
+        "",
+        f"- **k = {k}:** every count was rounded down to a multiple of {k}; combinations "
+        f"held by fewer than {k} records were not released.",
+        f"- **Reporting length R = {aggregates.reporting_length}:** counts were computed for "
+        f"every combination of 1 to {aggregates.reporting_length} attributes.",
+        f"- **Number of records:** rounded down to a multiple of {k}: {aggregates.record_count:,}.",
+        f"- **Synthetic records** ({_code(str(synthesizer))}) were made {source}. Before "
+        "anything was written, every combination of up to "
+        f"{aggregates.reporting_length} attributes in them was checked against the exact "
+        f"counts: each describes at least {k} records.",
+    ]
+    if p.get("whole_record_k_anonymity"):
+        lines.append(
+            f"- **Whole records:** each synthetic record as a whole is held by at least {k} "
+            "sensitive records, so no row copies a rare case."
+        )
+    return lines
+
+
+def _k_suppressed(aggregates: ProtectedAggregates) -> str:
+    """Fabrication and suppression under k-anonymity: none, and below k."""
+    k = _number(aggregates.parameters.get("k"))
+    lines = [
+        "## What is fabricated or suppressed",
+        "",
+        "- **Nothing is fabricated:** every released combination, and every combination of "
+        f"up to {aggregates.reporting_length} attributes in the synthetic records, is held "
+        f"by at least {k} records of the real data.",
+        f"- **Suppressed** combinations are those of fewer than {k} records: they are not "
+        "released and do not appear in the synthetic records. Small groups are suppressed "
+        "most.",
+        "",
+        "| length | candidates | released | share released |",
+        "|---:|---:|---:|---:|",
+    ]
+    for length in _lengths(aggregates):
+        released = int((aggregates.counts.lengths == length).sum())
+        lines.append(f"| {length} | — | {released:,} | — |")
+    lines += [
+        "",
+        "How many combinations the real data hold is not published: it would tell how many "
+        f"rare combinations (below {k}) there are.",
+    ]
+    return "\n".join(lines)
+
+
 def _lengths(aggregates: ProtectedAggregates) -> range:
     return range(1, aggregates.reporting_length + 1)
 
@@ -285,6 +346,17 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
         "show them only by chance.",
         "- **All counts are noisy.** Small counts carry relatively the most noise.",
     ]
+    if aggregates.mode != "dp":
+        lines[3] = (
+            f"- **Small groups are suppressed.** Combinations of fewer than "
+            f"{_number(aggregates.parameters.get('k'))} records are not released, so the "
+            "release under-represents small groups; an absent combination does not mean "
+            "nobody has it."
+        )
+        lines[-1] = (
+            "- **Counts are rounded down** to a multiple of k, so each is up to k − 1 below "
+            "the true count."
+        )
     if any(s.kind is ColumnKind.NUMERIC and s.quantiles for s in schema.columns):
         lines.append(
             "- **Equal-frequency bins** had their edges computed from the data; the edges "

@@ -88,9 +88,8 @@ class ReleaseExplorer:
             schema_overrides={"combination": pl.String, "length": pl.Int64, "count": pl.Int64},
         )
         self.aggregates = aggregates
-        self.reporting_length = int(
-            parameters.get("reporting_length") or aggregates.get_column("length").max() or 1
-        )
+        longest = int(aggregates.get_column("length").max() or 1)  # type: ignore[arg-type]
+        self.reporting_length = int(parameters.get("reporting_length") or longest)
         self._protected = dict(
             zip(
                 aggregates.get_column("combination").to_list(),
@@ -124,9 +123,7 @@ class ReleaseExplorer:
         for column in self.columns:
             values = set(self._values(self.synthetic, column).get_column("value").to_list())
             prefix = escape(column) + ":"
-            for label in self.aggregates.filter(pl.col("length") == 1).get_column(
-                "combination"
-            ):
+            for label in self.aggregates.filter(pl.col("length") == 1).get_column("combination"):
                 if label.startswith(prefix):
                     values.add(_unescape(label[len(prefix) :]))
             out[column] = sorted(values, key=natural_key)

@@ -25,11 +25,16 @@ from typing import BinaryIO
 import polars as pl
 
 from dpshowcase.errors import InputError
-from dpshowcase.release.bundle import BUNDLE_FILES, MANIFEST_JSON
+from dpshowcase.release.bundle import BUNDLE_FILES, MANIFEST_JSON, NOISY_AGGREGATES_CSV
 
 __all__ = ["RELEASE_FILES", "guard_cell", "guarded_csv", "write_zip"]
 
-RELEASE_FILES: tuple[str, ...] = (*BUNDLE_FILES, "report.html", "metrics.json")
+RELEASE_FILES: tuple[str, ...] = (
+    *BUNDLE_FILES,
+    NOISY_AGGREGATES_CSV,
+    "report.html",
+    "metrics.json",
+)
 """Files a bundle may hold (the last two once evaluation writes them)."""
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\x00")
@@ -106,8 +111,7 @@ def _updated_manifest(manifest: bytes, bundle: Path, contents: dict[str, bytes])
         }
     data["files"] = files
     data["spreadsheet_guard"] = (
-        "Cells that a spreadsheet would run as a formula start with ' in: "
-        + ", ".join(changed)
+        "Cells that a spreadsheet would run as a formula start with ' in: " + ", ".join(changed)
     )
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 

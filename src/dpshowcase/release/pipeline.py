@@ -7,12 +7,14 @@ chains the same steps as ``dpshowcase release``:
     read → encode (sensitive) → protect → ── post-processing from here on ──
     synthesize → write the bundle → compare synthetic with protected counts
 
-Only the first three steps see sensitive records; the sensitive data object is dropped
-as soon as the protected aggregates exist, and everything after reads public outputs.
+Only the first three steps see sensitive records (in k-anonymity mode the synthesizers
+read them too, and the result is checked); the sensitive data object is then dropped,
+and everything after reads public outputs.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -46,10 +48,16 @@ class ReleaseJob:
     """The sensitive data file (.csv, .tsv or .parquet)."""
     output: Path
     """The bundle folder to write (its parent must exist)."""
-    dp: DpParameters
-    """The DP parameters (ε, δ, R and the advanced ones)."""
-    mode: Literal["dp"] = "dp"
-    """The protection; k-anonymity releases are added when their synthesizers exist."""
+    dp: DpParameters | None = None
+    """DP mode: the parameters (ε, δ, R and the advanced ones)."""
+    mode: Literal["dp", "k-anonymity"] = "dp"
+    """The protection: differential privacy or k-anonymity."""
+    k: int | None = None
+    """k-anonymity mode: the smallest group released (≥ 2)."""
+    k_synthesizer: str = "row-seeded"
+    """k-anonymity mode: the synthesizer (see :mod:`dpshowcase.kanon.registry`)."""
+    k_reporting_length: int = 3
+    """k-anonymity mode: R, the longest released combination."""
     schema: Schema | None = None
     """How columns become attributes (None: every column categorical)."""
     source_name: str | None = None
@@ -63,23 +71,38 @@ class ReleaseJob:
     overwrite: bool = False
     """Replace ``output`` if it exists."""
     evaluate: bool = True
-    """Compare the synthetic records with the protected counts after writing."""
+    """After writing: compare the synthetic records with the protected counts, and add
+    the public evaluation report (report.html, metrics.json) to the bundle."""
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
         from dpshowcase.aggregate.count import check_reporting_length
 
-        if self.mode != "dp":
+        if self.mode == "dp":
+            if not isinstance(self.dp, DpParameters):
+                raise ParameterError("A DP release needs its parameters (epsilon, ...).")
+        elif self.mode == "k-anonymity":
+            from dpshowcase.kanon.protect import check_k
+            from dpshowcase.kanon.registry import check_mode
+
+            check_k(self.k)  # type: ignore[arg-type]
+            check_mode(self.k_synthesizer)
+        else:
             raise ParameterError(
-                f"The release mode {self.mode!r} is not available; use 'dp'."
+                f"The release mode {self.mode!r} is unknown; use 'dp' or 'k-anonymity'."
             )
-        if not isinstance(self.dp, DpParameters):
-            raise ParameterError("dp must be DpParameters (see dpshowcase.privacy.accounting).")
-        check_reporting_length(self.dp.reporting_length)
+        check_reporting_length(self.reporting_length)
         if self.schema is not None:
-            self.dp.check_columns(len(self.schema.columns))
+            check_reporting_length(self.reporting_length, len(self.schema.columns))
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
+
+    @property
+    def reporting_length(self) -> int:
+        """R of the release, whatever the mode."""
+        if self.mode == "dp" and self.dp is not None:
+            return self.dp.reporting_length
+        return self.k_reporting_length
 
 
 @dataclass(frozen=True)
@@ -89,7 +112,7 @@ class ReleaseOutcome:
     summary: ReleaseSummary
     """The bundle that was written."""
     evaluation: dict[str, Any] | None
-    """:func:`~dpshowcase.release.explore.compare_release` of the bundle, or None."""
+    """The public evaluation (see :func:`_evaluate`), or None when not asked for."""
 
 
 class _Progress:
@@ -117,6 +140,7 @@ class _Progress:
 
 def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> ReleaseOutcome:
     """Make the release ``job`` describes; raise a DpShowcaseError a person can fix."""
+    from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.data.load import read_table
     from dpshowcase.data.prepare import prepare
     from dpshowcase.privacy.marginals import DPMarginals
@@ -133,25 +157,44 @@ def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> Re
         frame, job.schema, null_values=job.null_values, allow_identifiers=job.allow_identifiers
     )
     del frame
-    job.dp.check_columns(len(sensitive.attributes.columns))
+    check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
     schema = sensitive.schema
     report("Reading and encoding", 1, 1)
 
-    mechanism = DPMarginals(
-        seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
-    )
     report("Protecting")
-    aggregates = mechanism.fit(
-        sensitive, progress=lambda _stage, step, steps: report("Protecting", step, steps)
-    )
-    del sensitive  # nothing below may see sensitive records
+    if job.mode == "k-anonymity":
+        from dpshowcase.kanon.release import k_anonymous_release
 
-    report("Synthesizing")
-    synthetic = (
-        AggregateSeededSynthesizer(seed=job.seed)
-        .fit(aggregates)
-        .sample(progress=lambda done, total: report("Synthesizing", done, total))
-    )
+        # k-anonymity synthesizers read the sensitive records: one checked step
+        k_release = k_anonymous_release(
+            sensitive,
+            k=job.k,  # type: ignore[arg-type]
+            mode=job.k_synthesizer,
+            reporting_length=job.reporting_length,
+            seed=job.seed,
+            progress=lambda _stage, step, steps: report("Protecting", step, steps),
+        )
+        del sensitive
+        aggregates, synthetic = k_release.aggregates, k_release.synthetic
+        measurements = None
+        report("Synthesizing", 1, 1)
+    else:
+        assert job.dp is not None
+        mechanism = DPMarginals(
+            seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
+        )
+        aggregates = mechanism.fit(
+            sensitive, progress=lambda _stage, step, steps: report("Protecting", step, steps)
+        )
+        del sensitive  # nothing below may see sensitive records
+
+        report("Synthesizing")
+        synthesizer = AggregateSeededSynthesizer(seed=job.seed).fit(aggregates)
+        synthetic = synthesizer.sample(
+            progress=lambda done, total: report("Synthesizing", done, total)
+        )
+        # publish the fitted records' counts; the raw measurements go beside them
+        measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
 
     report("Writing the bundle")
     summary = write_release(
@@ -162,14 +205,37 @@ def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> Re
         input_columns=input_columns,
         source_name=job.source_name or job.data.name,
         overwrite=job.overwrite,
+        measurements=measurements,
     )
     del synthetic, aggregates
 
     evaluation = None
     if job.evaluate:
-        from dpshowcase.release.explore import compare_release
-
         report("Evaluating")
-        evaluation = compare_release(summary.path)
+        evaluation = _evaluate(summary.path)
     report.finish()
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _evaluate(bundle: Path) -> dict[str, Any]:
+    """Public evaluation of a written bundle (it reads the release files only).
+
+    The compact comparison of :func:`~dpshowcase.release.explore.compare_release`, plus
+    the evaluation report of :mod:`dpshowcase.evaluate` written into the bundle.
+    """
+    from dpshowcase.evaluate.evaluation import evaluate_release
+    from dpshowcase.evaluate.release_files import load_release
+    from dpshowcase.evaluate.report import write_report
+    from dpshowcase.release.explore import compare_release
+
+    comparison = compare_release(bundle)
+    written = bundle / "metrics.json"  # write_release writes the public report itself
+    if written.is_file():
+        metrics = json.loads(written.read_text(encoding="utf-8"))
+    else:
+        metrics = evaluate_release(load_release(bundle), audit=False)
+        write_report(metrics, bundle)
+    agreement = (metrics.get("comparability") or {}).get("agreement_by_length") or {}
+    comparison["agreement"] = {str(k): v for k, v in agreement.items()}
+    comparison["report"] = True
+    return comparison

@@ -16,6 +16,7 @@ The rules are few and printed with their reasons:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ from dpshowcase.data.encode import (
 from dpshowcase.errors import SchemaError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
-NUMERIC_MIN_DISTINCT = 20
+NUMERIC_MIN_DISTINCT = 30
 """A numeric column with more distinct values than this is binned."""
 MULTI_VALUE_MIN_SHARE = 0.005
 """Share of present cells that must hold the delimiter for a column to be multi-value."""
@@ -119,23 +120,21 @@ def _decide(
 
 
 def _nice_edges(values: np.ndarray, bins: int) -> tuple[float, ...]:
-    """Quantile edges rounded to two significant digits, covering the data.
+    """Quantile edges rounded to a step of the data's scale, covering the data.
 
-    The last bin is closed, so the top edge is the largest value itself.
+    The step is the power of ten just below the narrowest gap between quantiles, so
+    edges of years stay whole years and edges of incomes round to thousands. The last
+    bin is closed, so the top edge is the largest value itself.
     """
     low, high = float(values.min()), float(values.max())
     inner = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
-    whole = bool(np.all(np.floor(values) == values))
-    rounded = {_round_sig(float(x)) for x in inner}
-    if whole:
-        rounded = {float(np.floor(r)) for r in rounded}
+    gaps = np.diff(np.concatenate([[low], inner, [high]]))
+    gaps = gaps[gaps > 0]
+    step = 10.0 ** math.floor(math.log10(float(gaps.min()))) if gaps.size else 1.0
+    if bool(np.all(np.floor(values) == values)):
+        step = max(step, 1.0)
+    rounded = {round(float(x) / step) * step for x in inner}
     return tuple(sorted({low, *[r for r in rounded if low < r < high], high}))
-
-
-def _round_sig(x: float, digits: int = 2) -> float:
-    if x == 0:
-        return 0.0
-    return float(f"{x:.{digits}g}")
 
 
 def _fmt(x: float) -> str:

@@ -139,8 +139,12 @@ def load_schema(path: Path) -> Schema:
 
 
 def dump_schema(schema: Schema) -> str:
-    """The schema as TOML text."""
-    return tomli_w.dumps(schema_to_dict(schema))
+    """The schema as TOML text, one ``[[columns]]`` table per column (easy to edit)."""
+    data = schema_to_dict(schema)
+    columns = data.pop("columns")
+    parts = [tomli_w.dumps(data)]
+    parts += [f"[[columns]]\n{tomli_w.dumps(column)}" for column in columns]
+    return "\n".join(parts)
 
 
 def save_schema(schema: Schema, path: Path) -> None:

@@ -15,6 +15,7 @@ from dpshowcase.aggregate.io import read_counts
 from dpshowcase.errors import InputError, InternalError
 from dpshowcase.release.bundle import (
     BUNDLE_FILES,
+    REPORT_FILES,
     check_output,
     release_columns,
     release_parameters,
@@ -46,7 +47,7 @@ def read_json(path: Path) -> dict:
 
 def test_bundle_holds_exactly_its_files_and_no_temporaries(bundle, tmp_path):
     output, summary = bundle
-    assert sorted(p.name for p in output.iterdir()) == sorted(BUNDLE_FILES)
+    assert sorted(p.name for p in output.iterdir()) == sorted([*BUNDLE_FILES, *REPORT_FILES])
     assert [p.name for p in tmp_path.iterdir()] == ["release"]
     assert summary.path == output
     assert summary.synthetic_rows == 4
@@ -89,7 +90,7 @@ def test_aggregates_csv_is_the_count_table(bundle, aggregates):
 def test_manifest_checksums_sizes_version_schema_and_rows(bundle, schema):
     output, _ = bundle
     manifest = read_json(output / "manifest.json")
-    assert set(manifest["files"]) == set(BUNDLE_FILES) - {"manifest.json"}
+    assert set(manifest["files"]) == {*BUNDLE_FILES, *REPORT_FILES} - {"manifest.json"}
     for name, entry in manifest["files"].items():
         data = (output / name).read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
@@ -194,7 +195,7 @@ def test_overwrite_replaces_the_whole_folder(bundle, aggregates, schema, synthet
         overwrite=True,
     )
     assert summary.synthetic_rows == 2
-    assert sorted(p.name for p in output.iterdir()) == sorted(BUNDLE_FILES)
+    assert sorted(p.name for p in output.iterdir()) == sorted([*BUNDLE_FILES, *REPORT_FILES])
 
 
 def test_check_output_refuses_a_missing_parent_and_a_file(tmp_path):

@@ -1,0 +1,217 @@
+"""``dpshowcase evaluate`` and ``dpshowcase compare``: thin adapters over dpshowcase.evaluate.
+
+``evaluate`` writes OUT/report.html and OUT/metrics.json for a release, with every metric
+the sources allow (with ``--sensitive`` they describe sensitive records: not public).
+``compare`` prints, for a selection of attributes, the synthetic count beside the
+protected count, and the combinations where the two disagree most.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dpshowcase.cli._output import Stages, console, user_errors
+
+
+def evaluate(
+    release: Annotated[
+        Path,
+        typer.Option("--release", "-r", help="The release bundle folder to evaluate."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Folder for report.html and metrics.json."),
+    ],
+    sensitive: Annotated[
+        Path | None,
+        typer.Option(
+            "--sensitive",
+            help="The sensitive data the release was made from: adds fidelity and privacy "
+            "metrics (the output is then NOT public).",
+        ),
+    ] = None,
+    holdout: Annotated[
+        Path | None,
+        typer.Option(
+            "--holdout",
+            help="Records of the same population NOT used for the release: the membership "
+            "audit then attacks the release itself.",
+        ),
+    ] = None,
+    audit: Annotated[
+        bool,
+        typer.Option(
+            "--audit/--no-audit",
+            help="Without --holdout, audit a DP release by re-running it on half a sample.",
+        ),
+    ] = True,
+    resolution: Annotated[
+        int | None,
+        typer.Option(
+            "--resolution", help="Counts below this are rare [k of the release, else 10]."
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace report.html and metrics.json if present.")
+    ] = False,
+) -> None:
+    """Evaluate a release: write OUT/report.html and OUT/metrics.json.
+
+    Without --sensitive only the release itself is read and the report is public (every
+    bundle already holds one). With --sensitive the report compares the release with the
+    sensitive records: keep it confidential.
+    """
+    from dpshowcase.data.load import read_table
+    from dpshowcase.errors import InputError, ParameterError
+    from dpshowcase.evaluate.evaluation import evaluate_release
+    from dpshowcase.evaluate.release_files import load_release
+    from dpshowcase.evaluate.report import METRICS_JSON, REPORT_HTML, write_report
+
+    with user_errors():
+        if resolution is not None and resolution < 1:
+            raise ParameterError(f"--resolution must be a whole number ≥ 1, not {resolution}.")
+        if holdout is not None and sensitive is None:
+            raise ParameterError("--holdout needs --sensitive (the records the release used).")
+        output = Path(output)
+        if output.exists() and not output.is_dir():
+            raise InputError(f"The output {output} is a file; name a folder.")
+        if not overwrite and any((output / n).exists() for n in (REPORT_HTML, METRICS_JSON)):
+            raise InputError(
+                f"{output} already holds a report; choose another folder or pass --overwrite."
+            )
+        if not output.resolve().parent.is_dir():
+            raise InputError(
+                f"The folder {output.resolve().parent} does not exist; create it first."
+            )
+        with Stages() as stages:
+            with stages.stage("Reading"):
+                public = load_release(release)
+                sensitive_frame = read_table(sensitive) if sensitive is not None else None
+                holdout_frame = read_table(holdout) if holdout is not None else None
+            with stages.stage("Evaluating"):
+                metrics = evaluate_release(
+                    public,
+                    sensitive=sensitive_frame,
+                    holdout=holdout_frame,
+                    audit=audit,
+                    resolution=resolution,
+                )
+            with stages.stage("Writing the report"):
+                output.mkdir(exist_ok=True)
+                write_report(metrics, output)
+    console.print(f"Wrote {output / REPORT_HTML} and {output / METRICS_JSON}.", soft_wrap=True)
+    if sensitive is not None:
+        console.print(
+            "[bold yellow]Confidential:[/] this report describes the sensitive records; "
+            "do not publish it.",
+            soft_wrap=True,
+        )
+    for note in metrics.get("notes", []):
+        console.print(f"Note: {note}", soft_wrap=True)
+
+
+def compare(
+    release: Annotated[Path, typer.Argument(metavar="RELEASE", help="The release bundle folder.")],
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            help="An attribute column=value (repeatable), e.g. --select ageBroad=39--47 "
+            '--select "traffickMonths=13--24 (1-2 yrs)".',
+        ),
+    ] = None,
+    top: Annotated[
+        int,
+        typer.Option("--top", help="How many of the most disagreeing combinations to list."),
+    ] = 10,
+    tolerance: Annotated[
+        float,
+        typer.Option("--tolerance", help="Counts agree within this relative gap [0.10]."),
+    ] = 0.10,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")
+    ] = False,
+) -> None:
+    """Compare synthetic and protected counts: for a selection, and where they differ most."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dpshowcase.errors import ParameterError
+    from dpshowcase.evaluate._space import count_table, encode_released
+    from dpshowcase.evaluate.comparability import (
+        compare_selection,
+        largest_disagreements,
+        parse_selection,
+    )
+    from dpshowcase.evaluate.release_files import load_release
+
+    with user_errors():
+        if top < 0:
+            raise ParameterError(f"--top must be 0 or more, not {top}.")
+        public = load_release(release)
+        if public.synthetic is None:
+            raise ParameterError(f"{release} holds no synthetic records to compare.")
+        result = None
+        if select:
+            result = compare_selection(
+                parse_selection(select),
+                synthetic=public.synthetic,
+                schema=public.schema,
+                protected=public.protected,
+                reporting_length=public.reporting_length,
+                tolerance=tolerance,
+            )
+        worst = None
+        if top and public.protected is not None and public.protected.height:
+            counts = count_table(
+                encode_released(public.synthetic, public.schema), public.reporting_length
+            )
+            worst = largest_disagreements(public.protected, counts, top=top)
+
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "selection": result.to_dict() if result else None,
+                    "largest_disagreements": worst.to_dicts() if worst is not None else None,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    out = console.__class__(highlight=False)  # tables go to stdout
+    if result is not None:
+        table = Table(title=escape(result.combination), title_justify="left")
+        for name in ("protected count", "synthetic count", "ratio", "comparability"):
+            table.add_column(name, justify="right")
+        table.add_row(
+            f"{result.protected_count:,}" if result.protected_count is not None else "not released",
+            f"{result.synthetic_count:,}",
+            f"{result.ratio:.2f}" if result.ratio is not None else "—",
+            result.label,
+        )
+        out.print(table)
+        out.print(escape(result.reason), soft_wrap=True)
+    if worst is not None and worst.height:
+        table = Table(
+            title="Where synthetic and protected counts disagree most", title_justify="left"
+        )
+        for name in ("combination", "length", "protected", "synthetic", "difference", "ratio"):
+            table.add_column(name, justify="left" if name == "combination" else "right")
+        for row in worst.iter_rows(named=True):
+            table.add_row(
+                escape(row["combination"]),
+                str(row["length"]),
+                f"{row['protected']:,}",
+                f"{row['synthetic']:,}",
+                f"{row['difference']:+,}",
+                f"{row['ratio']:.2f}",
+            )
+        out.print(table)

@@ -1,0 +1,82 @@
+"""``dpshowcase serve``: the local web app (see :mod:`dpshowcase.web`)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dpshowcase.cli._output import console, user_errors
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; keep the default (this machine).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Folder for the app's database, uploads and releases "
+            "(default: your user data folder).",
+        ),
+    ] = None,
+    max_upload_mb: Annotated[
+        int, typer.Option("--max-upload-mb", help="Largest upload accepted, in MiB.")
+    ] = 256,
+) -> None:
+    """Start the web app: prepare, protect, synthesize, evaluate, navigate, download.
+
+    Everything stays on this machine: pages, scripts and data are served by the app
+    itself and nothing is sent anywhere else.
+    """
+    import uvicorn
+
+    from dpshowcase.web.app import create_app
+    from dpshowcase.web.settings import WebSettings, default_data_dir
+
+    with user_errors():
+        extra: tuple[str, ...] = ()
+        if not _is_loopback(host):
+            console.print(
+                f"[bold yellow]Warning:[/] listening on {host} makes the app reachable from "
+                "other machines. It has no login: anyone who can reach it can see the uploaded "
+                "sensitive data. Use the default 127.0.0.1 unless you know why not.",
+                soft_wrap=True,
+            )
+            if host not in ("0.0.0.0", "::"):
+                extra = (host.strip("[]"),)
+        settings = WebSettings(
+            data_dir=data_dir or default_data_dir(),
+            max_upload_bytes=max_upload_mb * 1024 * 1024,
+            extra_hosts=extra,
+        )
+        app = create_app(settings)
+        shown = f"[{host}]" if ":" in host else host
+        console.print(
+            f"dpshowcase is running at http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}"
+            f":{port}/  (data in {settings.data_dir}; stop with Ctrl-C)",
+            soft_wrap=True,
+        )
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            access_log=False,  # URLs can carry column names and values: not logged
+            log_level="warning",
+            server_header=False,
+        )

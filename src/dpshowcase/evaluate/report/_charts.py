@@ -1,0 +1,395 @@
+"""Plotly figures of the report, each built from a part of metrics.json."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+COLORS = {
+    "sensitive": "#4c4c4c",
+    "protected": "#1f6fb2",
+    "synthetic": "#e07b39",
+    "bound": "#b8322a",
+}
+PAIR_NAMES = {
+    "sensitive_vs_protected": "protected vs sensitive",
+    "sensitive_vs_synthetic": "synthetic vs sensitive",
+    "protected_vs_synthetic": "synthetic vs protected",
+}
+PAIR_COLORS = {
+    "sensitive_vs_protected": COLORS["protected"],
+    "sensitive_vs_synthetic": COLORS["synthetic"],
+    "protected_vs_synthetic": "#6a4c93",
+}
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def to_div(fig: go.Figure, height: int = 380) -> str:
+    """The figure as a <div> and the script drawing it (Plotly itself is in the page)."""
+    fig.update_layout(
+        height=height,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        template="plotly_white",
+        font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG)
+
+
+def preservation_by_length(combinations: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    for key, result in combinations.items():
+        rows = [r for r in result["by_length"] if r["reference_combinations"]]
+        fig.add_trace(
+            go.Scatter(
+                x=[r["length"] for r in rows],
+                y=[100 * r["preservation"] for r in rows],
+                mode="lines+markers",
+                name=PAIR_NAMES[key],
+                line={"color": PAIR_COLORS[key]},
+                hovertemplate="length %{x}: %{y:.1f}% preserved<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Preservation by combination length",
+        xaxis={"title": "attributes in the combination", "dtick": 1},
+        yaxis={"title": "mean preservation (%)", "range": [0, 105]},
+    )
+    return fig
+
+
+def preservation_by_bucket(combinations: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    for key, result in combinations.items():
+        rows = result["by_bucket"]
+        fig.add_trace(
+            go.Scatter(
+                x=[f"{r['lower'] + 1}–{r['upper']}" for r in rows],
+                y=[100 * r["preservation"] for r in rows],
+                mode="lines+markers",
+                name=PAIR_NAMES[key],
+                line={"color": PAIR_COLORS[key]},
+                customdata=[[r["combinations"], r["mean_proportional_error"]] for r in rows],
+                hovertemplate=(
+                    "count %{x}: %{y:.1f}% preserved, %{customdata[0]:,} combinations, "
+                    "mean error %{customdata[1]:.0%}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title="Preservation by size of the true (reference) count",
+        xaxis={"title": "reference count", "type": "category"},
+        yaxis={"title": "mean preservation (%)", "range": [0, 105]},
+    )
+    return fig
+
+
+def fabricated_suppressed(key: str, result: dict[str, Any]) -> go.Figure:
+    rows = result["by_length"]
+    lengths = [r["length"] for r in rows]
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=lengths,
+                y=[r["fabricated"] for r in rows],
+                name="fabricated (in the output only)",
+                marker_color=COLORS["synthetic"],
+            ),
+            go.Bar(
+                x=lengths,
+                y=[r["suppressed"] for r in rows],
+                name="suppressed (in the reference only)",
+                marker_color=COLORS["sensitive"],
+            ),
+            go.Bar(
+                x=lengths,
+                y=[r["common"] for r in rows],
+                name="in both",
+                marker_color=COLORS["protected"],
+                visible="legendonly",
+            ),
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        title=f"Fabricated and suppressed combinations: {PAIR_NAMES[key]}",
+        xaxis={"title": "attributes in the combination", "dtick": 1},
+        yaxis={"title": "combinations"},
+    )
+    return fig
+
+
+def mean_counts(combinations: dict[str, Any]) -> go.Figure:
+    seen: dict[str, list[float]] = {}
+    lengths: list[int] = []
+    for result in combinations.values():
+        rows = result["by_length"]
+        lengths = [r["length"] for r in rows]
+        seen.setdefault(result["reference"], [r["reference_mean_count"] for r in rows])
+        seen.setdefault(result["output"], [r["output_mean_count"] for r in rows])
+    fig = go.Figure(
+        [
+            go.Bar(x=lengths, y=values, name=name, marker_color=COLORS[name])
+            for name, values in seen.items()
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        title="Mean count of a combination, by length",
+        xaxis={"title": "attributes in the combination", "dtick": 1},
+        yaxis={"title": "mean count", "type": "log"},
+    )
+    return fig
+
+
+def agreement(comparability: dict[str, Any]) -> go.Figure:
+    rows = comparability["agreement_by_length"]
+    lengths = sorted(rows, key=int)
+    fig = go.Figure(
+        go.Bar(
+            x=[int(k) for k in lengths],
+            y=[100 * rows[k]["share"] for k in lengths],
+            marker_color=COLORS["protected"],
+            customdata=[[rows[k]["agrees"], rows[k]["released"]] for k in lengths],
+            hovertemplate=(
+                "length %{x}: %{customdata[0]:,} of %{customdata[1]:,} agree "
+                "(%{y:.1f}%)<extra></extra>"
+            ),
+        )
+    )
+    fig.update_layout(
+        title=(
+            "Released combinations whose synthetic count is within "
+            f"{comparability['tolerance']:.0%} of the protected count"
+        ),
+        xaxis={"title": "attributes in the combination", "dtick": 1},
+        yaxis={"title": "share that agrees (%)", "range": [0, 105]},
+    )
+    return fig
+
+
+def distributions(dists: dict[str, Any]) -> go.Figure:
+    """One grouped bar chart per column, switched with a drop-down menu."""
+    fig = go.Figure()
+    sources = ["sensitive", "protected", "synthetic"]
+    columns = list(dists)
+    traces_per_column: list[int] = []
+    for i, column in enumerate(columns):
+        data = dists[column]
+        n = 0
+        for source in sources:
+            if source not in data:
+                continue
+            counts = data[source]
+            total = sum(counts) or 1
+            fig.add_trace(
+                go.Bar(
+                    x=[v if v else "(none)" for v in data["values"]],
+                    y=[100 * c / total for c in counts],
+                    customdata=counts,
+                    name=source,
+                    marker_color=COLORS[source],
+                    visible=i == 0,
+                    hovertemplate=f"{source}: %{{customdata:,}} (%{{y:.1f}}%)<extra>%{{x}}</extra>",
+                )
+            )
+            n += 1
+        traces_per_column.append(n)
+    buttons = []
+    start = 0
+    total_traces = sum(traces_per_column)
+    for column, n in zip(columns, traces_per_column, strict=True):
+        visible = [False] * total_traces
+        visible[start : start + n] = [True] * n
+        buttons.append(
+            {"label": column, "method": "update", "args": [{"visible": visible}, {"title": column}]}
+        )
+        start += n
+    fig.update_layout(
+        barmode="group",
+        title=columns[0] if columns else "",
+        yaxis={"title": "share of the column's counted values (%)"},
+        updatemenus=[
+            {"buttons": buttons, "direction": "down", "x": 1.0, "xanchor": "right", "y": 1.25}
+        ]
+        if buttons
+        else [],
+    )
+    return fig
+
+
+def column_tvd(one_way: dict[str, float], title: str) -> go.Figure:
+    items = sorted(one_way.items(), key=lambda kv: -kv[1])[:40]
+    fig = go.Figure(
+        go.Bar(
+            x=[k for k, _ in items],
+            y=[v for _, v in items],
+            marker_color=COLORS["synthetic"],
+            hovertemplate="%{x}: TVD %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(title=title, yaxis={"title": "total variation distance"})
+    return fig
+
+
+def world_map(column: str, data: dict[str, Any], source: str) -> go.Figure:
+    values = data["values"]
+    counts = data[source]
+    others = {s: data[s] for s in ("sensitive", "protected", "synthetic") if s in data}
+    hover = ["<br>".join(f"{s}: {others[s][i]:,}" for s in others) for i in range(len(values))]
+    fig = go.Figure(
+        go.Choropleth(
+            locations=values,
+            z=[math.log10(c) if c > 0 else None for c in counts],
+            locationmode="ISO-3",
+            colorscale="Blues",
+            text=hover,
+            hovertemplate="%{location}<br>%{text}<extra></extra>",
+            colorbar={
+                "title": f"{source} count",
+                "tickvals": [0, 1, 2, 3, 4, 5, 6],
+                "ticktext": ["1", "10", "100", "1k", "10k", "100k", "1M"],
+            },
+        )
+    )
+    fig.update_layout(
+        title=f"{column}: {source} count per country",
+        geo={
+            "scope": "world",
+            "resolution": 110,
+            "showframe": False,
+            "showcoastlines": True,
+            "showland": True,
+            "landcolor": "#f2f2f2",
+            "showcountries": True,
+            "countrycolor": "#c8c8c8",
+            "projection": {"type": "natural earth"},
+        },
+    )
+    return fig
+
+
+def coverage_bars(column: str, data: dict[str, Any], top: int = 30) -> go.Figure:
+    fig = go.Figure()
+    values = data["values"][:top]
+    for source in ("sensitive", "protected", "synthetic"):
+        counts = data.get(source)
+        if counts is None:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=[v if v else "(none)" for v in values],
+                y=counts[:top],
+                name=source,
+                marker_color=COLORS[source],
+            )
+        )
+    fig.update_layout(barmode="group", title=f"Records per {column}", yaxis={"title": "records"})
+    return fig
+
+
+def tvd_by_order(marginals: dict[str, Any]) -> go.Figure:
+    orders = sorted(marginals["mean_tvd"], key=int)
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=[f"{k}-way" for k in orders],
+                y=[marginals["mean_tvd"][k] for k in orders],
+                name="mean",
+                marker_color=COLORS["synthetic"],
+            ),
+            go.Bar(
+                x=[f"{k}-way" for k in orders],
+                y=[marginals["max_tvd"][k] for k in orders],
+                name="worst",
+                marker_color=COLORS["sensitive"],
+            ),
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        title="Total variation distance of marginals (0 = identical)",
+        yaxis={"title": "TVD", "range": [0, 1]},
+    )
+    return fig
+
+
+def dcr(distance: dict[str, Any]) -> go.Figure:
+    syn = distance["synthetic_histogram"]
+    base = distance["baseline_histogram"]
+    top = max([i for i, v in enumerate(syn) if v] + [i for i, v in enumerate(base) if v] + [0])
+    xs = list(range(top + 1))
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=xs,
+                y=[100 * v / (sum(syn) or 1) for v in syn[: top + 1]],
+                name="synthetic → closest sensitive",
+                marker_color=COLORS["synthetic"],
+            ),
+            go.Bar(
+                x=xs,
+                y=[100 * v / (sum(base) or 1) for v in base[: top + 1]],
+                name="sensitive → closest other sensitive (baseline)",
+                marker_color=COLORS["sensitive"],
+            ),
+        ]
+    )
+    fig.update_layout(
+        barmode="group",
+        title="Distance to the closest sensitive record",
+        xaxis={"title": "columns that differ", "dtick": 1},
+        yaxis={"title": "share of sampled records (%)"},
+    )
+    return fig
+
+
+def audit_roc(audit: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    fpr = [0.0, *audit["fpr"]]
+    tpr = [0.0, *audit["tpr"]]
+    fig.add_trace(
+        go.Scatter(
+            x=fpr,
+            y=tpr,
+            mode="lines+markers",
+            name="attack (distance threshold)",
+            line={"color": COLORS["synthetic"]},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="guessing",
+            line={"color": "#999", "dash": "dot"},
+        )
+    )
+    if audit.get("epsilon") is not None:
+        eps, delta = float(audit["epsilon"]), float(audit["delta"])
+        grid = [i / 200 for i in range(201)]
+        bound = [
+            min(1.0, math.exp(eps) * x + delta, 1.0 - math.exp(-eps) * (1.0 - delta - x))
+            if 1.0 - delta - x > 0
+            else 1.0
+            for x in grid
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=grid,
+                y=bound,
+                mode="lines",
+                name=f"most any attack can reach at ε = {eps:g}",
+                line={"color": COLORS["bound"], "dash": "dash"},
+            )
+        )
+    fig.update_layout(
+        title="Membership inference: true vs false positive rate",
+        xaxis={"title": "false positive rate (non-members flagged)", "range": [0, 1]},
+        yaxis={"title": "true positive rate (members flagged)", "range": [0, 1.02]},
+    )
+    return fig

@@ -1,0 +1,326 @@
+"""The Protect, Evaluate, Navigate and Download steps' API: runs and their releases."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from dpshowcase.errors import DpShowcaseError, ParameterError
+from dpshowcase.release.package import RELEASE_FILES, guarded_csv, write_zip
+from dpshowcase.schema.model import ColumnKind
+from dpshowcase.web.context import AppContext, context
+from dpshowcase.web.datasets import get_dataset, json_body
+from dpshowcase.web.store import Run, new_id, now
+
+__all__ = ["ADVANCED_KEYS", "router", "run_json"]
+
+router = APIRouter(prefix="/api")
+
+ADVANCED_KEYS = (
+    "number_of_records_epsilon_proportion",
+    "percentile_percentage",
+    "percentile_epsilon_proportion",
+    "sigma_proportions",
+    "thresholds",
+    "adaptive_factors",
+)
+"""Advanced DP parameters a run may set (see DpParameters)."""
+
+_MEDIA = {".csv": "text/csv", ".json": "application/json", ".md": "text/markdown"}
+_MEDIA[".html"] = "text/html"
+_MEDIA[".parquet"] = "application/octet-stream"
+
+
+def run_json(ctx: AppContext, run: Run) -> dict[str, Any]:
+    """A run as the API shows it (live progress when it is active)."""
+    live = ctx.jobs.live(run.id)
+    release = ctx.store.release_of(run.id) if run.status == "done" else None
+    return {
+        "id": run.id,
+        "dataset_id": run.dataset_id,
+        "dataset_name": run.dataset_name,
+        "created": run.created.isoformat(),
+        "status": live.status if live else run.status,
+        "stage": live.stage if live else run.stage,
+        "progress": live.progress if live else run.progress,
+        "message": run.message,
+        "params": run.params,
+        "seconds": run.seconds,
+        "release": release.summary if release else None,
+        "evaluation": run.evaluation,
+    }
+
+
+def _run(ctx: AppContext, run_id: str) -> Run:
+    run = ctx.store.run(run_id)
+    if run is None:
+        raise HTTPException(404, "No such run (it may have been deleted).")
+    return run
+
+
+def _finished(ctx: AppContext, run_id: str) -> Run:
+    run = _run(ctx, run_id)
+    if run.status != "done" or not ctx.store.bundle_dir(run_id).is_dir():
+        raise HTTPException(409, "This run has no release yet.")
+    return run
+
+
+def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Validated DP parameters (as plain data) from a run request."""
+    from dpshowcase.privacy.accounting import DpParameters
+
+    advanced = body.get("advanced") or {}
+    if not isinstance(advanced, dict) or set(advanced) - set(ADVANCED_KEYS):
+        raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
+    r = body.get("reporting_length", 3)
+    if isinstance(r, int) and r > ctx.settings.max_reporting_length:
+        raise ParameterError(
+            f"The reporting length may be at most {ctx.settings.max_reporting_length} here."
+        )
+    if "epsilon" not in body:
+        raise ParameterError("Give a privacy budget ε (epsilon), e.g. 4.")
+    params = DpParameters(
+        epsilon=body["epsilon"],
+        delta=body.get("delta"),
+        reporting_length=r,
+        **{k: v for k, v in advanced.items() if v is not None},
+    )
+    return _plain(dataclasses.asdict(params))
+
+
+def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
+    """Validated k-anonymity parameters from a run request."""
+    from dpshowcase.aggregate.count import check_reporting_length
+    from dpshowcase.kanon.protect import check_k
+    from dpshowcase.kanon.registry import check_mode
+
+    k = body.get("k")
+    synthesizer = body.get("k_synthesizer", "row-seeded")
+    r = body.get("reporting_length", 3)
+    check_k(k)  # type: ignore[arg-type]
+    check_mode(synthesizer)
+    check_reporting_length(r)
+    if r > ctx.settings.max_reporting_length:
+        raise ParameterError(
+            f"The reporting length may be at most {ctx.settings.max_reporting_length} here."
+        )
+    return {"k": k, "k_synthesizer": synthesizer, "reporting_length": r}
+
+
+def _label(params: dict[str, Any]) -> str:
+    """A run's parameters in a few words, for pages."""
+    if params["mode"] == "k-anonymity":
+        return f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
+    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _seed(body: dict[str, Any]) -> int | None:
+    seed = body.get("seed")
+    if seed is None or seed == "":
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ParameterError("The seed must be a whole number ≥ 0 (or left empty).")
+    return seed
+
+
+@router.post("/datasets/{dataset_id}/runs", status_code=202)
+async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
+    """Queue a release of the dataset with its saved schema and the given parameters."""
+    ctx = context(request)
+    dataset = get_dataset(ctx, dataset_id)
+    body = await json_body(request)
+    mode = body.get("mode", "dp")
+    try:
+        if mode == "dp":
+            dp = _parameters(ctx, body)
+            params: dict[str, Any] = {
+                "mode": mode,
+                "dp": dp,
+                "reporting_length": dp["reporting_length"],
+            }
+        elif mode == "k-anonymity":
+            params = {"mode": mode, **_k_parameters(ctx, body)}
+        else:
+            raise ParameterError("The mode must be 'dp' or 'k-anonymity'.")
+        params["seed"] = _seed(body)
+        from dpshowcase.schema.toml_io import schema_from_dict
+
+        schema = schema_from_dict(dataset.schema)
+        if params["reporting_length"] > len(schema.columns):
+            raise ParameterError(
+                f"The reporting length {params['reporting_length']} is more than the "
+                f"{len(schema.columns)} columns chosen."
+            )
+    except DpShowcaseError as exc:
+        raise HTTPException(400, str(exc)) from None
+    run_id = new_id()
+    params["label"] = _label(params)
+    params["schema"] = dataset.schema
+    ctx.store.add(
+        Run(
+            id=run_id,
+            dataset_id=dataset.id,
+            dataset_name=dataset.name,
+            created=now(),
+            status="queued",
+            stage="Queued",
+            progress=0.0,
+            message="",
+            params=params,
+        )
+    )
+    spec = {
+        "data": str(ctx.store.upload_path(dataset)),
+        "output": str(ctx.store.bundle_dir(run_id)),
+        "schema": dataset.schema,
+        **{k: v for k, v in params.items() if k not in ("schema", "label")},
+        "source_name": dataset.name,
+        "evaluate": True,
+    }
+    ctx.jobs.submit(run_id, spec)
+    return run_json(ctx, _run(ctx, run_id))
+
+
+@router.get("/runs")
+def list_runs(request: Request, dataset_id: str | None = None) -> list[dict[str, Any]]:
+    """Runs (of one dataset), newest first."""
+    ctx = context(request)
+    return [run_json(ctx, r) for r in ctx.store.runs(dataset_id)]
+
+
+@router.get("/runs/{run_id}")
+def get_run(request: Request, run_id: str) -> dict[str, Any]:
+    """A run's status, progress, parameters and release summary."""
+    ctx = context(request)
+    return run_json(ctx, _run(ctx, run_id))
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(request: Request, run_id: str) -> dict[str, Any]:
+    """Stop a queued or running run."""
+    ctx = context(request)
+    _run(ctx, run_id)
+    if not ctx.jobs.cancel(run_id):
+        raise HTTPException(409, "The run is not queued or running.")
+    return run_json(ctx, _run(ctx, run_id))
+
+
+@router.delete("/runs/{run_id}")
+def delete_run(request: Request, run_id: str) -> dict[str, Any]:
+    """Delete a run and its release bundle."""
+    ctx = context(request)
+    _run(ctx, run_id)
+    ctx.jobs.cancel(run_id)
+    ctx.explorers.drop(run_id)
+    ctx.store.delete_run(run_id)
+    return {"deleted": run_id}
+
+
+@router.get("/runs/{run_id}/evaluation")
+async def evaluation(request: Request, run_id: str) -> dict[str, Any]:
+    """How closely the synthetic records reproduce the protected counts."""
+    ctx = context(request)
+    run = _finished(ctx, run_id)
+    if run.evaluation:
+        return run.evaluation
+    from dpshowcase.release.explore import compare_release
+
+    result = await run_in_threadpool(compare_release, ctx.store.bundle_dir(run_id))
+    ctx.store.update_run(run_id, evaluation=result)
+    return result
+
+
+@router.post("/runs/{run_id}/navigate")
+async def navigate(request: Request, run_id: str) -> dict[str, Any]:
+    """Synthetic beside protected counts for a selection of attributes, per column."""
+    ctx = context(request)
+    _finished(ctx, run_id)
+    body = await json_body(request)
+    selection = body.get("selection", [])
+    if not isinstance(selection, list) or len(selection) > 20:
+        raise HTTPException(400, "The selection must be a list of at most 20 [column, value].")
+    try:
+        return await run_in_threadpool(_navigate, ctx, run_id, selection)
+    except DpShowcaseError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def _navigate(ctx: AppContext, run_id: str, selection: list[Any]) -> dict[str, Any]:
+    explorer = ctx.explorer(run_id)
+    if not all(isinstance(item, list | tuple) for item in selection):
+        raise ParameterError("A selected attribute is a pair [column, value].")
+    view = explorer.select(selection)
+    return {
+        "selection": [list(a) for a in view.attributes],
+        "protected": view.protected,
+        "synthetic": view.synthetic,
+        "gap": None if view.gap is None else round(view.gap, 4),
+        "reporting_length": explorer.reporting_length,
+        "record_count": explorer.record_count,
+        "columns": [
+            {
+                "name": name,
+                "values": [dataclasses.asdict(v) for v in rows],
+            }
+            for name, rows in view.columns.items()
+        ],
+        "maps": [{"column": c, "codes": codes} for c, codes in explorer.iso3_columns.items()],
+        "multi_value": [
+            c.name for c in explorer.schema.columns if c.kind is ColumnKind.MULTI_VALUE
+        ],
+    }
+
+
+@router.get("/runs/{run_id}/bundle.zip")
+async def download_zip(request: Request, run_id: str) -> Response:
+    """The release bundle as a zip: release files only, CSV guarded against formulas."""
+    ctx = context(request)
+    run = _finished(ctx, run_id)
+    buffer = io.BytesIO()
+    await run_in_threadpool(write_zip, ctx.store.bundle_dir(run_id), buffer)
+    name = f"release-{run.created.strftime('%Y%m%d-%H%M%S')}-{run_id[:8]}.zip"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/runs/{run_id}/files/{name}")
+async def download_file(request: Request, run_id: str, name: str) -> Response:
+    """One file of the release bundle (CSV guarded against formulas)."""
+    ctx = context(request)
+    _finished(ctx, run_id)
+    if name not in RELEASE_FILES:
+        raise HTTPException(404, "No such release file.")
+    path = ctx.store.bundle_dir(run_id) / name
+    if not path.is_file():
+        raise HTTPException(404, "No such release file.")
+    data = await run_in_threadpool(
+        guarded_csv if name.endswith(".csv") else lambda p: p.read_bytes(), path
+    )
+    suffix = "." + name.rsplit(".", 1)[-1]
+    return Response(
+        data,
+        media_type=_MEDIA.get(suffix, "application/octet-stream"),
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def parameters_text(params: dict[str, Any]) -> str:
+    """Parameters as compact JSON (for pages)."""
+    return json.dumps(params, sort_keys=True)

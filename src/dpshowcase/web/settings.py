@@ -1,0 +1,72 @@
+"""The settings of one web app instance: where state lives and the limits it enforces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dpshowcase.errors import ParameterError
+
+__all__ = ["LOOPBACK_HOSTS", "WebSettings", "default_data_dir"]
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+"""Host names the app answers to (with any port): anything else may be DNS rebinding."""
+
+
+def default_data_dir() -> Path:
+    """The user's data folder for dpshowcase (e.g. ~/.local/share/dpshowcase)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("dpshowcase", appauthor=False))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    """Where the app keeps its state and the caps on what it accepts."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    """Folder for the database, uploads and release bundles (created if missing)."""
+    max_upload_bytes: int = 256 * 1024 * 1024
+    """Largest upload accepted; larger ones get HTTP 413 before their body is read."""
+    max_rows: int = 2_000_000
+    """Most rows an uploaded table may have."""
+    max_columns: int = 500
+    """Most columns an uploaded table may have."""
+    max_reporting_length: int = 5
+    """Longest reporting length R a run may ask for."""
+    max_concurrent_jobs: int = 1
+    """Releases computed at the same time (more wait in a queue)."""
+    extra_hosts: tuple[str, ...] = ()
+    """Host names accepted besides loopback (the address given to --host)."""
+
+    def __post_init__(self) -> None:
+        """Check the limits."""
+        object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
+        for name in ("max_upload_bytes", "max_rows", "max_columns", "max_concurrent_jobs"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name} must be a whole number ≥ 1, not {value!r}.")
+        if not 1 <= self.max_reporting_length <= 10:
+            raise ParameterError(
+                f"max_reporting_length must be between 1 and 10, not {self.max_reporting_length}."
+            )
+
+    @property
+    def database(self) -> Path:
+        """The SQLite file."""
+        return self.data_dir / "dpshowcase.sqlite3"
+
+    @property
+    def uploads(self) -> Path:
+        """Uploaded (sensitive) files, under generated names."""
+        return self.data_dir / "uploads"
+
+    @property
+    def runs(self) -> Path:
+        """One folder per run, holding its release bundle."""
+        return self.data_dir / "runs"
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        """Every host name the app answers to."""
+        return (*LOOPBACK_HOSTS, *self.extra_hosts)

@@ -1,0 +1,155 @@
+"""End to end, as a data officer would: upload, check columns, run a DP release,
+compare, navigate with two attributes selected, download the bundle."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SEED = 7
+
+
+def _number(text: str) -> int | None:
+    digits = text.replace(",", "").strip()
+    return int(digits) if re.fullmatch(r"-?\d+", digits) else None
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Any:
+    context = browser.new_context(
+        base_url=server, viewport={"width": 1400, "height": 1000}, accept_downloads=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        ),
+    )
+    page.problems = problems  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def test_release_journey(page: Any, demo_csv: Path, artifacts: Path, server: str) -> None:
+    # Start page and upload
+    page.goto("/")
+    page.screenshot(path=artifacts / "01-home.png", full_page=True)
+    page.set_input_files("#file", str(demo_csv))
+    page.click("#upload-button")
+    page.wait_for_url(re.compile(r"/datasets/[0-9a-f]{32}$"))
+    dataset_id = page.url.rsplit("/", 1)[-1]
+
+    # Data: the risk panel fills in, the schema table lists every column
+    page.wait_for_function("() => document.getElementById('risk-share').textContent.includes('%')")
+    assert page.locator("#schema-table tbody tr").count() == 35
+    first_share = page.inner_text("#risk-share")
+    page.click("#schema-table tr[data-column='gender'] .link")  # value counts
+    page.wait_for_selector("#values .bar-row")
+    assert "Female" in page.inner_text("#values")
+    # choosing fewer columns updates the risk panel
+    for column in ("yearOfRegistration", "citizenship", "CountryOfExploitation"):
+        page.uncheck(f"#schema-table tr[data-column='{column}'] input.use")
+    page.wait_for_function(
+        "s => document.getElementById('risk-share').textContent !== s "
+        "&& !document.getElementById('risk').classList.contains('stale')",
+        arg=first_share,
+    )
+    page.screenshot(path=artifacts / "02-data.png", full_page=True)
+    # keep the countries for the map: tick them again and save
+    for column in ("citizenship", "CountryOfExploitation"):
+        page.check(f"#schema-table tr[data-column='{column}'] input.use")
+    page.click("#save-schema")
+    page.wait_for_function(
+        "() => document.getElementById('schema-message').textContent.startsWith('Saved')"
+    )
+
+    # Protect & synthesize: a DP run with a fixed seed, followed to the end
+    page.click("#next")
+    page.wait_for_url(f"**/datasets/{dataset_id}/protect")
+    page.fill("input[name=epsilon]", "4")
+    page.select_option("select[name=reporting_length]", "3")
+    page.fill("input[name=seed]", str(SEED))
+    page.click("#run-button")
+    page.wait_for_selector(".run-card")
+    page.screenshot(path=artifacts / "03-protect-running.png", full_page=True)
+    page.wait_for_selector(".run-card.done", timeout=90_000)
+    run_id = page.get_attribute(".run-card.done", "data-run")
+    # a k-anonymous run beside it
+    page.check("input[name=mode][value='k-anonymity']")
+    assert page.is_hidden("input[name=epsilon]")
+    page.fill("input[name=k]", "10")
+    page.click("#run-button")
+    page.wait_for_function("() => document.querySelectorAll('.run-card.done').length === 2")
+    assert "k = 10" in page.inner_text("#runs")
+    page.screenshot(path=artifacts / "04-protect-done.png", full_page=True)
+
+    # Evaluate
+    page.goto(f"/datasets/{dataset_id}/evaluate")
+    page.wait_for_selector("#compare-table")
+    assert "within 10%" in page.inner_text("#compare-table")
+    assert page.locator("#compare-table thead th").count() == 3  # two runs side by side
+    page.screenshot(path=artifacts / "05-evaluate.png", full_page=True)
+
+    # Navigate: select two attributes
+    page.goto(f"/runs/{run_id}/navigate")
+    page.wait_for_selector(".pair-row[data-column='gender'][data-value='Female']")
+    ready = page.get_attribute("body", "data-ready")
+    page.click(".pair-row[data-column='gender'][data-value='Female']")
+    page.wait_for_function("r => document.body.dataset.ready !== r", arg=ready)
+    ready = page.get_attribute("body", "data-ready")
+    page.click(".pair-row[data-column='majorityStatus'][data-value='Adult']")
+    page.wait_for_function("r => document.body.dataset.ready !== r", arg=ready)
+    page.wait_for_selector(".map-card svg g.has-data")
+    page.screenshot(path=artifacts / "06-navigate.png", full_page=True)
+
+    token = page.get_attribute("meta[name=csrf-token]", "content")
+    api = page.request.post(
+        f"/api/runs/{run_id}/navigate",
+        data={"selection": [["gender", "Female"], ["majorityStatus", "Adult"]]},
+        headers={"X-CSRF-Token": token},
+    ).json()
+    assert _number(page.inner_text("#fig-synthetic")) == api["synthetic"]
+    assert _number(page.inner_text("#fig-protected")) == api["protected"]
+    chips = page.locator("#chips .chip")
+    assert chips.count() == 2
+    checked = 0
+    for column in api["columns"]:
+        for value in column["values"][:3]:
+            row = page.locator(
+                f".pair-row[data-column='{column['name']}'][data-value='{value['value']}']"
+            )
+            if row.count() == 0:  # long columns show their top values only
+                continue
+            assert _number(row.locator(".syn-count").inner_text()) == value["synthetic"]
+            shown = row.locator(".prot-count").inner_text()
+            assert (_number(shown) if value["protected"] is not None else shown) == (
+                value["protected"] if value["protected"] is not None else "beyond R"
+            )
+            checked += 1
+    assert checked > 20
+
+    # Download the bundle
+    with page.expect_download() as info:
+        page.click("#download-zip")
+    target = artifacts / "release.zip"
+    info.value.save_as(target)
+    with zipfile.ZipFile(target) as archive:
+        names = sorted(archive.namelist())
+    assert "release/synthetic.csv" in names
+    assert "release/manifest.json" in names
+    assert all(n.startswith("release/") for n in names)
+    assert not any(n.endswith(demo_csv.name) for n in names)
+    page.locator("#download").scroll_into_view_if_needed()
+    page.screenshot(path=artifacts / "07-download.png")
+
+    assert page.problems == [], page.problems  # type: ignore[attr-defined]

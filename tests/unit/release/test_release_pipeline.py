@@ -1,0 +1,85 @@
+"""run_release: one call from data to an evaluated bundle, with progress."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dpshowcase.data.demo import generate_demo_records
+from dpshowcase.errors import InputError, ParameterError
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.release.bundle import BUNDLE_FILES
+from dpshowcase.release.pipeline import STAGES, ReleaseJob, run_release
+from dpshowcase.schema.model import ColumnSpec, Schema
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pipeline") / "cases.csv"
+    generate_demo_records(rows=500, seed=8).write_csv(path)
+    return path
+
+
+def _job(demo, output, **changes):
+    values = {
+        "data": demo,
+        "output": output,
+        "dp": DpParameters(epsilon=4, reporting_length=2),
+        "seed": 11,
+        "schema": Schema(
+            columns=tuple(
+                ColumnSpec(name=n)
+                for n in ("gender", "ageBroad", "citizenship", "isForcedLabour", "meansThreats")
+            )
+        ),
+    }
+    values.update(changes)
+    return ReleaseJob(**values)
+
+
+def test_release_with_progress_and_evaluation(demo, tmp_path):
+    seen = []
+    outcome = run_release(_job(demo, tmp_path / "out"), lambda s, f: seen.append((s, f)))
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == sorted([*BUNDLE_FILES, "noisy_aggregates.csv", "metrics.json", "report.html"])
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions)
+    assert seen[-1] == ("Done", 1.0)
+    assert {s for s, _ in seen} >= {name for name, _ in STAGES}
+    assert outcome.summary.private is False
+    assert outcome.evaluation["reporting_length"] == 2
+    assert outcome.evaluation["report"] is True
+    assert set(outcome.evaluation["agreement"]) == {"1", "2"}
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["source"] == "cases.csv"
+
+
+def test_same_seed_same_release(demo, tmp_path):
+    run_release(_job(demo, tmp_path / "a", evaluate=False))
+    run_release(_job(demo, tmp_path / "b", evaluate=False))
+    for name in ("aggregates.csv", "synthetic.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_checks_before_reading(demo, tmp_path):
+    with pytest.raises(ParameterError, match="k must be"):
+        _job(demo, tmp_path / "x", mode="k-anonymity", dp=None)
+    with pytest.raises(ParameterError, match="mode"):
+        _job(demo, tmp_path / "x", mode="l-diversity")
+    with pytest.raises(ParameterError):
+        _job(demo, tmp_path / "x", dp=DpParameters(epsilon=1, reporting_length=6))
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    with pytest.raises(InputError, match="already exists"):
+        run_release(_job(demo, tmp_path / "taken"))
+
+
+def test_k_anonymous_release(demo, tmp_path):
+    job = _job(demo, tmp_path / "k", mode="k-anonymity", dp=None, k=5, k_reporting_length=2)
+    assert job.reporting_length == 2
+    outcome = run_release(job)
+    parameters = json.loads((tmp_path / "k" / "parameters.json").read_text())
+    assert parameters["mode"] == "k-anonymity"
+    assert parameters["k"] == 5
+    assert outcome.evaluation["reporting_length"] == 2
