@@ -283,7 +283,13 @@ def _comparability(protected: pl.DataFrame, syn_counts: pl.DataFrame) -> dict[st
             how="left",
         )
         .with_columns(pl.col("s").fill_null(0))
-        .with_columns(((pl.col("s") / pl.col("p") - 1.0).abs() <= TOLERANCE).alias("agrees"))
+        .with_columns(
+            # a published 0 agrees only with 0 (the ratio is undefined there)
+            pl.when(pl.col("p") == 0)
+            .then(pl.col("s") == 0)
+            .otherwise((pl.col("s") / pl.col("p") - 1.0).abs() <= TOLERANCE)
+            .alias("agrees")
+        )
     )
     by_length = joined.group_by("length").agg(
         pl.len().alias("released"), pl.col("agrees").sum().alias("agrees")

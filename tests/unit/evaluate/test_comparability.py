@@ -136,3 +136,17 @@ def test_largest_disagreements_rank_by_absolute_gap():
     assert top.row(0, named=True)["synthetic"] == 0
     assert top.row(0, named=True)["ratio"] == 0.0
     assert top.height == 3
+
+
+def test_a_published_zero_agrees_only_with_zero():
+    import polars as pl
+
+    from dpshowcase.evaluate.evaluation import _comparability
+
+    protected = pl.DataFrame(
+        {"combination": ["a:x", "a:y", "a:z"], "length": [1, 1, 1], "count": [0, 0, 10]}
+    )
+    synthetic = pl.DataFrame({"combination": ["a:y", "a:z"], "length": [1, 1], "count": [3, 10]})
+    agreement = _comparability(protected, synthetic)["agreement_by_length"]["1"]
+    # a:x 0 vs 0 agrees; a:y 0 vs 3 does not; a:z 10 vs 10 agrees
+    assert (agreement["released"], agreement["agrees"]) == (3, 2)
