@@ -49,15 +49,10 @@ __all__ = [
 def released_schema(schema: Schema) -> Schema:
     """The schema of released (synthetic) records: numeric columns hold range labels.
 
-    The subject id is dropped: a synthetic record is already one subject.
+    The subject id is dropped: a synthetic record is already one subject. (See
+    :meth:`Schema.as_released`, which also keeps a bin labelled ``0`` as a value.)
     """
-    columns = tuple(
-        replace(spec, kind=ColumnKind.CATEGORICAL, bins=None, quantiles=None)
-        if spec.kind is ColumnKind.NUMERIC
-        else spec
-        for spec in schema.columns
-    )
-    return Schema(columns=columns, subject_id=None, null_values=schema.null_values)
+    return schema.as_released()
 
 
 def fixed_bins(schema: Schema, frame: pl.DataFrame) -> Schema:
