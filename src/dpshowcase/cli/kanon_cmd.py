@@ -103,9 +103,8 @@ def run_k_release(
     from dpshowcase.kanon.protect import check_k
     from dpshowcase.kanon.registry import check_mode
     from dpshowcase.kanon.release import k_anonymous_release
-    from dpshowcase.release.bundle import check_output, write_release
+    from dpshowcase.release.bundle import write_release
     from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH
-    from dpshowcase.schema.toml_io import load_schema
 
     # Everything that can be checked without the data is checked first.
     if settings.epsilon is not None:
@@ -125,17 +124,7 @@ def run_k_release(
         DEFAULT_REPORTING_LENGTH if settings.reporting_length is None else settings.reporting_length
     )
     check_reporting_length(reporting_length)
-    if settings.data is None:
-        raise ParameterError(
-            "No data file was given; name it (dpshowcase release DATA ...) or set data in "
-            "the config file."
-        )
-    if settings.output is None:
-        raise ParameterError(
-            "No output folder was given; pass --output DIR or set output in the config file."
-        )
-    check_output(settings.output, overwrite=overwrite)
-    schema = load_schema(settings.schema) if settings.schema is not None else None
+    schema = settings.checked_paths(overwrite=overwrite)
     if schema is not None:
         check_reporting_length(reporting_length, len(schema.columns))
 

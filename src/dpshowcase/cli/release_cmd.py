@@ -190,26 +190,14 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.data.load import read_table
     from dpshowcase.data.prepare import prepare
-    from dpshowcase.errors import ParameterError
     from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.release.bundle import check_output, write_release
-    from dpshowcase.schema.toml_io import load_schema
+    from dpshowcase.release.bundle import write_release
     from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
     # Everything that can be checked without the data is checked first.
     params = settings.dp_parameters()
     check_reporting_length(params.reporting_length)
-    if settings.data is None:
-        raise ParameterError(
-            "No data file was given; name it (dpshowcase release DATA ...) or set data in "
-            "the config file."
-        )
-    if settings.output is None:
-        raise ParameterError(
-            "No output folder was given; pass --output DIR or set output in the config file."
-        )
-    check_output(settings.output, overwrite=overwrite)
-    schema = load_schema(settings.schema) if settings.schema is not None else None
+    schema = settings.checked_paths(overwrite=overwrite)
     if schema is not None:
         params.check_columns(len(schema.columns))
     if settings.seed is not None:

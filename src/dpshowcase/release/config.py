@@ -34,10 +34,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.accounting import DpParameters
+
+if TYPE_CHECKING:
+    from dpshowcase.schema.model import Schema
 
 __all__ = [
     "DEFAULT_REPORTING_LENGTH",
@@ -126,6 +129,23 @@ class ReleaseConfig:
             null_values=(*self.null_values, *nulls),
             dp=MappingProxyType(dp),
         )
+
+    def checked_paths(self, *, overwrite: bool) -> Schema | None:
+        """Check data, output and schema before any data are read; the loaded schema."""
+        from dpshowcase.release.bundle import check_output
+        from dpshowcase.schema.toml_io import load_schema
+
+        if self.data is None:
+            raise ParameterError(
+                "No data file was given; name it (dpshowcase release DATA ...) or set data in "
+                "the config file."
+            )
+        if self.output is None:
+            raise ParameterError(
+                "No output folder was given; pass --output DIR or set output in the config file."
+            )
+        check_output(self.output, overwrite=overwrite)
+        return load_schema(self.schema) if self.schema is not None else None
 
     def dp_parameters(self) -> DpParameters:
         """The validated DP parameters; ParameterError names the first bad value."""
