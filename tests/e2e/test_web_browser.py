@@ -1,5 +1,6 @@
 """End to end, as a data officer would: upload, check columns, run a DP release,
-compare, navigate with two attributes selected, download the bundle."""
+compare the runs' reports and charts, navigate with two attributes selected, download
+the bundle. No request may leave the machine and the page's CSP must never be hit."""
 
 from __future__ import annotations
 
@@ -25,9 +26,16 @@ def page(browser: Any, server: str) -> Any:
     context = browser.new_context(
         base_url=server, viewport={"width": 1400, "height": 1000}, accept_downloads=True
     )
+    context.add_init_script(
+        "window.cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', (e) =>"
+        " window.cspViolations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}`));"
+    )
     page = context.new_page()
     page.set_default_timeout(30_000)
     problems: list[str] = []
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.on(
         "console",
@@ -36,6 +44,7 @@ def page(browser: Any, server: str) -> Any:
         ),
     )
     page.problems = problems  # type: ignore[attr-defined]
+    page.requests = requests  # type: ignore[attr-defined]
     yield page
     context.close()
 
@@ -93,11 +102,13 @@ def test_release_journey(page: Any, demo_csv: Path, artifacts: Path, server: str
     assert "k = 10" in page.inner_text("#runs")
     page.screenshot(path=artifacts / "04-protect-done.png", full_page=True)
 
-    # Evaluate
+    # Evaluate: the table, then the reports' Plotly charts, drawn by the app's own plotly.js
     page.goto(f"/datasets/{dataset_id}/evaluate")
     page.wait_for_selector("#compare-table")
     assert "within 10%" in page.inner_text("#compare-table")
     assert page.locator("#compare-table thead th").count() == 3  # two runs side by side
+    page.wait_for_selector("body[data-charts=drawn]", timeout=90_000)
+    _check_charts(page, run_id)
     page.screenshot(path=artifacts / "05-evaluate.png", full_page=True)
 
     # Navigate: select two attributes
@@ -153,3 +164,39 @@ def test_release_journey(page: Any, demo_csv: Path, artifacts: Path, server: str
     page.screenshot(path=artifacts / "07-download.png")
 
     assert page.problems == [], page.problems  # type: ignore[attr-defined]
+    assert page.evaluate("window.cspViolations") == []
+    outside = [u for u in page.requests if not u.startswith(server + "/")]  # type: ignore[attr-defined]
+    assert outside == []
+
+
+def _check_charts(page: Any, run_id: str) -> None:
+    """Every report chart and both comparisons are drawn, within the CSP, from local files."""
+    assert page.inner_text("#charts-message") == ""
+    rows = page.locator("#report-charts .chart-row")
+    assert rows.count() >= 8  # combinations, comparability, columns, maps, coverage
+    plots = page.locator("#report-charts .js-plotly-plot")
+    assert plots.count() >= rows.count()
+    assert page.locator(".js-plotly-plot:not(:has(svg.main-svg .trace))").count() == 0
+    comparison = page.locator("#comparison-charts .js-plotly-plot")
+    assert comparison.count() == 2
+    assert comparison.first.locator(".scatterlayer .trace").count() == 2  # one line per run
+    maps = page.locator(".chart-row[data-chart^='world_map:'] .js-plotly-plot")
+    assert maps.count() >= 2
+    assert maps.first.locator(".choroplethlocation").count() > 10  # outlines were fetched
+    # the chart shows the run's figures as the API sends them
+    figures = page.request.get(f"/api/runs/{run_id}/figures").json()["figures"]
+    sent = next(f for f in figures if f["key"] == "preservation_by_length")["figure"]["data"]
+    column = page.evaluate(
+        "id => [...document.querySelectorAll('#compare-table thead th')].findIndex("
+        "th => th.querySelector(`a[href='/runs/${id}/navigate']`)) - 1",
+        run_id,
+    )
+    drawn = page.evaluate(
+        "i => document.querySelectorAll("
+        "\".chart-row[data-chart='preservation_by_length'] .chart-cell\")[i]"
+        ".querySelector('.js-plotly-plot').data.map((t) => t.y)",
+        column,
+    )
+    assert drawn == [t["y"] for t in sent]
+    assert page.evaluate("window.cspViolations") == []
+    assert page.problems == [], page.problems

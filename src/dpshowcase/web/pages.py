@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from dpshowcase import __version__
 from dpshowcase.kanon.registry import MODES as K_MODES
 from dpshowcase.web.context import context
+from dpshowcase.web.plotly_assets import page_assets
 from dpshowcase.web.runs import ADVANCED_KEYS
 
 __all__ = ["router", "world_map_svg"]
@@ -99,9 +100,9 @@ def protect_step(request: Request, dataset_id: str) -> HTMLResponse:
 
 @router.get("/datasets/{dataset_id}/evaluate", response_class=HTMLResponse)
 def evaluate_step(request: Request, dataset_id: str) -> HTMLResponse:
-    """Step 3: metrics of every finished run, side by side."""
+    """Step 3: metrics and report charts of every finished run, side by side."""
     dataset = _dataset(request, dataset_id)
-    return _page(request, "evaluate.html", "evaluate", dataset=dataset)
+    return _page(request, "evaluate.html", "evaluate", dataset=dataset, plotly=page_assets())
 
 
 @router.get("/runs/{run_id}/navigate", response_class=HTMLResponse)

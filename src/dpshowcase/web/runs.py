@@ -18,7 +18,7 @@ from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.datasets import get_dataset, json_body
 from dpshowcase.web.store import Run, new_id, now
 
-__all__ = ["ADVANCED_KEYS", "router", "run_json"]
+__all__ = ["ADVANCED_KEYS", "finished_run", "router", "run_json"]
 
 router = APIRouter(prefix="/api")
 
@@ -64,7 +64,8 @@ def _run(ctx: AppContext, run_id: str) -> Run:
     return run
 
 
-def _finished(ctx: AppContext, run_id: str) -> Run:
+def finished_run(ctx: AppContext, run_id: str) -> Run:
+    """The run, if it has a release (404 for no such run, 409 while it has none)."""
     run = _run(ctx, run_id)
     if run.status != "done" or not ctx.store.bundle_dir(run_id).is_dir():
         raise HTTPException(409, "This run has no release yet.")
@@ -234,7 +235,7 @@ def delete_run(request: Request, run_id: str) -> dict[str, Any]:
 async def evaluation(request: Request, run_id: str) -> dict[str, Any]:
     """How closely the synthetic records reproduce the protected counts."""
     ctx = context(request)
-    run = _finished(ctx, run_id)
+    run = finished_run(ctx, run_id)
     if run.evaluation:
         return run.evaluation
     from dpshowcase.release.explore import compare_release
@@ -248,7 +249,7 @@ async def evaluation(request: Request, run_id: str) -> dict[str, Any]:
 async def navigate(request: Request, run_id: str) -> dict[str, Any]:
     """Synthetic beside protected counts for a selection of attributes, per column."""
     ctx = context(request)
-    _finished(ctx, run_id)
+    finished_run(ctx, run_id)
     body = await json_body(request)
     selection = body.get("selection", [])
     if not isinstance(selection, list) or len(selection) > 20:
@@ -289,7 +290,7 @@ def _navigate(ctx: AppContext, run_id: str, selection: list[Any]) -> dict[str, A
 async def download_zip(request: Request, run_id: str) -> Response:
     """The release bundle as a zip: release files only, CSV guarded against formulas."""
     ctx = context(request)
-    run = _finished(ctx, run_id)
+    run = finished_run(ctx, run_id)
     buffer = io.BytesIO()
     await run_in_threadpool(write_zip, ctx.store.bundle_dir(run_id), buffer)
     name = f"release-{run.created.strftime('%Y%m%d-%H%M%S')}-{run_id[:8]}.zip"
@@ -304,7 +305,7 @@ async def download_zip(request: Request, run_id: str) -> Response:
 async def download_file(request: Request, run_id: str, name: str) -> Response:
     """One file of the release bundle (CSV guarded against formulas)."""
     ctx = context(request)
-    _finished(ctx, run_id)
+    finished_run(ctx, run_id)
     if name not in RELEASE_FILES:
         raise HTTPException(404, "No such release file.")
     path = ctx.store.bundle_dir(run_id) / name

@@ -6,6 +6,9 @@ else, so the report shows exactly what metrics.json holds. The page makes no net
 request: Plotly's JavaScript is embedded inline, and the world map's outlines
 (``world_110m.json``, see NOTICE.md) are handed to Plotly as preloaded geo assets
 instead of being fetched from Plotly's CDN.
+
+:func:`report_figures` gives the report's figures as Plotly JSON (the web app draws them
+with Plotly.newPlot), and :func:`comparison_figures` compares several releases.
 """
 
 from __future__ import annotations
@@ -16,10 +19,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dpshowcase.evaluate.report._charts import CONFIG, across_releases, report_charts
 from dpshowcase.evaluate.report._page import render_page
 from dpshowcase.release.atomic import atomic_write_text
 
-__all__ = ["METRICS_JSON", "REPORT_HTML", "render_report", "world_ids", "write_report"]
+__all__ = [
+    "CONFIG",
+    "METRICS_JSON",
+    "REPORT_HTML",
+    "comparison_figures",
+    "render_report",
+    "report_figures",
+    "world_ids",
+    "write_report",
+]
 
 REPORT_HTML = "report.html"
 METRICS_JSON = "metrics.json"
@@ -30,6 +43,35 @@ def render_report(metrics: dict[str, Any]) -> str:
     return render_page(
         metrics, world_topojson=_world_text() if metrics.get("map_columns") else None
     )
+
+
+def report_figures(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's figures as Plotly JSON, in the report's order.
+
+    Each is ``{"key", "section", "height", "figure": {"data", "layout"}}``; ``key`` and
+    ``section`` are those of :class:`~dpshowcase.evaluate.report._charts.Chart`. A world
+    map needs the outlines ``world_110m.json`` (this package's file) from Plotly's
+    ``topojsonURL``.
+    """
+    return [
+        {
+            "key": chart.key,
+            "section": chart.section,
+            "height": chart.height,
+            "figure": _figure_json(chart.figure),
+        }
+        for chart in report_charts(metrics)
+    ]
+
+
+def comparison_figures(releases: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Figures comparing releases, given as (label, metrics) pairs, as Plotly JSON."""
+    return [{"figure": _figure_json(figure)} for figure in across_releases(releases)]
+
+
+def _figure_json(figure: Any) -> dict[str, Any]:
+    # Plotly's own encoder: numpy values become numbers, NaN becomes null
+    return dict(json.loads(figure.to_json()))
 
 
 def write_report(metrics: dict[str, Any], folder: Path) -> tuple[Path, Path]:

@@ -1,8 +1,14 @@
-"""Plotly figures of the report, each built from a part of metrics.json."""
+"""Plotly figures of the report, each built from a part of metrics.json.
+
+:func:`report_charts` is the one place that decides which figures a report has: the
+HTML report draws them inline (:func:`to_div`) and the web app sends the same figures
+as Plotly JSON to its Evaluate step.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import plotly.graph_objects as go
@@ -24,11 +30,69 @@ PAIR_COLORS = {
     "sensitive_vs_synthetic": COLORS["synthetic"],
     "protected_vs_synthetic": "#6a4c93",
 }
+RUN_COLORS = ("#1f5fa8", "#e39b2d", "#2f8f5b", "#8e44ad", "#c0392b", "#5d6d7e")
+"""One colour per release when several are compared (the web app's run colours)."""
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def to_div(fig: go.Figure, height: int = 380) -> str:
-    """The figure as a <div> and the script drawing it (Plotly itself is in the page)."""
+@dataclass(frozen=True)
+class Chart:
+    """One figure of the report, laid out and ready to draw."""
+
+    key: str
+    """Stable name: the figure's function, then ``:`` and the column or pair it shows."""
+    section: str
+    """The report section (its HTML anchor) the figure belongs to."""
+    figure: go.Figure
+    height: int
+    """Height in pixels (also set in the figure's layout)."""
+
+
+def report_charts(metrics: dict[str, Any]) -> list[Chart]:
+    """Every figure the report of ``metrics`` shows, in the order it shows them."""
+    charts: list[Chart] = []
+
+    def add(key: str, section: str, figure: go.Figure, height: int) -> None:
+        charts.append(Chart(key, section, styled(figure, height), height))
+
+    combos = metrics.get("combinations") or {}
+    if combos:
+        add("preservation_by_length", "combinations", preservation_by_length(combos), 380)
+        add("preservation_by_bucket", "combinations", preservation_by_bucket(combos), 380)
+        add("mean_counts", "combinations", mean_counts(combos), 380)
+        for key, result in combos.items():
+            figure = fabricated_suppressed(key, result)
+            add(f"fabricated_suppressed:{key}", "combinations", figure, 340)
+    comparability = metrics.get("comparability")
+    if comparability:
+        add("agreement", "comparability", agreement(comparability), 330)
+    dists = metrics.get("distributions") or {}
+    fidelity = metrics.get("fidelity") or {}
+    if dists:
+        add("distributions", "distributions", distributions(dists), 440)
+        one_way = (fidelity.get("marginals") or {}).get("one_way")
+        if one_way:
+            title = "How far each column's distribution moved (synthetic vs sensitive)"
+            add("column_tvd", "distributions", column_tvd(one_way, title), 380)
+        for column in metrics.get("map_columns") or []:
+            data = dists.get(column)
+            if data:
+                source = next(s for s in ("protected", "sensitive", "synthetic") if s in data)
+                add(f"world_map:{column}", "distributions", world_map(column, data, source), 480)
+    for column, data in ((metrics.get("coverage") or {}).get("columns") or {}).items():
+        add(f"coverage:{column}", "coverage", coverage_bars(column, data), 400)
+    if fidelity.get("marginals"):
+        add("tvd_by_order", "fidelity", tvd_by_order(fidelity["marginals"]), 330)
+    privacy = metrics.get("privacy") or {}
+    if privacy.get("distance_to_closest"):
+        add("dcr", "privacy", dcr(privacy["distance_to_closest"]), 360)
+    if privacy.get("membership_audit"):
+        add("audit_roc", "privacy", audit_roc(privacy["membership_audit"]), 420)
+    return charts
+
+
+def styled(fig: go.Figure, height: int) -> go.Figure:
+    """The report's look: size, margins, white template, system font, legend below."""
     fig.update_layout(
         height=height,
         margin={"l": 60, "r": 20, "t": 50, "b": 50},
@@ -36,7 +100,66 @@ def to_div(fig: go.Figure, height: int = 380) -> str:
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
         legend={"orientation": "h", "y": -0.2},
     )
-    return pio.to_html(fig, include_plotlyjs=False, full_html=False, config=CONFIG)
+    return fig
+
+
+def to_div(chart: Chart) -> str:
+    """The chart as a <div> and the script drawing it (Plotly itself is in the page)."""
+    return pio.to_html(chart.figure, include_plotlyjs=False, full_html=False, config=CONFIG)
+
+
+def across_releases(releases: list[tuple[str, dict[str, Any]]]) -> list[go.Figure]:
+    """Figures comparing several releases, one line or bar colour each.
+
+    ``releases`` are (label, metrics) pairs. Preservation of the protected counts in the
+    synthetic records and their agreement within the tolerance, both by combination
+    length; a release whose metrics lack one is left out of that figure.
+    """
+    preservation = go.Figure()
+    agreeing = go.Figure()
+    tolerance = None
+    for i, (label, metrics) in enumerate(releases):
+        color = RUN_COLORS[i % len(RUN_COLORS)]
+        result = (metrics.get("combinations") or {}).get("protected_vs_synthetic")
+        if result:
+            rows = [r for r in result["by_length"] if r["reference_combinations"]]
+            preservation.add_trace(
+                go.Scatter(
+                    x=[r["length"] for r in rows],
+                    y=[100 * r["preservation"] for r in rows],
+                    mode="lines+markers",
+                    name=label,
+                    line={"color": color},
+                    hovertemplate="length %{x}: %{y:.1f}% preserved",
+                )
+            )
+        comparability = metrics.get("comparability")
+        if comparability:
+            tolerance = comparability["tolerance"]
+            by_length = comparability["agreement_by_length"]
+            lengths = sorted(by_length, key=int)
+            agreeing.add_trace(
+                go.Bar(
+                    x=[int(k) for k in lengths],
+                    y=[100 * by_length[k]["share"] for k in lengths],
+                    name=label,
+                    marker_color=color,
+                    hovertemplate="length %{x}: %{y:.1f}% agree",
+                )
+            )
+    preservation.update_layout(
+        title="Preservation of the protected counts by combination length",
+        xaxis={"title": "attributes in the combination", "dtick": 1},
+        yaxis={"title": "mean preservation (%)", "range": [0, 105]},
+    )
+    agreeing.update_layout(
+        barmode="group",
+        title="Released combinations whose synthetic count agrees"
+        + (f" (±{tolerance:.0%})" if tolerance is not None else ""),
+        xaxis={"title": "attributes in the combination", "dtick": 1},
+        yaxis={"title": "share that agrees (%)", "range": [0, 105]},
+    )
+    return [styled(preservation, 380), styled(agreeing, 380)]
 
 
 def preservation_by_length(combinations: dict[str, Any]) -> go.Figure:
@@ -266,7 +389,8 @@ def world_map(column: str, data: dict[str, Any], source: str) -> go.Figure:
             "landcolor": "#f2f2f2",
             "showcountries": True,
             "countrycolor": "#c8c8c8",
-            "projection": {"type": "natural earth"},
+            # centred on Greenwich: left alone, Plotly centres the map on the countries drawn
+            "projection": {"type": "natural earth", "rotation": {"lon": 0}},
         },
     )
     return fig

@@ -36,16 +36,17 @@ footer{color:#777;font-size:.85em;margin-top:40px}
 
 def render_page(metrics: dict[str, Any], *, world_topojson: str | None) -> str:
     """The whole document."""
+    charts = _Charts(_charts.report_charts(metrics))
     sections = [
         _header(metrics),
         _summary(metrics),
         _parameters(metrics),
-        _combinations(metrics),
-        _comparability(metrics),
-        _distributions(metrics),
-        _coverage(metrics),
-        _fidelity(metrics),
-        _privacy(metrics),
+        _combinations(metrics, charts),
+        _comparability(metrics, charts),
+        _distributions(metrics, charts),
+        _coverage(metrics, charts),
+        _fidelity(metrics, charts),
+        _privacy(metrics, charts),
         _caveats(metrics),
         _footer(metrics),
     ]
@@ -72,6 +73,18 @@ def render_page(metrics: dict[str, Any], *, world_topojson: str | None) -> str:
         + "\n".join(s for s in sections if s)
         + "</main></body></html>\n"
     )
+
+
+class _Charts:
+    """The report's charts by key; each drawn where its section asks for it."""
+
+    def __init__(self, charts: list[_charts.Chart]) -> None:
+        self._by_key = {c.key: c for c in charts}
+
+    def div(self, key: str) -> str:
+        """The chart's <div> and script, or nothing when the report has no such chart."""
+        chart = self._by_key.get(key)
+        return _charts.to_div(chart) if chart else ""
 
 
 # --- sections ----------------------------------------------------------------------
@@ -228,7 +241,7 @@ def _parameters(m: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _combinations(m: dict[str, Any]) -> str:
+def _combinations(m: dict[str, Any], charts: _Charts) -> str:
     combos = m.get("combinations") or {}
     out = ["<h2 id='combinations'>How combination counts survive</h2>"]
     if not combos:
@@ -242,11 +255,11 @@ def _combinations(m: dict[str, Any]) -> str:
         "in the reference (“intersectional hallucinations”); <b>suppressed</b> ones exist "
         "in the reference but are missing from the output.</p>"
     )
-    out.append(_charts.to_div(_charts.preservation_by_length(combos)))
-    out.append(_charts.to_div(_charts.preservation_by_bucket(combos)))
-    out.append(_charts.to_div(_charts.mean_counts(combos)))
+    out.append(charts.div("preservation_by_length"))
+    out.append(charts.div("preservation_by_bucket"))
+    out.append(charts.div("mean_counts"))
     for key, result in combos.items():
-        out.append(_charts.to_div(_charts.fabricated_suppressed(key, result), height=340))
+        out.append(charts.div(f"fabricated_suppressed:{key}"))
         out.append(_length_table(key, result, m.get("resolution")))
     return "\n".join(out)
 
@@ -291,7 +304,7 @@ def _length_table(key: str, result: dict[str, Any], resolution: Any) -> str:
     )
 
 
-def _comparability(m: dict[str, Any]) -> str:
+def _comparability(m: dict[str, Any], charts: _Charts) -> str:
     comp = m.get("comparability")
     out = ["<h2 id='comparability'>Data comparability: synthetic vs protected counts</h2>"]
     if not comp:
@@ -304,7 +317,7 @@ def _comparability(m: dict[str, Any]) -> str:
         "count. For any selection, run <code>dpshowcase compare RELEASE_DIR --select "
         "column=value --select column=value</code>.</p>"
     )
-    out.append(_charts.to_div(_charts.agreement(comp), height=330))
+    out.append(charts.div("agreement"))
     rows = comp.get("largest_disagreements") or []
     if rows:
         body = "".join(
@@ -321,7 +334,7 @@ def _comparability(m: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _distributions(m: dict[str, Any]) -> str:
+def _distributions(m: dict[str, Any], charts: _Charts) -> str:
     dists = m.get("distributions") or {}
     out = ["<h2 id='distributions'>Columns: each value's share in every source</h2>"]
     if not dists:
@@ -330,32 +343,13 @@ def _distributions(m: dict[str, Any]) -> str:
         "<p>Pick a column in the menu at the top right of the chart. Shares are of the "
         "values counted in the column (empty cells are not counted).</p>"
     )
-    out.append(_charts.to_div(_charts.distributions(dists), height=440))
-    fid = m.get("fidelity") or {}
-    if "marginals" in fid and fid["marginals"].get("one_way"):
-        out.append(
-            _charts.to_div(
-                _charts.column_tvd(
-                    fid["marginals"]["one_way"],
-                    "How far each column's distribution moved (synthetic vs sensitive)",
-                ),
-                height=380,
-            )
-        )
-    for column in m.get("map_columns") or []:
-        data = dists.get(column)
-        if not data:
-            continue
-        source = (
-            "protected"
-            if "protected" in data
-            else next(s for s in ("sensitive", "synthetic") if s in data)
-        )
-        out.append(_charts.to_div(_charts.world_map(column, data, source), height=480))
+    out.append(charts.div("distributions"))
+    out.append(charts.div("column_tvd"))
+    out.extend(charts.div(f"world_map:{column}") for column in m.get("map_columns") or [])
     return "\n".join(out)
 
 
-def _coverage(m: dict[str, Any]) -> str:
+def _coverage(m: dict[str, Any], charts: _Charts) -> str:
     cov = m.get("coverage") or {}
     out = [
         "<h2 id='coverage'>Coverage: whose records these are, and what is missing</h2>",
@@ -364,7 +358,7 @@ def _coverage(m: dict[str, Any]) -> str:
         "organisations work and report as much as where harm happens.</p>",
     ]
     for column, data in (cov.get("columns") or {}).items():
-        out.append(_charts.to_div(_charts.coverage_bars(column, data), height=400))
+        out.append(charts.div(f"coverage:{column}"))
         if data.get("suppressed_values"):
             out.append(
                 f"<p class='note'>{_int(len(data['suppressed_values']))} values of "
@@ -400,7 +394,7 @@ def _coverage(m: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _fidelity(m: dict[str, Any]) -> str:
+def _fidelity(m: dict[str, Any], charts: _Charts) -> str:
     fid = m.get("fidelity")
     out = ["<h2 id='fidelity'>Distributional fidelity</h2>"]
     if not fid:
@@ -420,7 +414,7 @@ def _fidelity(m: dict[str, Any]) -> str:
             + (f": <b>{score:.0f}</b>." if score is not None else ".")
             + "</p>"
         )
-        out.append(_charts.to_div(_charts.tvd_by_order(marg), height=330))
+        out.append(charts.div("tvd_by_order"))
         worst = (marg.get("worst") or {}).get("3") or (marg.get("worst") or {}).get("2") or []
         if worst:
             body = "".join(
@@ -443,7 +437,7 @@ def _fidelity(m: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _privacy(m: dict[str, Any]) -> str:
+def _privacy(m: dict[str, Any], charts: _Charts) -> str:
     priv = m.get("privacy")
     out = ["<h2 id='privacy'>Privacy risk indicators</h2>"]
     if not priv:
@@ -480,7 +474,7 @@ def _privacy(m: dict[str, Any]) -> str:
         )
     dcr = priv.get("distance_to_closest")
     if dcr:
-        out.append(_charts.to_div(_charts.dcr(dcr), height=360))
+        out.append(charts.div("dcr"))
         out.append(
             f"<p class='note'>Median distance: synthetic {dcr['synthetic_median']:g}, "
             f"baseline {dcr['baseline_median']:g} columns (of {dcr['columns']}). "
@@ -489,7 +483,7 @@ def _privacy(m: dict[str, Any]) -> str:
         )
     audit = priv.get("membership_audit")
     if audit:
-        out.append(_charts.to_div(_charts.audit_roc(audit), height=420))
+        out.append(charts.div("audit_roc"))
         eps = audit.get("epsilon")
         verdict = ""
         if eps is not None:
