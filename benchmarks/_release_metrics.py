@@ -3,7 +3,8 @@
 Run in a fresh process by bench_release.py; prints one JSON line. Figures, per length:
 - error of synthetic counts against sensitive counts, over combinations whose sensitive
   count is ≥ 10: mean absolute error and mean relative error;
-- fabricated: synthetic combinations absent from the sensitive data (% of synthetic ones);
+- fabricated: synthetic combinations absent from the sensitive data (% of the distinct
+  synthetic ones, and % of their occurrences: how much of the synthetic counts is made up);
 - suppressed: sensitive combinations absent from the synthetic data (% of sensitive ones);
 - comparability: over published combinations with published count ≥ 50, the median and
   95th percentile of |synthetic − published| / published.
@@ -65,6 +66,9 @@ def main() -> None:
             "mae": float(abs_err.mean()) if big else None,
             "mre": float(rel_err.mean()) if big else None,
             "fabricated_pct": 100 * sum(1 for c in syn_k if c not in sens_k) / max(len(syn_k), 1),
+            "fabricated_occurrences_pct": 100
+            * sum(v for c, v in syn_k.items() if c not in sens_k)
+            / max(sum(syn_k.values()), 1),
             "suppressed_pct": 100 * sum(1 for c in sens_k if c not in syn_k) / max(len(sens_k), 1),
             "gap_median": float(np.median(gap)) if gap.size else None,
             "gap_p95": float(np.percentile(gap, 95)) if gap.size else None,

@@ -235,7 +235,7 @@ def _peer_schema(data: Path, folder: Path) -> Path:
 def _print(name: str, eps: str, ours: dict, peer: dict | None) -> None:
     def line(tool: str, r: dict) -> str:
         per = " ".join(
-            f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% sup {v['suppressed_pct']:.1f}%"
+            f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% ({v['fabricated_occurrences_pct']:.2f}% of occurrences) sup {v['suppressed_pct']:.1f}%"
             for k, v in r["lengths"].items()
             if v["mae"] is not None
         )

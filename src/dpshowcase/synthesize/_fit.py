@@ -13,10 +13,13 @@ A move sets one slot of one record to another value or clears it; its effect is 
 combinations of the old and the new attribute with up to R−1 of the record's other
 attributes, so the objective changes locally. Proposals grow a record along released
 combinations whose synthetic count is below target (a random subset S of the record's
-attributes, extended by one of S's released children) or prune one attribute; a move
-is taken when it does not make the objective worse (or, early on, with the annealing
-probability exp(−Δ/T)). This is PrivSyn's gradual update carried over from full
-marginals to released combinations.
+attributes, extended by one of S's released children), prune one attribute, or swap one
+slot's values between two records (which leaves single counts as they are and so lets
+the fit move an attribute between records without first paying for a single-count
+error: two-step moves a one-slot search cannot make); a move is taken when it does not
+make the objective worse (or, early on, with the annealing probability exp(−Δ/T)).
+This is PrivSyn's gradual update carried over from full marginals to released
+combinations.
 """
 
 from __future__ import annotations
@@ -28,10 +31,14 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 KEY, ROW, TARGET, SYNTHETIC, WEIGHT = 0, 1, 2, 3, 4
 WEIGHT_UNIT = 1024
 """Weights are stored as integers in units of 1/WEIGHT_UNIT."""
+SWAP_SHARE = 0.15
+"""Share of proposals that exchange one slot's values between two records."""
+PRUNE_SHARE = 0.35
+"""Share of proposals that clear one slot (the rest grow records)."""
 CHILD_TRIES = 8
+"""A grow move looks at this many random children and takes the one most below target."""
 RECORD_RETRIES = 8
 """A single attribute proposed for a record that has it is tried on this many others."""
-"""A grow move looks at this many random children and takes the one most below target."""
 
 
 @numba.njit(cache=True)
@@ -229,6 +236,8 @@ def fit_records(
     cap = cap + 2
     removed = np.empty(cap * 2, dtype=np.int64)
     added = np.empty(cap * 2, dtype=np.int64)
+    removed2 = np.empty(cap * 2, dtype=np.int64)
+    added2 = np.empty(cap * 2, dtype=np.int64)
     others = np.empty(n_slots, dtype=np.int64)
     present = np.empty(n_slots, dtype=np.int64)
     chosen = np.empty(reporting_length + 1, dtype=np.int64)
@@ -246,7 +255,14 @@ def fit_records(
             if a >= 0:
                 present[m] = a
                 m += 1
-        if m > 0 and np.random.random() < 0.35:
+        swap = False
+        u = np.random.random()
+        if m > 0 and u < SWAP_SHARE:
+            swap = True
+            old = present[np.random.randint(m)]
+            s = slot_of[old]
+            new = -1
+        elif m > 0 and u < SWAP_SHARE + PRUNE_SHARE:
             old = present[np.random.randint(m)]
             s = slot_of[old]
             new = -1
@@ -301,68 +317,206 @@ def fit_records(
                         break
             if old == new:
                 continue
-        k = _others(records[r], s, others)
-        n_removed = 0
-        if old >= 0:
-            n_removed = _affected(
-                others,
-                k,
+        if swap:
+            # move ``old`` to record r2 and r2's value to record r: single counts and
+            # absences stay as they are, only the combinations change
+            r2 = -1
+            for _retry in range(RECORD_RETRIES):
+                candidate = np.random.randint(n)
+                if candidate != r and records[candidate, s] != old:
+                    r2 = candidate
+                    break
+            if r2 < 0:
+                continue
+            new = records[r2, s]
+            d1, n1r, n1a = _evaluate(
+                records[r],
+                s,
                 old,
-                max_others,
-                base,
-                cells,
-                length_weight,
-                removed,
-                unreleased_removed,
-                subset,
-                merged,
-                position,
-            )
-        n_added = 0
-        if new >= 0:
-            n_added = _affected(
-                others,
-                k,
                 new,
-                max_others,
-                base,
                 cells,
                 length_weight,
+                absent_weight,
+                absent_now,
+                absent_target,
+                max_others,
+                base,
+                removed,
                 added,
+                unreleased_removed,
                 unreleased_added,
+                others,
                 subset,
                 merged,
                 position,
             )
-        delta = 0
-        if old >= 0:
-            delta -= unreleased_removed[0]
-        if new >= 0:
-            delta += unreleased_added[0]
-        for i in range(n_removed):
-            c = removed[i]
-            w = cells[c, WEIGHT]
-            delta += -w if cells[c, SYNTHETIC] > cells[c, TARGET] else w
-        for i in range(n_added):
-            c = added[i]
-            w = cells[c, WEIGHT]
-            delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w
-        if old < 0:
-            delta += -absent_weight if absent_now[s] > absent_target[s] else absent_weight
-        if new < 0:
-            delta += -absent_weight if absent_now[s] < absent_target[s] else absent_weight
-        if delta > 0 and (
-            temperature <= 0 or np.random.random() >= np.exp(-delta / (temperature * WEIGHT_UNIT))
-        ):
+            _apply(cells, removed, n1r, added, n1a, absent_now, s, old, new, 1)
+            records[r, s] = new
+            d2, n2r, n2a = _evaluate(
+                records[r2],
+                s,
+                new,
+                old,
+                cells,
+                length_weight,
+                absent_weight,
+                absent_now,
+                absent_target,
+                max_others,
+                base,
+                removed2,
+                added2,
+                unreleased_removed,
+                unreleased_added,
+                others,
+                subset,
+                merged,
+                position,
+            )
+            if _rejected(d1 + d2, temperature):
+                _apply(cells, removed, n1r, added, n1a, absent_now, s, old, new, -1)
+                records[r, s] = old
+                continue
+            _apply(cells, removed2, n2r, added2, n2a, absent_now, s, new, old, 1)
+            records[r2, s] = old
+            taken += 1
             continue
-        for i in range(n_removed):
-            cells[removed[i], SYNTHETIC] -= 1
-        for i in range(n_added):
-            cells[added[i], SYNTHETIC] += 1
-        if old < 0:
-            absent_now[s] -= 1
-        if new < 0:
-            absent_now[s] += 1
+        delta, n_removed, n_added = _evaluate(
+            records[r],
+            s,
+            old,
+            new,
+            cells,
+            length_weight,
+            absent_weight,
+            absent_now,
+            absent_target,
+            max_others,
+            base,
+            removed,
+            added,
+            unreleased_removed,
+            unreleased_added,
+            others,
+            subset,
+            merged,
+            position,
+        )
+        if _rejected(delta, temperature):
+            continue
+        _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
         records[r, s] = new
         taken += 1
     return taken
+
+
+@numba.njit(cache=True, inline="always")
+def _rejected(delta: int, temperature: float) -> bool:
+    """A worse move is taken only while annealing, with probability exp(−Δ/T)."""
+    return delta > 0 and (
+        temperature <= 0 or np.random.random() >= np.exp(-delta / (temperature * WEIGHT_UNIT))
+    )
+
+
+@numba.njit(cache=True)
+def _evaluate(
+    record: np.ndarray,
+    s: int,
+    old: int,
+    new: int,
+    cells: np.ndarray,
+    length_weight: np.ndarray,
+    absent_weight: int,
+    absent_now: np.ndarray,
+    absent_target: np.ndarray,
+    max_others: int,
+    base: int,
+    removed: np.ndarray,
+    added: np.ndarray,
+    unreleased_removed: np.ndarray,
+    unreleased_added: np.ndarray,
+    others: np.ndarray,
+    subset: np.ndarray,
+    merged: np.ndarray,
+    position: np.ndarray,
+) -> tuple[int, int, int]:
+    """Change of the objective if slot ``s`` of ``record`` went from ``old`` to ``new``.
+
+    Returns (delta, cells losing one, cells gaining one); the cells are in ``removed``
+    and ``added``.
+    """
+    k = _others(record, s, others)
+    n_removed = 0
+    if old >= 0:
+        n_removed = _affected(
+            others,
+            k,
+            old,
+            max_others,
+            base,
+            cells,
+            length_weight,
+            removed,
+            unreleased_removed,
+            subset,
+            merged,
+            position,
+        )
+    n_added = 0
+    if new >= 0:
+        n_added = _affected(
+            others,
+            k,
+            new,
+            max_others,
+            base,
+            cells,
+            length_weight,
+            added,
+            unreleased_added,
+            subset,
+            merged,
+            position,
+        )
+    delta = 0
+    if old >= 0:
+        delta -= unreleased_removed[0]
+    if new >= 0:
+        delta += unreleased_added[0]
+    for i in range(n_removed):
+        c = removed[i]
+        w = cells[c, WEIGHT]
+        delta += -w if cells[c, SYNTHETIC] > cells[c, TARGET] else w
+    for i in range(n_added):
+        c = added[i]
+        w = cells[c, WEIGHT]
+        delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w
+    if old < 0:
+        delta += -absent_weight if absent_now[s] > absent_target[s] else absent_weight
+    if new < 0:
+        delta += -absent_weight if absent_now[s] < absent_target[s] else absent_weight
+    return delta, n_removed, n_added
+
+
+@numba.njit(cache=True, inline="always")
+def _apply(
+    cells: np.ndarray,
+    removed: np.ndarray,
+    n_removed: int,
+    added: np.ndarray,
+    n_added: int,
+    absent_now: np.ndarray,
+    s: int,
+    old: int,
+    new: int,
+    sign: int,
+) -> None:
+    """Update the counts for slot ``s`` going from ``old`` to ``new`` (sign −1 undoes it)."""
+    for i in range(n_removed):
+        cells[removed[i], SYNTHETIC] -= sign
+    for i in range(n_added):
+        cells[added[i], SYNTHETIC] += sign
+    if old < 0:
+        absent_now[s] -= sign
+    if new < 0:
+        absent_now[s] += sign
