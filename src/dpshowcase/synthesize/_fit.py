@@ -218,7 +218,7 @@ def fit_records(
     moves: int,
     temperature: float,
 ) -> int:
-    """Make ``moves`` proposals on random records; return how many were taken.
+    """Make ``moves`` proposals on random records; return how many improved the fit.
 
     ``length_weight[k]`` is the error weight of a new (unreleased) combination of
     length k; ``absent_weight`` that of the count of records without a value in a slot.
@@ -379,7 +379,8 @@ def fit_records(
                 continue
             _apply(cells, removed2, n2r, added2, n2a, absent_now, s, new, old, 1)
             records[r2, s] = old
-            taken += 1
+            if d1 + d2 < 0:
+                taken += 1
             continue
         delta, n_removed, n_added = _evaluate(
             records[r],
@@ -406,7 +407,8 @@ def fit_records(
             continue
         _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
         records[r, s] = new
-        taken += 1
+        if delta < 0:
+            taken += 1
     return taken
 
 

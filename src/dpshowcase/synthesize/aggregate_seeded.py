@@ -40,7 +40,7 @@ UNRELEASED_WEIGHT = 1.0
 MIN_PROPOSALS = 200_000
 """Small data get at least this many proposals (well under a second)."""
 STALL_SHARE = 0.002
-"""Stop once fewer than this share of proposals in a chunk are taken (after annealing)."""
+"""Stop once fewer than this share of proposals in a chunk improve the fit (after annealing)."""
 WEIGHT_EXPONENT = 1.25
 """A unit of error at length k weighs (s_R/s_k)^WEIGHT_EXPONENT (s_k: noise scale)."""
 DEFAULT_SWEEPS = 10
@@ -158,12 +158,12 @@ class AggregateSeededSynthesizer:
                 step = min(chunk, total - done)
                 temperature = START_TEMPERATURE * max(0.0, 1.0 - done / (ANNEAL_SHARE * total))
                 shares = [max(step * p.size // n, 1) for p in parts]
-                taken = sum(pool.map(work, range(threads), shares, [temperature] * threads))
+                improved = sum(pool.map(work, range(threads), shares, [temperature] * threads))
                 done += step
                 round_ += 1
                 if progress is not None:
                     progress(done, total)
-                if temperature == 0 and taken < STALL_SHARE * step:
+                if temperature == 0 and improved < STALL_SHARE * step:
                     break  # the fit has settled: further moves would barely change it
         if progress is not None:
             progress(total, total)
