@@ -98,7 +98,16 @@ def test_the_datasheet_describes_k_anonymity_without_noise(released):
     assert "**k = 10:**" in text
     assert "Nothing is fabricated" in text
     assert "noisy" not in text.split("## Caveats")[1]
+    assert "noisy_aggregates.csv" not in text, "a k-anonymous bundle has no noisy counts"
+    assert sorted(p.name for p in output.iterdir()) == _listed_files(text)
     assert ("Whole records" in text) == (mode != "aggregate-seeded")
+
+
+def _listed_files(datasheet: str) -> list[str]:
+    """The file names in the datasheet's table of files."""
+    table = datasheet.split("## Files")[1].split("\n## ")[0]
+    cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    return sorted(name.strip().strip("`") for cell in cells for name in cell.split(","))
 
 
 MISSING = "no-such-file.csv"  # parameters are checked before the data are read

@@ -70,6 +70,16 @@ def test_synthetic_data_agree_with_the_published_counts(released):
         assert synthetic_counts.get(combination, 0) == count, combination
 
 
+def test_the_datasheet_lists_exactly_the_bundle_files(released):
+    _, output = released
+    text = (output / "README.md").read_text(encoding="utf-8")
+    table = text.split("## Files")[1].split("\n## ")[0]
+    cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    listed = sorted(name.strip().strip("`") for cell in cells for name in cell.split(","))
+    assert "noisy_aggregates.csv" in listed
+    assert sorted(p.name for p in output.iterdir()) == listed
+
+
 def test_synthetic_csv_has_the_input_columns(released, demo_csv):
     _, output = released
     header = demo_csv.read_text(encoding="utf-8").splitlines()[0]
@@ -133,9 +143,7 @@ def test_config_file_with_flag_override_reproduces_the_seeded_run(released, demo
         app, ["release", "--config", str(config), "--epsilon", "4", "--overwrite"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in second.iterdir()) == sorted(
-        {*(p.name for p in first.iterdir())}
-    )
+    assert sorted(p.name for p in second.iterdir()) == sorted({*(p.name for p in first.iterdir())})
     for name in (
         "synthetic.csv",
         "aggregates.csv",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -72,3 +72,38 @@ class Stages:
 
         yield update
         self._progress.update(task, completed=1, total=1)
+
+
+class StageBars:
+    """One progress bar per stage name that a library call reports as (stage, done, total).
+
+    A new name closes the previous bar as complete; leaving the block on an error
+    leaves the running bar incomplete.
+    """
+
+    def __init__(self, stages: Stages) -> None:
+        self._stages = stages
+        self._current: str | None = None
+        self._open: contextlib.ExitStack | None = None
+        self._update: Callable[[int, int], None] | None = None
+
+    def __enter__(self) -> StageBars:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._open is not None:
+            if exc[0] is not None:
+                self._open.__exit__(*exc)  # a failed stage's bar is not shown as complete
+            else:
+                self._open.close()
+            self._open = None
+
+    def __call__(self, stage: str, done: float, total: float) -> None:
+        if stage != self._current:
+            if self._open is not None:
+                self._open.close()
+            self._current = stage
+            self._open = contextlib.ExitStack()
+            self._update = self._open.enter_context(self._stages.stage(stage))
+        assert self._update is not None
+        self._update(int(done), int(total))

@@ -10,13 +10,12 @@ the data, show a progress bar per stage, print one sentence on a user error.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dpshowcase.cli._output import Stages, console, user_errors
+from dpshowcase.cli._output import StageBars, Stages, console, user_errors
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.compare import Comparison
@@ -54,36 +53,6 @@ DP_ONLY_FLAGS = ("delta", "record_count_public", "percentile_percentage")
 """Release settings that mean nothing without --epsilon."""
 
 
-class _StageBars:
-    """One progress bar per stage name a library function reports as (stage, step, steps)."""
-
-    def __init__(self, stages: Stages) -> None:
-        self._stages = stages
-        self._current: str | None = None
-        self._open: contextlib.ExitStack | None = None
-        self._update: Any = None
-
-    def __enter__(self) -> _StageBars:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._open is not None:
-            if exc[0] is not None:
-                self._open.__exit__(*exc)  # a failed stage's bar is not shown as complete
-            else:
-                self._open.close()
-            self._open = None
-
-    def __call__(self, stage: str, step: int, steps: int) -> None:
-        if stage != self._current:
-            if self._open is not None:
-                self._open.close()
-            self._current = stage
-            self._open = contextlib.ExitStack()
-            self._update = self._open.enter_context(self._stages.stage(stage))
-        self._update(step, steps)
-
-
 def run_k_release(
     settings: ReleaseConfig,
     *,
@@ -97,14 +66,11 @@ def run_k_release(
     from rich.markup import escape
 
     from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.data.load import read_table
-    from dpshowcase.data.prepare import prepare
     from dpshowcase.errors import ParameterError
     from dpshowcase.kanon.protect import check_k
     from dpshowcase.kanon.registry import check_mode
-    from dpshowcase.kanon.release import k_anonymous_release
-    from dpshowcase.release.bundle import write_release
     from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH
+    from dpshowcase.release.pipeline import ReleaseJob, run_release
 
     # Everything that can be checked without the data is checked first.
     if settings.epsilon is not None:
@@ -128,42 +94,28 @@ def run_k_release(
     if schema is not None:
         check_reporting_length(reporting_length, len(schema.columns))
 
-    with Stages() as stages:
-        with stages.stage("Reading and encoding"):
-            frame = read_table(settings.data)
-            input_columns = list(frame.columns)
-            sensitive = prepare(
-                frame,
-                schema,
-                null_values=settings.null_values,
-                allow_identifiers=allow_identifiers,
-            )
-            del frame
-        check_reporting_length(reporting_length, len(sensitive.attributes.columns))
-        with _StageBars(stages) as progress:
-            release = k_anonymous_release(
-                sensitive,
-                k=k,
-                mode=mode,
-                reporting_length=reporting_length,
-                seed=settings.seed,
-                progress=progress,
-            )
-        resolved_schema = sensitive.schema
-        del sensitive  # checked: nothing below needs sensitive records
-        with stages.stage("Writing the bundle"):
-            summary = write_release(
-                settings.output,
-                aggregates=release.aggregates,
-                synthetic=release.synthetic,
-                schema=resolved_schema,
-                input_columns=input_columns,
-                source_name=settings.data.name,
-                overwrite=overwrite,
-            )
+    job = ReleaseJob(
+        data=settings.data,
+        output=settings.output,
+        mode="k-anonymity",
+        k=k,
+        k_synthesizer=mode,
+        k_reporting_length=reporting_length,
+        schema=schema,
+        null_values=settings.null_values,
+        seed=settings.seed,
+        allow_identifiers=allow_identifiers,
+        overwrite=overwrite,
+        evaluate=False,  # the bundle's public report is written with it
+    )
+    with Stages() as stages, StageBars(stages) as bars:
+        outcome = run_release(job, stages=bars)
+    summary = outcome.summary
+    assert outcome.k_check is not None
+    assert outcome.k_agreement is not None
 
-    checked = sum(release.check.synthetic_combinations.values())
-    singles = release.agreement[0]
+    checked = sum(outcome.k_check.synthetic_combinations.values())
+    singles = outcome.k_agreement[0]
     console.print(f"Guarantee: {escape(summary.guarantee)}", soft_wrap=True)
     console.print(
         f"Checked: all {checked:,} combinations of up to {reporting_length} attributes in the "
@@ -329,7 +281,7 @@ def kanon_compare(
                     allow_identifiers=allow_identifiers,
                 )
             check_reporting_length(reporting_length, len(sensitive.attributes.columns))
-            with _StageBars(stages) as progress:
+            with StageBars(stages) as progress:
                 comparisons, details = side_by_side(
                     sensitive,
                     k=k,

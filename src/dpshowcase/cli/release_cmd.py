@@ -1,25 +1,20 @@
 """``dpshowcase release``: DP marginals, synthetic records and the release bundle, in one go.
 
 A thin adapter: it merges the config file and the flags, checks every parameter before
-the data are read, then calls the library — :func:`~dpshowcase.data.prepare.prepare`,
-:class:`~dpshowcase.privacy.marginals.DPMarginals`,
-:class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer` and
-:func:`~dpshowcase.release.bundle.write_release` — showing a progress bar per stage.
+the data are read, then calls :func:`~dpshowcase.release.pipeline.run_release` (the
+same call the web app makes), showing a progress bar per stage.
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dpshowcase.cli._output import Stages, console, user_errors
+from dpshowcase.cli._output import StageBars, Stages, console, user_errors
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from dpshowcase.release.config import ReleaseConfig
 
 
@@ -183,16 +178,10 @@ def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
 
 
 def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
-    from dataclasses import fields
-
     from rich.markup import escape
 
     from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.data.load import read_table
-    from dpshowcase.data.prepare import prepare
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.release.bundle import write_release
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
+    from dpshowcase.release.pipeline import ReleaseJob, run_release
 
     # Everything that can be checked without the data is checked first.
     params = settings.dp_parameters()
@@ -200,6 +189,17 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
     schema = settings.checked_paths(overwrite=overwrite)
     if schema is not None:
         params.check_columns(len(schema.columns))
+    job = ReleaseJob(
+        data=settings.data,
+        output=settings.output,
+        dp=params,
+        schema=schema,
+        null_values=settings.null_values,
+        seed=settings.seed,
+        allow_identifiers=allow_identifiers,
+        overwrite=overwrite,
+        evaluate=False,  # the bundle's public report is written with it
+    )
     if settings.seed is not None:
         console.print(
             f"[bold yellow]Warning:[/] --seed {settings.seed} makes the noise reproducible: "
@@ -208,40 +208,8 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
             soft_wrap=True,
         )
 
-    with Stages() as stages:
-        with stages.stage("Reading and encoding"):
-            frame = read_table(settings.data)
-            input_columns = list(frame.columns)
-            sensitive = prepare(
-                frame,
-                schema,
-                null_values=settings.null_values,
-                allow_identifiers=allow_identifiers,
-            )
-            del frame
-        params.check_columns(len(sensitive.attributes.columns))
-        resolved_schema = sensitive.schema
-        mechanism = DPMarginals(
-            seed=settings.seed, **{f.name: getattr(params, f.name) for f in fields(params)}
-        )
-        with _SubStages(stages, "Protecting") as progress:
-            aggregates = mechanism.fit(sensitive, progress=progress)
-        del sensitive  # nothing below may see sensitive records
-        with stages.stage("Synthesizing") as update:
-            synthesizer = AggregateSeededSynthesizer(seed=settings.seed).fit(aggregates)
-            synthetic = synthesizer.sample(progress=update)
-        measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
-        with stages.stage("Writing the bundle"):
-            summary = write_release(
-                settings.output,
-                aggregates=aggregates,
-                synthetic=synthetic,
-                schema=resolved_schema,
-                input_columns=input_columns,
-                source_name=settings.data.name,
-                overwrite=overwrite,
-                measurements=measurements,
-            )
+    with Stages() as stages, StageBars(stages) as bars:
+        summary = run_release(job, stages=bars).summary
 
     console.print(f"Guarantee: {escape(summary.guarantee)}", soft_wrap=True)
     console.print(
@@ -254,39 +222,3 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
             "[bold yellow]NOT FOR RELEASE:[/] the noise was seeded; the bundle says so.",
             soft_wrap=True,
         )
-
-
-class _SubStages:
-    """Show each stage a mechanism reports, ``progress(stage, step, steps)``, as a bar."""
-
-    def __init__(self, stages: Stages, prefix: str) -> None:
-        self._stages = stages
-        self._prefix = prefix
-        self._current: str | None = None
-        self._open: contextlib.ExitStack | None = None
-
-    def __enter__(self) -> Callable[[str, int, int], None]:
-        return self._report
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._open is not None and exc[0] is not None:
-            self._open.__exit__(*exc)  # a failed stage's bar is not shown as complete
-            self._open = None
-        self._close()
-
-    def _report(self, stage: str, step: int, steps: int) -> None:
-        if stage == self._current:
-            return
-        self._close()
-        self._current = stage
-        self._open = contextlib.ExitStack()
-        words = (
-            stage.removeprefix(self._prefix).strip() if stage.startswith(self._prefix) else stage
-        )
-        label = f"{self._prefix}: {words[:1].lower()}{words[1:]}"
-        self._open.enter_context(self._stages.stage(label))
-
-    def _close(self) -> None:
-        if self._open is not None:
-            self._open.close()
-            self._open = None

@@ -175,6 +175,7 @@ def write_release(
         schema=schema,
         columns=columns,
         source_name=source_name,
+        measurements=measurements is not None,
         synthetic_rows=table.height,
     )
 
@@ -216,9 +217,7 @@ def write_release(
             },
             "columns": columns,
             "schema": schema_to_dict(schema),
-            "files": {
-                name: _describe(folder / name) for name in written if name != MANIFEST_JSON
-            },
+            "files": {name: _describe(folder / name) for name in written if name != MANIFEST_JSON},
         }
         (folder / MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
     return ReleaseSummary(

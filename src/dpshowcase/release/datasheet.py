@@ -35,11 +35,12 @@ def render_datasheet(
     columns: Sequence[str],
     source_name: str,
     synthetic_rows: int,
+    measurements: bool = False,
 ) -> str:
-    """The datasheet as Markdown."""
+    """The datasheet as Markdown; ``measurements``: the bundle has noisy_aggregates.csv."""
     sections = [
         _title(aggregates, source_name, synthetic_rows),
-        _files(),
+        _files(measurements),
         _columns(aggregates, schema, columns),
         _protection(aggregates),
         _fabricated_and_suppressed(aggregates),
@@ -70,7 +71,16 @@ def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: in
     return "\n".join(lines)
 
 
-def _files() -> str:
+def _files(measurements: bool) -> str:
+    noisy = (
+        [
+            "| `noisy_aggregates.csv` | the raw noisy measurements of the same combinations, "
+            "which `aggregates.csv` was fitted to; unbiased, with the noise scale of each "
+            "length given below, but not consistent with one another |"
+        ]
+        if measurements
+        else []
+    )
     return "\n".join(
         [
             "## Files",
@@ -82,12 +92,12 @@ def _files() -> str:
             "| `aggregates.csv` | protected counts: `combination,length,count`, a combination "
             "written `column:value;column:value`; for a DP release these are consistent "
             "estimates that the synthetic records reproduce exactly |",
-            "| `noisy_aggregates.csv` | (DP releases) the raw noisy measurements of the same "
-            "combinations, which `aggregates.csv` was fitted to; unbiased, with the noise "
-            "scale of each length given below, but not consistent with one another |",
+            *noisy,
             "| `parameters.json` | the guarantee and every parameter of the protection |",
             "| `manifest.json` | checksum and size of every file, tool version, schema |",
             "| `README.md` | this datasheet |",
+            "| `report.html`, `metrics.json` | the public evaluation: how the synthetic "
+            "records agree with the protected counts, computed from the files above only |",
         ]
     )
 

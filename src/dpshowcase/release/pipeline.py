@@ -18,17 +18,24 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.release.bundle import ReleaseSummary
 from dpshowcase.schema.model import Schema
 
+if TYPE_CHECKING:
+    from dpshowcase.kanon.agreement import LengthAgreement
+    from dpshowcase.kanon.guarantee import GuaranteeCheck
+
 __all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "run_release"]
 
 ProgressCallback = Callable[[str, float], None]
 """Called with (stage, fraction of the whole job done in [0, 1])."""
+StageCallback = Callable[[str, float, float], None]
+"""Called with (stage name, done, total) for a display of one bar per stage; the names
+are finer than :data:`STAGES` (e.g. "Protecting: noisy counts of length 2")."""
 
 STAGES: tuple[tuple[str, float], ...] = (
     ("Reading and encoding", 0.10),
@@ -113,13 +120,18 @@ class ReleaseOutcome:
     """The bundle that was written."""
     evaluation: dict[str, Any] | None
     """The public evaluation (see :func:`_evaluate`), or None when not asked for."""
+    k_check: GuaranteeCheck | None = None
+    """k-anonymity mode: the check of the guarantee that the synthetic records passed."""
+    k_agreement: list[LengthAgreement] | None = None
+    """k-anonymity mode: how the synthetic counts agree with the released ones."""
 
 
 class _Progress:
     """Turn stage-local progress into one fraction of the whole job."""
 
-    def __init__(self, callback: ProgressCallback | None) -> None:
+    def __init__(self, callback: ProgressCallback | None, stages: StageCallback | None) -> None:
         self._callback = callback
+        self._stages = stages
         self._starts: dict[str, float] = {}
         start = 0.0
         for name, weight in STAGES:
@@ -127,7 +139,18 @@ class _Progress:
             start += weight
         self._weights = dict(STAGES)
 
-    def __call__(self, stage: str, done: float = 0.0, total: float = 1.0) -> None:
+    def __call__(
+        self,
+        stage: str,
+        done: float = 0.0,
+        total: float = 1.0,
+        *,
+        name: str | None = None,
+        shown: bool = True,
+    ) -> None:
+        """``stage`` is one of :data:`STAGES`; ``name`` a finer name for the stage display."""
+        if self._stages is not None and shown:
+            self._stages(name or stage, done, total)
         if self._callback is None:
             return
         share = min(max(done / total, 0.0), 1.0) if total else 0.0
@@ -138,8 +161,16 @@ class _Progress:
             self._callback("Done", 1.0)
 
 
-def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> ReleaseOutcome:
-    """Make the release ``job`` describes; raise a DpShowcaseError a person can fix."""
+def run_release(
+    job: ReleaseJob,
+    progress: ProgressCallback | None = None,
+    stages: StageCallback | None = None,
+) -> ReleaseOutcome:
+    """Make the release ``job`` describes; raise a DpShowcaseError a person can fix.
+
+    ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
+    gets each stage by name (the command line's bars).
+    """
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.data.load import read_table
     from dpshowcase.data.prepare import prepare
@@ -147,7 +178,7 @@ def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> Re
     from dpshowcase.release.bundle import check_output, write_release
     from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
-    report = _Progress(progress)
+    report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
 
     report("Reading and encoding")
@@ -157,11 +188,14 @@ def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> Re
         frame, job.schema, null_values=job.null_values, allow_identifiers=job.allow_identifiers
     )
     del frame
-    check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
+    if job.dp is not None and job.mode == "dp":
+        job.dp.check_columns(len(sensitive.attributes.columns))
+    else:
+        check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
     schema = sensitive.schema
     report("Reading and encoding", 1, 1)
 
-    report("Protecting")
+    report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
         from dpshowcase.kanon.release import k_anonymous_release
 
@@ -172,19 +206,22 @@ def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> Re
             mode=job.k_synthesizer,
             reporting_length=job.reporting_length,
             seed=job.seed,
-            progress=lambda _stage, step, steps: report("Protecting", step, steps),
+            progress=lambda stage, step, steps: report("Protecting", step, steps, name=stage),
         )
         del sensitive
         aggregates, synthetic = k_release.aggregates, k_release.synthetic
         measurements = None
-        report("Synthesizing", 1, 1)
+        report("Synthesizing", 1, 1, shown=False)  # the k-anonymous records came with it
     else:
         assert job.dp is not None
         mechanism = DPMarginals(
             seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
         )
         aggregates = mechanism.fit(
-            sensitive, progress=lambda _stage, step, steps: report("Protecting", step, steps)
+            sensitive,
+            progress=lambda stage, step, steps: report(
+                "Protecting", step, steps, name=_protecting(stage)
+            ),
         )
         del sensitive  # nothing below may see sensitive records
 
@@ -208,13 +245,28 @@ def run_release(job: ReleaseJob, progress: ProgressCallback | None = None) -> Re
         measurements=measurements,
     )
     del synthetic, aggregates
+    report("Writing the bundle", 1, 1)
 
     evaluation = None
     if job.evaluate:
         report("Evaluating")
         evaluation = _evaluate(summary.path)
+        report("Evaluating", 1, 1)
     report.finish()
+    if job.mode == "k-anonymity":
+        return ReleaseOutcome(
+            summary=summary,
+            evaluation=evaluation,
+            k_check=k_release.check,
+            k_agreement=k_release.agreement,
+        )
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _protecting(stage: str) -> str:
+    """'Protecting: the record count' from the mechanism's 'The record count'."""
+    words = stage.removeprefix("Protecting").strip()
+    return f"Protecting: {words[:1].lower()}{words[1:]}"
 
 
 def _evaluate(bundle: Path) -> dict[str, Any]:

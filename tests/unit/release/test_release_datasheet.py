@@ -98,7 +98,14 @@ def test_k_anonymity_aggregates_render_without_dp_details(aggregates_factory, sc
 
 def test_takes_only_public_inputs():
     parameters = set(inspect.signature(render_datasheet).parameters)
-    assert parameters == {"aggregates", "schema", "columns", "source_name", "synthetic_rows"}
+    assert parameters == {
+        "aggregates",
+        "schema",
+        "columns",
+        "source_name",
+        "synthetic_rows",
+        "measurements",  # a flag: whether the bundle holds the noisy measurements
+    }
 
 
 def test_is_a_pure_function_of_its_inputs(aggregates, schema):
