@@ -329,59 +329,6 @@ def fit_records(
             if r2 < 0:
                 continue
             new = records[r2, s]
-            d1, n1r, n1a = _evaluate(
-                records[r],
-                s,
-                old,
-                new,
-                cells,
-                length_weight,
-                absent_weight,
-                absent_now,
-                absent_target,
-                max_others,
-                base,
-                removed,
-                added,
-                unreleased_removed,
-                unreleased_added,
-                others,
-                subset,
-                merged,
-                position,
-            )
-            _apply(cells, removed, n1r, added, n1a, absent_now, s, old, new, 1)
-            records[r, s] = new
-            d2, n2r, n2a = _evaluate(
-                records[r2],
-                s,
-                new,
-                old,
-                cells,
-                length_weight,
-                absent_weight,
-                absent_now,
-                absent_target,
-                max_others,
-                base,
-                removed2,
-                added2,
-                unreleased_removed,
-                unreleased_added,
-                others,
-                subset,
-                merged,
-                position,
-            )
-            if _rejected(d1 + d2, temperature):
-                _apply(cells, removed, n1r, added, n1a, absent_now, s, old, new, -1)
-                records[r, s] = old
-                continue
-            _apply(cells, removed2, n2r, added2, n2a, absent_now, s, new, old, 1)
-            records[r2, s] = old
-            if d1 + d2 < 0:
-                taken += 1
-            continue
         delta, n_removed, n_added = _evaluate(
             records[r],
             s,
@@ -403,10 +350,44 @@ def fit_records(
             merged,
             position,
         )
-        if _rejected(delta, temperature):
-            continue
-        _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
-        records[r, s] = new
+        if swap:
+            # the second half: record r2 takes ``old`` for its value, counted after the
+            # first half is applied (both may touch the same combinations)
+            _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
+            records[r, s] = new
+            second, n2_removed, n2_added = _evaluate(
+                records[r2],
+                s,
+                new,
+                old,
+                cells,
+                length_weight,
+                absent_weight,
+                absent_now,
+                absent_target,
+                max_others,
+                base,
+                removed2,
+                added2,
+                unreleased_removed,
+                unreleased_added,
+                others,
+                subset,
+                merged,
+                position,
+            )
+            if _rejected(delta + second, temperature):
+                _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, -1)
+                records[r, s] = old
+                continue
+            _apply(cells, removed2, n2_removed, added2, n2_added, absent_now, s, new, old, 1)
+            records[r2, s] = old
+            delta += second
+        else:
+            if _rejected(delta, temperature):
+                continue
+            _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
+            records[r, s] = new
         if delta < 0:
             taken += 1
     return taken
