@@ -215,7 +215,10 @@ def _peer_sensitive(data: Path, folder: Path, acs: bool) -> Path:
             codes = np.searchsorted(
                 np.array(edges, dtype=float), values.fill_null(np.nan).to_numpy(), side="right"
             )
-            binned = [None if v is None else labels[c] for v, c in zip(values.to_list(), codes, strict=False)]
+            binned = [
+                None if v is None else labels[c]
+                for v, c in zip(values.to_list(), codes, strict=False)
+            ]
             frame = frame.with_columns(pl.Series(column, binned, dtype=pl.String))
         frame.write_csv(target)
     return target

@@ -5,7 +5,9 @@ Combinations are packed int64 keys as in :mod:`dpshowcase.aggregate._kernels`
 binary search. None of these kernels draws DP noise: that is :mod:`.noise`'s job. The
 only randomness here chooses which of a record's combinations it contributes when it
 has more than the allowed sensitivity; any choice keeps the sensitivity bound, so this
-randomness does not enter the privacy proof.
+randomness does not enter the privacy proof. It is drawn per record from a hash of
+(seed, record), so the counts are the same however the records are split between
+threads.
 """
 
 from __future__ import annotations
@@ -13,11 +15,23 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+CHUNKS_PER_THREAD = 2
+"""Records are split into this many chunks per thread (uneven records balance out)."""
 
-@numba.njit(cache=True)
-def seed_sampler(seed: int) -> None:
-    """Seed numba's generator used for contribution sampling."""
-    np.random.seed(seed)
+
+@numba.njit(cache=True, inline="always")
+def _splitmix(state: np.uint64) -> tuple[np.uint64, np.uint64]:
+    """One step of splitmix64: (next state, 64 random bits)."""
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    z = state
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True, inline="always")
+def _chunk(n: int, chunks: int, c: int) -> tuple[int, int]:
+    return n * c // chunks, n * (c + 1) // chunks
 
 
 @numba.njit(cache=True, inline="always")
@@ -139,7 +153,7 @@ def _record_candidates(
     return found
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def candidates_per_record(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -148,21 +162,24 @@ def candidates_per_record(
     prefix_keys: np.ndarray,
     candidate_keys: np.ndarray,
     max_per_record: int,
+    chunks: int,
 ) -> np.ndarray:
-    """How many candidates of length k each record holds."""
+    """How many candidates of length k each record holds (records in ``chunks`` parts)."""
     n = indptr.size - 1
     out = np.zeros(n, dtype=np.int64)
-    buffer = np.empty(max_per_record + 1, dtype=np.int64)
-    position = np.empty(k, dtype=np.int64)
-    prefix = np.empty(k + 1, dtype=np.int64)
-    for r in range(n):
-        out[r] = _record_candidates(
-            indptr, indices, r, k, base, prefix_keys, candidate_keys, buffer, position, prefix
-        )
+    for c in numba.prange(chunks):
+        buffer = np.empty(max_per_record + 1, dtype=np.int64)
+        position = np.empty(k, dtype=np.int64)
+        prefix = np.empty(k + 1, dtype=np.int64)
+        lo, hi = _chunk(n, chunks, c)
+        for r in range(lo, hi):
+            out[r] = _record_candidates(
+                indptr, indices, r, k, base, prefix_keys, candidate_keys, buffer, position, prefix
+            )
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def bounded_counts(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -172,28 +189,35 @@ def bounded_counts(
     candidate_keys: np.ndarray,
     max_per_record: int,
     sensitivity: int,
+    seed: int,
+    chunks: int,
 ) -> np.ndarray:
     """Count candidates, each record contributing to at most ``sensitivity`` of them.
 
-    A record holding more keeps a uniformly random subset of that size.
+    A record holding more keeps a uniformly random subset of that size (drawn from
+    ``seed`` and the record's index). Records are counted in ``chunks`` parts.
     """
     n = indptr.size - 1
-    counts = np.zeros(candidate_keys.size, dtype=np.int64)
-    buffer = np.empty(max_per_record + 1, dtype=np.int64)
-    position = np.empty(k, dtype=np.int64)
-    prefix = np.empty(k + 1, dtype=np.int64)
-    for r in range(n):
-        found = _record_candidates(
-            indptr, indices, r, k, base, prefix_keys, candidate_keys, buffer, position, prefix
-        )
-        if found > sensitivity:
-            for i in range(sensitivity):
-                j = i + np.random.randint(found - i)
-                buffer[i], buffer[j] = buffer[j], buffer[i]
-            found = sensitivity
-        for i in range(found):
-            counts[buffer[i]] += 1
-    return counts
+    partial = np.zeros((chunks, candidate_keys.size), dtype=np.int32)
+    for c in numba.prange(chunks):
+        buffer = np.empty(max_per_record + 1, dtype=np.int64)
+        position = np.empty(k, dtype=np.int64)
+        prefix = np.empty(k + 1, dtype=np.int64)
+        lo, hi = _chunk(n, chunks, c)
+        for r in range(lo, hi):
+            found = _record_candidates(
+                indptr, indices, r, k, base, prefix_keys, candidate_keys, buffer, position, prefix
+            )
+            if found > sensitivity:
+                state = np.uint64(seed) * np.uint64(0x100000001B3) + np.uint64(r)
+                for i in range(sensitivity):
+                    state, bits = _splitmix(state)
+                    j = i + np.int64(bits % np.uint64(found - i))
+                    buffer[i], buffer[j] = buffer[j], buffer[i]
+                found = sensitivity
+            for i in range(found):
+                partial[c, buffer[i]] += 1
+    return partial.sum(axis=0).astype(np.int64)
 
 
 @numba.njit(cache=True)

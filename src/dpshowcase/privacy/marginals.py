@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 
 from dpshowcase import __version__
@@ -86,7 +87,8 @@ class DPMarginals:
         check_reporting_length(params.reporting_length, len(data.attributes.columns))
         if data.n_records < 2:
             raise InputError("The data has fewer than 2 records; there is nothing to protect.")
-        _kernels.seed_sampler(
+        # which combinations a record above the sensitivity contributes (not noise)
+        sampling_seed = (
             self.seed if self.seed is not None else int.from_bytes(np.random.bytes(4), "little")
         )
         notify = progress or (lambda stage, step, steps: None)
@@ -118,7 +120,9 @@ class DPMarginals:
                 )
             if candidates.shape[0] == 0:
                 break
-            result = self._protect_length(data, plan, k, candidates, base, released_keys, groups)
+            result = self._protect_length(
+                data, plan, k, candidates, base, released_keys, groups, sampling_seed
+            )
             results.append(result)
             released_keys = np.sort(np.concatenate([released_keys, result.keys]))
         notify("Normalising", params.reporting_length, params.reporting_length)
@@ -144,11 +148,19 @@ class DPMarginals:
         base: int,
         released_keys: np.ndarray,
         groups: np.ndarray,
+        sampling_seed: int,
     ) -> _LengthResult:
         keys = _kernels.pack(candidates, base)
         per_record_bound = int(combinations_per_record(data.record_lengths(), k).max(initial=0))
         held = _kernels.candidates_per_record(
-            data.indptr, data.indices, k, base, released_keys, keys, max(per_record_bound, 1)
+            data.indptr,
+            data.indices,
+            k,
+            base,
+            released_keys,
+            keys,
+            max(per_record_bound, 1),
+            _chunks(),
         )
         sensitivity = self._sensitivity(held, plan, k, groups)
         counts = _kernels.bounded_counts(
@@ -160,6 +172,8 @@ class DPMarginals:
             keys,
             max(per_record_bound, 1),
             sensitivity,
+            sampling_seed,
+            _chunks(),
         )
         noisy = self.noise.add_discrete_gaussian(counts, plan.noise_scale(k, sensitivity))
         keep = noisy > plan.threshold(k, sensitivity)
@@ -265,6 +279,11 @@ def _attribute_groups(data: SensitiveData) -> np.ndarray:
     if data.schema.subject_id:
         return own
     return np.where(multi, own, column)
+
+
+def _chunks() -> int:
+    """Parts the records are split into for the parallel counting kernels."""
+    return numba.get_num_threads() * _kernels.CHUNKS_PER_THREAD
 
 
 def _with(params: DpParameters, **changes: Any) -> DpParameters:
