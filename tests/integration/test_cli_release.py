@@ -80,6 +80,20 @@ def test_the_datasheet_lists_exactly_the_bundle_files(released):
     assert sorted(p.name for p in output.iterdir()) == listed
 
 
+def test_the_synthesis_settings_are_stated(released, demo_csv, folder):
+    _, output = released
+    stated = read_json(output / "parameters.json")["synthesis"]
+    assert stated["fabrication_weight"] == 1.0, "the default is stated too"
+    config = folder / "release.toml"
+    config.write_text(f'data = "{demo_csv}"\nepsilon = 4\nfabrication_weight = 3\n')
+    other = folder / "weighted"
+    result = runner.invoke(app, ["release", "--config", str(config), "--seed", "1",
+                                 "-r", "2", "--output", str(other)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert read_json(other / "parameters.json")["synthesis"]["fabrication_weight"] == 3.0
+    assert "weighed each such occurrence 3 times" in (other / "README.md").read_text()
+
+
 def test_synthetic_csv_has_the_input_columns(released, demo_csv):
     _, output = released
     header = demo_csv.read_text(encoding="utf-8").splitlines()[0]
@@ -186,6 +200,8 @@ MISSING = "no-such-file.csv"  # parameters are checked before the data are read
         (["DEMO", "--epsilon", "4", "-r", "3", "--schema", "SCHEMA2"], "only 2 columns"),
         (["TINY", "--epsilon", "4", "-r", "3"], "the data have only 2 columns"),
         (["DEMO", "--epsilon", "4", "--record-count-public", "10"], "declared public"),
+        (["DEMO", "--epsilon", "4", "--fabrication-weight", "0"], "fabrication weight must be"),
+        (["DEMO", "--k", "5", "--fabrication-weight", "2"], "applies to DP synthesis only"),
     ],
     ids=[
         "epsilon-0",
@@ -202,6 +218,8 @@ MISSING = "no-such-file.csv"  # parameters are checked before the data are read
         "length-beyond-schema",
         "length-beyond-data",
         "wrong-public-count",
+        "fabrication-weight-0",
+        "fabrication-weight-with-k",
     ],
 )
 def test_bad_parameters_fail_with_one_sentence_and_no_output(

@@ -72,6 +72,14 @@ def release(
         float | None,
         typer.Option("--percentile", help="Percentile setting each length's sensitivity [99]."),
     ] = None,
+    fabrication_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--fabrication-weight",
+            help="Synthesis: how strongly to avoid combinations that were not released [1]; "
+            "2-4 fabricates fewer, with larger count errors.",
+        ),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output folder if it exists.")
     ] = False,
@@ -115,6 +123,7 @@ def release(
             seed=seed,
             record_count_public=record_count_public,
             percentile_percentage=percentile,
+            fabrication_weight=fabrication_weight,
         )
         if k is not None or mode is not None:
             _run_k(
@@ -199,6 +208,11 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
+        **(
+            {"fabrication_weight": settings.fabrication_weight}
+            if settings.fabrication_weight is not None
+            else {}
+        ),
     )
     if settings.seed is not None:
         console.print(

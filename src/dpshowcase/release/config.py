@@ -9,6 +9,7 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     delta = 1e-6                    # optional: default 1/(n·ln n)
     reporting_length = 3
     null_values = ["N"]             # optional
+    fabrication_weight = 1          # optional: 2-4 fabricates fewer combinations
     # seed = 1                      # tests and demos only: the output is NOT for release
 
     [dp]                            # optional, advanced (see DpParameters)
@@ -64,7 +65,16 @@ DP_KEYS = (
 """Advanced DpParameters fields accepted in the ``[dp]`` table."""
 
 _PATH_KEYS = ("data", "schema", "output")
-_TOP_KEYS = (*_PATH_KEYS, "epsilon", "delta", "reporting_length", "seed", "null_values", "dp")
+_TOP_KEYS = (
+    *_PATH_KEYS,
+    "epsilon",
+    "delta",
+    "reporting_length",
+    "seed",
+    "null_values",
+    "fabrication_weight",
+    "dp",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +97,8 @@ class ReleaseConfig:
     """Seed of the noise: reproducible output that is NOT for release."""
     null_values: tuple[str, ...] = ()
     """Extra cell values meaning "no value"."""
+    fabrication_weight: float | None = None
+    """Synthesis: how strongly to avoid combinations that were not released (None: 1)."""
     dp: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Advanced DpParameters fields (keys in :data:`DP_KEYS`)."""
 
@@ -199,7 +211,7 @@ def config_from_dict(
                 raise ParameterError(f"{key} in {source} must be a path in quotes.")
             value = Path(raw[key]).expanduser()
             values[key] = value if value.is_absolute() or base is None else base / value
-    for key in ("epsilon", "delta"):
+    for key in ("epsilon", "delta", "fabrication_weight"):
         if key in raw:
             if isinstance(raw[key], bool) or not isinstance(raw[key], int | float):
                 raise ParameterError(f"{key} in {source} must be a number, not {raw[key]!r}.")

@@ -249,9 +249,14 @@ def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
         "noisy count fell below the threshold. Small groups are suppressed most.",
         "",
         "Which released combinations are fabricated cannot be said without the sensitive "
-        "data, so this datasheet does not say it. The synthetic records are fitted to the "
-        "released counts; they may hold a few combinations that were not released, where "
-        "that brings the released counts closer.",
+        "data, so this datasheet does not say it.",
+        "",
+        "The synthetic records are fitted to the released counts and are about as many and "
+        "as full as the real records, so they also hold combinations that were *not* "
+        "released: most of them exist in the real data but were too rare to pass the "
+        "threshold, some do not. Their counts in the synthetic data are small and carry no "
+        "information beyond the release; do not read them as findings."
+        + _fabrication_weight(aggregates),
     ]
     by_length = {int(k): int((aggregates.counts.lengths == k).sum()) for k in _lengths(aggregates)}
     candidates = {
@@ -303,6 +308,17 @@ def _k_protection(aggregates: ProtectedAggregates) -> list[str]:
             "sensitive records, so no row copies a rare case."
         )
     return lines
+
+
+def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
+    synthesis = aggregates.parameters.get("synthesis")
+    if not isinstance(synthesis, dict) or "fabrication_weight" not in synthesis:
+        return ""
+    return (
+        f" Synthesis weighed each such occurrence {synthesis['fabrication_weight']:g} times a "
+        "unit of error of a released count (the fabrication weight; higher values give "
+        "fewer such combinations and larger count errors)."
+    )
 
 
 def _k_suppressed(aggregates: ProtectedAggregates) -> str:

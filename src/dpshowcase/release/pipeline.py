@@ -73,6 +73,9 @@ class ReleaseJob:
     """Extra cell values meaning "no value"."""
     seed: int | None = None
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
+    fabrication_weight: float = 1.0
+    """DP mode: how strongly synthesis avoids combinations that were not released (see
+    :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
     allow_identifiers: bool = False
     """Use columns even if nearly every value in them is distinct."""
     overwrite: bool = False
@@ -86,8 +89,11 @@ class ReleaseJob:
         from dpshowcase.aggregate.count import check_reporting_length
 
         if self.mode == "dp":
+            from dpshowcase.synthesize.aggregate_seeded import check_fabrication_weight
+
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
+            check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
             from dpshowcase.kanon.protect import check_k
             from dpshowcase.kanon.registry import check_mode
@@ -226,7 +232,9 @@ def run_release(
         del sensitive  # nothing below may see sensitive records
 
         report("Synthesizing")
-        synthesizer = AggregateSeededSynthesizer(seed=job.seed).fit(aggregates)
+        synthesizer = AggregateSeededSynthesizer(
+            seed=job.seed, fabrication_weight=job.fabrication_weight
+        ).fit(aggregates)
         synthetic = synthesizer.sample(
             progress=lambda done, total: report("Synthesizing", done, total)
         )

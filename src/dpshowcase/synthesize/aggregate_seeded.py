@@ -15,6 +15,7 @@ fabrication is kept down without thinning the records.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,14 +36,18 @@ START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling linearly..."""
 ANNEAL_SHARE = 0.5
 """...to 0 once this share of the proposals is spent."""
-UNRELEASED_WEIGHT = 1.0
-"""Error weight of a combination that was not released, relative to a released one."""
+DEFAULT_FABRICATION_WEIGHT = 1.0
+"""Error weight of an occurrence of a combination that was not released, relative to a
+unit of error of a released one. Larger values thin the records out: fewer combinations
+outside the release (less fabrication), at the price of larger errors in the counts."""
 MIN_PROPOSALS = 200_000
 """Small data get at least this many proposals (well under a second)."""
 STALL_SHARE = 0.002
 """Stop once fewer than this share of proposals in a chunk improve the fit (after annealing)."""
 WEIGHT_EXPONENT = 1.25
 """A unit of error at length k weighs (s_R/s_k)^WEIGHT_EXPONENT (s_k: noise scale)."""
+MAX_FABRICATION_WEIGHT = 100.0
+"""Beyond this the records would be all but empty."""
 DEFAULT_SWEEPS = 10
 """Proposals per attribute the records are to hold (the fit stops early when settled)."""
 
@@ -55,11 +60,19 @@ class AggregateSeededSynthesizer:
     absence as an empty string).
     """
 
-    def __init__(self, *, seed: int | None = None, sweeps: int = DEFAULT_SWEEPS) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        sweeps: int = DEFAULT_SWEEPS,
+        fabrication_weight: float = DEFAULT_FABRICATION_WEIGHT,
+    ) -> None:
         if sweeps < 1:
             raise ParameterError(f"sweeps must be at least 1, not {sweeps}.")
+        check_fabrication_weight(fabrication_weight)
         self.seed = seed
         self.sweeps = sweeps
+        self.fabrication_weight = float(fabrication_weight)
         self._aggregates: ProtectedAggregates | None = None
         self._fitted: np.ndarray | None = None
 
@@ -107,8 +120,8 @@ class AggregateSeededSynthesizer:
         length_weight = np.round(_length_weights(aggregates) * _fit.WEIGHT_UNIT).astype(np.int64)
         cells, where = _fit.build_cells(keys, target_released, length_weight[lengths], released)
         # a record may hold a combination that was not released (target 0): each such
-        # occurrence is an error of the fit, weighed by UNRELEASED_WEIGHT
-        unreleased_weight = np.round(length_weight * UNRELEASED_WEIGHT).astype(np.int64)
+        # occurrence is an error of the fit, weighed by the fabrication weight
+        unreleased_weight = np.round(length_weight * self.fabrication_weight).astype(np.int64)
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         absent_now = np.full(len(slot_column), n, dtype=np.int64)
         entropy = (
@@ -191,11 +204,22 @@ class AggregateSeededSynthesizer:
             "consistent estimates: the counts of the synthetic records, fitted to the "
             "protected measurements (published separately as noisy_aggregates.csv)"
         )
+        parameters["synthesis"] = self.settings()
         return replace(
             aggregates,
             counts=aggregates.counts.with_counts(self._fitted),
             parameters=parameters,
         )
+
+    def settings(self) -> dict[str, object]:
+        """The synthesis settings, as the release states them (parameters.json)."""
+        return {
+            "method": "aggregate-seeded, fitted to the protected counts",
+            "sweeps": self.sweeps,
+            "fabrication_weight": self.fabrication_weight,
+            "length_weight_exponent": WEIGHT_EXPONENT,
+            "records": "the protected record count",
+        }
 
     def sample(self, progress: ProgressCallback | None = None) -> pl.DataFrame:
         """Synthetic microdata: one row per record, one string column per attribute column."""
@@ -207,6 +231,21 @@ class AggregateSeededSynthesizer:
         if self._aggregates is None:
             raise ParameterError("Call fit(aggregates) before sample().")
         return self._aggregates
+
+
+def check_fabrication_weight(weight: object) -> None:
+    """Refuse a fabrication weight that is not a positive, finite number."""
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not math.isfinite(weight)
+        or not 0 < weight <= MAX_FABRICATION_WEIGHT
+    ):
+        raise ParameterError(
+            f"The fabrication weight must be a number above 0 and at most "
+            f"{MAX_FABRICATION_WEIGHT:g} (1 is the default; 2-4 fabricates less, with larger "
+            f"errors), not {weight!r}."
+        )
 
 
 def _recount(

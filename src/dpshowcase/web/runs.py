@@ -147,11 +147,20 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
     mode = body.get("mode", "dp")
     try:
         if mode == "dp":
+            from dpshowcase.synthesize.aggregate_seeded import (
+                DEFAULT_FABRICATION_WEIGHT,
+                check_fabrication_weight,
+            )
+
             dp = _parameters(ctx, body)
+            weight = body.get("fabrication_weight")
+            weight = DEFAULT_FABRICATION_WEIGHT if weight is None else weight
+            check_fabrication_weight(weight)
             params: dict[str, Any] = {
                 "mode": mode,
                 "dp": dp,
                 "reporting_length": dp["reporting_length"],
+                "fabrication_weight": float(weight),
             }
         elif mode == "k-anonymity":
             params = {"mode": mode, **_k_parameters(ctx, body)}

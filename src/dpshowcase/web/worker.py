@@ -45,6 +45,7 @@ def job_from_spec(spec: dict[str, Any]) -> Any:
         schema=schema_from_dict(schema) if schema else None,
         source_name=spec.get("source_name"),
         seed=spec.get("seed"),
+        fabrication_weight=float(spec.get("fabrication_weight", 1.0)),
         allow_identifiers=bool(spec.get("allow_identifiers", False)),
         evaluate=bool(spec.get("evaluate", True)),
     )

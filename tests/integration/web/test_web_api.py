@@ -183,6 +183,7 @@ def test_finished_run(released):
         ({"epsilon": 4, "advanced": {"bogus": 1}}, "Advanced"),
         ({"epsilon": 4, "seed": -2}, "seed"),
         ({"epsilon": 4, "delta": 2}, "delta"),
+        ({"epsilon": 4, "fabrication_weight": 0}, "fabrication weight must be"),
     ],
 )
 def test_bad_run_parameters(released, body, message):
@@ -265,7 +266,9 @@ def test_download_single_files(released):
     csv = client.get(f"/api/runs/{run['id']}/files/aggregates.csv")
     assert csv.status_code == 200
     assert csv.text.startswith("combination,length,count")
-    assert client.get(f"/api/runs/{run['id']}/files/parameters.json").json()["mode"] == "dp"
+    parameters = client.get(f"/api/runs/{run['id']}/files/parameters.json").json()
+    assert parameters["mode"] == "dp"
+    assert parameters["synthesis"]["fabrication_weight"] == run["params"]["fabrication_weight"]
     assert client.get(f"/api/runs/{run['id']}/files/spec.json").status_code == 404
     assert client.get(f"/api/runs/{run['id']}/files/..%2Fspec.json").status_code == 404
     assert client.get("/api/runs/unknown/files/synthetic.csv").status_code == 404

@@ -39,7 +39,8 @@
     if (factors.length) advanced.adaptive_factors = factors.map(Number);
     const common = { reporting_length: Number(form.elements.reporting_length.value), seed: number("seed") };
     const body = form.elements.mode.value === "dp"
-      ? { mode: "dp", epsilon: number("epsilon"), delta: number("delta"), advanced, ...common }
+      ? { mode: "dp", epsilon: number("epsilon"), delta: number("delta"), advanced,
+          fabrication_weight: number("fabrication_weight"), ...common }
       : { mode: "k-anonymity", k: number("k"), k_synthesizer: form.elements.k_synthesizer.value, ...common };
     DPS.say(message, "Starting…", "busy");
     try {
