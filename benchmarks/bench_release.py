@@ -2,6 +2,7 @@
 
     bash benchmarks/setup_peers.sh   # once: pac-synth in benchmarks/.venv-peers
     .venv/bin/python benchmarks/bench_release.py [--data demo,ma2019,national2019] [--epsilon 1,4]
+        [--repeat 3] [--no-peer] [--fabrication-weight W]
 
 For each data set and ε (R = 3), both tools run in a fresh process on the same file,
 columns, bins and treatment of "0", with δ inferred from the protected record count
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,6 +82,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="demo,ma2019,national2019")
     parser.add_argument("--epsilon", default="1,4")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each tool; medians shown")
+    parser.add_argument("--no-peer", action="store_true", help="run ours only")
+    parser.add_argument(
+        "--fabrication-weight", type=float, default=None, help="ours: --fabrication-weight W"
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,103 +102,91 @@ def main() -> None:
                     continue
                 schema, acs = acs_schema(data, folder), True
             for eps in args.epsilon.split(","):
-                out = folder / f"ours-{name}-{eps}"
-                wall, peak, _ = timed(
-                    with_peak(
-                        [
-                            CLI,
-                            "release",
-                            str(data),
-                            "--schema",
-                            str(schema),
-                            "--epsilon",
-                            eps,
-                            "--reporting-length",
-                            "3",
-                            "--output",
-                            str(out),
-                        ]
-                    )
-                )
-                ours = {"wall": wall, "peak_mib": peak}
-                ours.update(
-                    json.loads(
-                        timed(
-                            [
-                                *METRICS,
-                                str(data),
-                                str(out / "synthetic.csv"),
-                                str(out / "aggregates.csv"),
-                                "--schema",
-                                str(schema),
-                            ]
-                        )[2]
-                    )
-                )
-                peer = None
-                if PEER_PYTHON.exists():
-                    syn, agg = (
-                        folder / f"peer-{name}-{eps}.csv",
-                        folder / f"peer-{name}-{eps}-agg.csv",
-                    )
-                    command = [
-                        *PEER,
-                        str(data),
-                        "--mode",
-                        "dp",
-                        "--epsilon",
+                runs = []
+                for i in range(args.repeat):
+                    ours = run_ours(
+                        data,
+                        schema,
                         eps,
-                        "--reporting-length",
-                        "3",
-                        "--output-synthetic",
-                        str(syn),
-                        "--output-aggregates",
-                        str(agg),
-                    ]
-                    if acs:
-                        columns = [
-                            c
-                            for c in data.open().readline().strip().split(",")
-                            if c not in ACS_DROP
-                        ]
-                        command += [
-                            "--nulls",
-                            "N",
-                            "--columns",
-                            ",".join(columns),
-                            "--sensitive-zeros",
-                            "all",
-                            "--bin-numeric",
-                            "--numeric-columns",
-                            ",".join(ACS_EDGES),
-                            "--bin-edges",
-                            json.dumps(ACS_EDGES),
-                        ]
-                    wall, peak, _ = timed(command)
-                    peer = {"wall": wall, "peak_mib": peak}
-                    # pac-synth's synthetic values are bin labels for ACS: compare on its own bins
-                    metric_schema = schema if not acs else _peer_schema(data, folder)
-                    peer.update(
-                        json.loads(
-                            timed(
-                                [
-                                    *METRICS,
-                                    str(_peer_sensitive(data, folder, acs)),
-                                    str(syn),
-                                    str(agg),
-                                    "--schema",
-                                    str(metric_schema),
-                                ]
-                            )[2]
-                        )
+                        folder / f"ours-{name}-{eps}-{i}",
+                        args.fabrication_weight,
                     )
+                    peer = (
+                        None
+                        if args.no_peer
+                        else run_peer(data, eps, folder, f"{name}-{eps}-{i}", acs)
+                    )
+                    runs.append({"ours": ours, "pac_synth": peer})
+                    _print(name, eps, ours, peer)
+                if args.repeat > 1:
+                    ours = _median([r["ours"] for r in runs])
+                    peer = _median([r["pac_synth"] for r in runs]) if runs[0]["pac_synth"] else None
+                    _print(name, f"{eps} (median of {args.repeat})", ours, peer)
                 results.append(
-                    {"data": name, "epsilon": float(eps), "ours": ours, "pac_synth": peer}
+                    {
+                        "data": name,
+                        "epsilon": float(eps),
+                        "ours": ours,
+                        "pac_synth": peer,
+                        "runs": runs,
+                    }
                 )
-                _print(name, eps, ours, peer)
     target = ROOT / "benchmarks" / "results"
     target.mkdir(exist_ok=True)
     (target / "release.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+def run_ours(
+    data: Path, schema: Path, eps: str, out: Path, fabrication_weight: float | None = None
+) -> dict:
+    """One ``dpshowcase release`` as a whole process, then its metrics."""
+    command = [CLI, "release", str(data), "--schema", str(schema), "--epsilon", eps,
+               "--reporting-length", "3", "--output", str(out)]  # fmt: skip
+    if fabrication_weight is not None:
+        command += ["--fabrication-weight", str(fabrication_weight)]
+    wall, peak, _ = timed(with_peak(command))
+    ours = {"wall": wall, "peak_mib": peak}
+    metrics = [*METRICS, str(data), str(out / "synthetic.csv"), str(out / "aggregates.csv"),
+               "--schema", str(schema)]  # fmt: skip
+    ours.update(json.loads(timed(metrics)[2]))
+    return ours
+
+
+def run_peer(data: Path, eps: str, folder: Path, tag: str, acs: bool) -> dict | None:
+    """One pac-synth run (DpAggregateSeededSynthesizer) as a whole process, then its metrics."""
+    if not PEER_PYTHON.exists():
+        return None
+    syn, agg = folder / f"peer-{tag}.csv", folder / f"peer-{tag}-agg.csv"
+    command = [*PEER, str(data), "--mode", "dp", "--epsilon", eps, "--reporting-length", "3",
+               "--output-synthetic", str(syn), "--output-aggregates", str(agg)]  # fmt: skip
+    schema = folder / "demo.toml"
+    if acs:
+        columns = [c for c in data.open().readline().strip().split(",") if c not in ACS_DROP]
+        command += ["--nulls", "N", "--columns", ",".join(columns), "--sensitive-zeros", "all",
+                    "--bin-numeric", "--numeric-columns", ",".join(ACS_EDGES),
+                    "--bin-edges", json.dumps(ACS_EDGES)]  # fmt: skip
+        # pac-synth's synthetic values are bin labels for ACS: compare on its own bins
+        schema = _peer_schema(data, folder)
+    wall, peak, _ = timed(command)
+    peer = {"wall": wall, "peak_mib": peak}
+    metrics = [*METRICS, str(_peer_sensitive(data, folder, acs)), str(syn), str(agg),
+               "--schema", str(schema)]  # fmt: skip
+    peer.update(json.loads(timed(metrics)[2]))
+    return peer
+
+
+def _median(runs: list[dict]) -> dict:
+    """Per figure, the median over runs (nested per-length figures too)."""
+    out: dict = {}
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            out[key] = _median([r[key] for r in runs])
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values = [r[key] for r in runs if r[key] is not None]
+            out[key] = statistics.median(values) if values else None
+        else:
+            out[key] = value
+    return out
 
 
 def _peer_sensitive(data: Path, folder: Path, acs: bool) -> Path:
