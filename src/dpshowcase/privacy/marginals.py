@@ -22,10 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
+import polars as pl
 
 from dpshowcase import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
@@ -36,6 +38,7 @@ from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 from dpshowcase.privacy.noise import NoiseSource, OpenDPNoise, SeededNoise, laplace_count
+from dpshowcase.schema.model import Schema
 
 StageCallback = Callable[[str, int, int], None]
 """Called with (stage, step, steps) as the mechanism proceeds."""
@@ -74,12 +77,23 @@ class DPMarginals:
         )
 
     def fit(
-        self, data: SensitiveData, progress: StageCallback | None = None
+        self,
+        data: SensitiveData | pl.DataFrame | Path | str,
+        progress: StageCallback | None = None,
+        *,
+        schema: Schema | Path | str | None = None,
     ) -> ProtectedAggregates:
-        """Protect the combination counts of ``data``."""
+        """Protect the combination counts of ``data``.
+
+        ``data`` is encoded sensitive data (:func:`~dpshowcase.data.prepare.prepare`),
+        or a table — a polars or pandas DataFrame, or a CSV/TSV/Parquet file — that is
+        encoded here under ``schema`` (default: every column categorical).
+        """
         if not isinstance(data, SensitiveData):
+            data = _as_sensitive(data, schema)
+        elif schema is not None:
             raise ParameterError(
-                "DPMarginals.fit takes encoded sensitive data (see dpshowcase.data.prepare)."
+                "The data are already encoded with their schema; pass schema only with a table."
             )
         params = self.params
         if data.schema.subject_id and params.privacy_unit != "subject":
@@ -279,6 +293,20 @@ def _attribute_groups(data: SensitiveData) -> np.ndarray:
     if data.schema.subject_id:
         return own
     return np.where(multi, own, column)
+
+
+def _as_sensitive(data: object, schema: Schema | Path | str | None) -> SensitiveData:
+    """A table (polars/pandas DataFrame or file) encoded for the mechanism."""
+    from dpshowcase.data.prepare import prepare
+
+    if type(data).__module__.partition(".")[0] == "pandas":
+        data = pl.from_pandas(data)  # type: ignore[arg-type]
+    if not isinstance(data, pl.DataFrame | Path | str):
+        raise ParameterError(
+            "DPMarginals.fit takes a table (a polars or pandas DataFrame, or a CSV, TSV or "
+            f"Parquet file) or encoded sensitive data, not {type(data).__name__}."
+        )
+    return prepare(data, schema)
 
 
 def _chunks() -> int:

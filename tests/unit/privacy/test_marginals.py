@@ -194,3 +194,25 @@ def test_unseeded_synthesis_publishes_the_exact_counts_of_its_records():
     assert labels == protected.counts.labels().to_list(), "same combinations as released"
     for label, count in zip(labels, published.counts.counts.tolist(), strict=True):
         assert actual.get(label, 0) == count
+
+
+def test_fit_takes_a_table_as_well_as_encoded_data(tmp_path):
+    table = _table(rows=2000)
+    from_frame = DPMarginals(epsilon=2, seed=9).fit(table)
+    from_encoded = DPMarginals(epsilon=2, seed=9).fit(prepare(table))
+    path = tmp_path / "cases.csv"
+    table.write_csv(path)
+    from_file = DPMarginals(epsilon=2, seed=9).fit(path)
+    expected = from_encoded.counts.as_dict()
+    assert from_frame.counts.as_dict() == expected
+    assert from_file.counts.as_dict() == expected
+
+
+def test_fit_refuses_what_is_not_a_table():
+    with pytest.raises(ParameterError, match="takes a table"):
+        DPMarginals(epsilon=2, seed=1).fit([["x", "p"]])  # type: ignore[arg-type]
+
+
+def test_fit_refuses_a_second_schema_for_encoded_data():
+    with pytest.raises(ParameterError, match="already encoded"):
+        DPMarginals(epsilon=2, seed=1).fit(prepare(_table()), schema="schema.toml")
