@@ -208,11 +208,7 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
-        **(
-            {"fabrication_weight": settings.fabrication_weight}
-            if settings.fabrication_weight is not None
-            else {}
-        ),
+        fabrication_weight=settings.synthesis_fabrication_weight,
     )
     if settings.seed is not None:
         console.print(

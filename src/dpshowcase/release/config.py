@@ -159,6 +159,14 @@ class ReleaseConfig:
         check_output(self.output, overwrite=overwrite)
         return load_schema(self.schema) if self.schema is not None else None
 
+    @property
+    def synthesis_fabrication_weight(self) -> float:
+        """The fabrication weight synthesis uses: the one given, else the default."""
+        from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
+
+        given = self.fabrication_weight
+        return DEFAULT_FABRICATION_WEIGHT if given is None else given
+
     def dp_parameters(self) -> DpParameters:
         """The validated DP parameters; ParameterError names the first bad value."""
         if self.epsilon is None:

@@ -31,6 +31,7 @@ def job_from_spec(spec: dict[str, Any]) -> Any:
     from dpshowcase.privacy.accounting import DpParameters
     from dpshowcase.release.pipeline import ReleaseJob
     from dpshowcase.schema.toml_io import schema_from_dict
+    from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
 
     schema = spec.get("schema")
     dp = spec.get("dp")
@@ -45,7 +46,7 @@ def job_from_spec(spec: dict[str, Any]) -> Any:
         schema=schema_from_dict(schema) if schema else None,
         source_name=spec.get("source_name"),
         seed=spec.get("seed"),
-        fabrication_weight=float(spec.get("fabrication_weight", 1.0)),
+        fabrication_weight=float(spec.get("fabrication_weight", DEFAULT_FABRICATION_WEIGHT)),
         allow_identifiers=bool(spec.get("allow_identifiers", False)),
         evaluate=bool(spec.get("evaluate", True)),
     )
