@@ -135,7 +135,13 @@ def run_cli(data: Path, schema: Path, output: Path) -> tuple[float, float]:
 
 
 def run_web(web: Web, dataset_id: str) -> tuple[float, float, list[float]]:
-    pages = ["/", f"/datasets/{dataset_id}", f"/datasets/{dataset_id}/protect"]
+    pages = [
+        "/",
+        f"/datasets/{dataset_id}",
+        f"/datasets/{dataset_id}/protect",
+        f"/datasets/{dataset_id}/evaluate",
+        f"/api/datasets/{dataset_id}/figures",  # the Evaluate step's cross-run charts
+    ]
     loads: list[float] = []
     start = time.perf_counter()
     run = web.json(
