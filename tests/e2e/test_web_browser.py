@@ -110,6 +110,15 @@ def test_release_journey(page: Any, demo_csv: Path, artifacts: Path, server: str
     page.wait_for_selector("body[data-charts=drawn]", timeout=90_000)
     _check_charts(page, run_id)
     page.screenshot(path=artifacts / "05-evaluate.png", full_page=True)
+    # the narrowest cells (two runs side by side in 420 pixels each) still hold the titles
+    page.set_viewport_size({"width": 950, "height": 1000})
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#report-charts .js-plotly-plot')]"
+        ".every((node) => node._fullLayout.width < 420)"
+    )
+    assert _cut_titles(page) == []
+    page.screenshot(path=artifacts / "05-evaluate-narrow.png", full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
     # Navigate: select two attributes
     page.goto(f"/runs/{run_id}/navigate")
@@ -198,5 +207,28 @@ def _check_charts(page: Any, run_id: str) -> None:
         column,
     )
     assert drawn == [t["y"] for t in sent]
+    assert _cut_titles(page) == []
     assert page.evaluate("window.cspViolations") == []
     assert page.problems == [], page.problems
+
+
+def _cut_titles(page: Any) -> list[str]:
+    """Chart titles not whole inside their figure, above its plot area (Plotly does not
+    wrap a title: a long one runs past a half-width cell's right edge)."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((node) => {
+              const title = node.querySelector('.gtitle');
+              if (!title || !title.textContent) return [];
+              const svg = node.querySelector('svg.main-svg').getBoundingClientRect();
+              const box = title.getBoundingClientRect();
+              const top = node._fullLayout._size.t;  // where the plot area starts
+              const [x0, x1] = [box.left - svg.left, box.right - svg.left];
+              const [y0, y1] = [box.top - svg.top, box.bottom - svg.top];
+              if (x0 >= -1 && x1 <= svg.width + 1 && y0 >= -1 && y1 <= top + 1) return [];
+              const at = [x0, x1, svg.width, y0, y1, top].map(Math.round);
+              return [`${title.textContent}: x ${at[0]}–${at[1]} of ${at[2]}, `
+                + `y ${at[3]}–${at[4]} of ${at[5]}`];
+            })"""
+        )
+    )

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
+from plotly.io.json import to_json_plotly
 
 from dpshowcase.evaluate.report import (
     METRICS_JSON,
     comparison_figures,
     render_report,
     report_figures,
+)
+from dpshowcase.evaluate.report._charts import (
+    MARGIN_TOP,
+    TITLE_LINE_CHARS,
+    TITLE_LINE_HEIGHT,
+    wrap_title,
 )
 
 
@@ -37,7 +44,7 @@ def test_the_report_draws_the_same_figures(metrics):
     figures = report_figures(metrics)
     assert html.count('class="plotly-graph-div"') == len(figures)
     for f in figures:
-        assert json.dumps(f["figure"]["layout"]["title"]["text"])[1:-1] in html
+        assert to_json_plotly(f["figure"]["layout"]["title"]["text"])[1:-1] in html
 
 
 def test_figures_hold_the_metrics(metrics):
@@ -84,3 +91,35 @@ def test_comparison_has_one_trace_per_release(metrics):
     assert [t["name"] for t in agreement["figure"]["data"]] == ["run a", "run b"]
     assert "10%" in agreement["figure"]["layout"]["title"]["text"]
     assert [f["figure"]["data"] for f in comparison_figures([("x", {})])] == [[], []]
+
+
+def test_titles_fit_a_half_width_cell(metrics):
+    # the web app draws each figure in a cell of one run's column (420 pixels or more):
+    # Plotly does not wrap titles, so every line must be short and the top margin must
+    # hold them all
+    figures = [f["figure"] for f in report_figures(metrics)]
+    figures += [f["figure"] for f in comparison_figures([("run a", metrics)])]
+    lines = {id(f): f["layout"]["title"]["text"].split("<br>") for f in figures}
+    too_long = [line for f in figures for line in lines[id(f)] if len(line) > TITLE_LINE_CHARS]
+    assert too_long == []
+    for figure in figures:
+        title = figure["layout"]["title"]
+        n = len(lines[id(figure)])
+        assert figure["layout"]["margin"]["t"] >= MARGIN_TOP + TITLE_LINE_HEIGHT * (n - 1)
+        assert title["yref"] == "container"  # the margin, not the plot, places it
+    wrapped = sum(len(v) > 1 for v in lines.values())
+    assert wrapped  # the long ones ("Released combinations whose synthetic count ...")
+
+
+def test_wrap_title_breaks_between_words():
+    assert wrap_title("Records per gender") == ["Records per gender"]
+    assert wrap_title(
+        "Released combinations whose synthetic count is within 10% of the protected count"
+    ) == ["Released combinations whose synthetic count", "is within 10% of the protected count"]
+    assert wrap_title("Fabricated and suppressed combinations: synthetic vs protected") == [
+        "Fabricated and suppressed combinations:",
+        "synthetic vs protected",
+    ]
+    assert wrap_title("a " * 30, width=10) == ["a a a a a"] * 6
+    assert wrap_title("x" * 50 + " y", width=10) == ["x" * 50, "y"]
+    assert wrap_title("") == []

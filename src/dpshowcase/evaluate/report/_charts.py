@@ -91,13 +91,66 @@ def report_charts(metrics: dict[str, Any]) -> list[Chart]:
     return charts
 
 
+TITLE_SIZE = 16
+"""Font size of a figure's title, in pixels."""
+TITLE_LINE_CHARS = 44
+"""Longest line of a title, in characters: at TITLE_SIZE it fits the narrowest cell the
+web app draws a figure in (420 pixels: one column per run), so no title is cut off."""
+TITLE_LINE_HEIGHT = 21
+"""Height of one line of a title, in pixels (Plotly spaces lines 1.3 font sizes apart)."""
+TITLE_MIDDLE = 20
+"""Pixels from the figure's top edge to the middle of its title's first line (further
+lines go below it, into the top margin they add)."""
+MARGIN_TOP = 50
+"""Top margin of a figure whose title is one line; each further line adds a line height."""
+
+
+def wrap_title(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken between words.
+
+    A title that does not fit on one line breaks after its colon first, if it has one
+    ("Records per column: what they show"); a single word longer than ``width`` stays
+    whole on its own line.
+    """
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return [text] if text else []
+    head, colon, tail = text.partition(": ")
+    if colon and len(head) < width:
+        return [head + ":", *wrap_title(tail, width)]
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
 def styled(fig: go.Figure, height: int) -> go.Figure:
-    """The report's look: size, margins, white template, system font, legend below."""
+    """The report's look: size, margins, white template, system font, legend below.
+
+    The title is wrapped (:func:`wrap_title`) and the top margin grows with its lines, so
+    that a long title fits a half-width cell of the web app instead of being cut off.
+    """
+    lines = wrap_title(fig.layout.title.text or "")
     fig.update_layout(
         height=height,
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        margin={
+            "l": 60,
+            "r": 20,
+            "t": MARGIN_TOP + TITLE_LINE_HEIGHT * max(len(lines) - 1, 0),
+            "b": 50,
+        },
         template="plotly_white",
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
+        title={
+            "text": "<br>".join(lines),
+            "font": {"size": TITLE_SIZE},
+            "yref": "container",
+            "y": 1 - TITLE_MIDDLE / height,
+            "yanchor": "middle",
+        },
         legend={"orientation": "h", "y": -0.2},
     )
     return fig
@@ -328,7 +381,11 @@ def distributions(dists: dict[str, Any]) -> go.Figure:
         visible = [False] * total_traces
         visible[start : start + n] = [True] * n
         buttons.append(
-            {"label": column, "method": "update", "args": [{"visible": visible}, {"title": column}]}
+            {
+                "label": column,
+                "method": "update",
+                "args": [{"visible": visible}, {"title.text": column}],
+            }
         )
         start += n
     fig.update_layout(
