@@ -8,6 +8,7 @@ as Plotly JSON to its Evaluate step.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,13 +119,7 @@ def wrap_title(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
     head, colon, tail = text.partition(": ")
     if colon and len(head) < width:
         return [head + ":", *wrap_title(tail, width)]
-    lines: list[str] = []
-    for word in text.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def styled(fig: go.Figure, height: int) -> go.Figure:
