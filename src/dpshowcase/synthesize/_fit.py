@@ -5,8 +5,9 @@ attribute id or -1 for absence) and one per multi-value attribute (holding it or
 Each combination a record holds (up to length R) has a cell in one open-addressing
 table: ``cells[i] = (key, released row or -1, target, synthetic count, weight)``, so a
 look-up touches one place in memory. Released combinations have their protected count
-as target; any other combination a record comes to hold gets a cell with target 0.
-The objective is Σ weight·|synthetic − target| over all cells, plus the same for the
+as target; any other combination a record holds has target 0, so each occurrence is an
+error weighed by the fabrication weight (such combinations need no cell). The
+objective is Σ weight·|synthetic − target| over all combinations, plus the same for the
 number of records without a value in each slot.
 
 A move sets one slot of one record to another value or clears it; its effect is the
@@ -14,9 +15,10 @@ combinations of the old and the new attribute with up to R−1 of the record's o
 attributes, so the objective changes locally. Proposals grow a record along released
 combinations whose synthetic count is below target (a random subset S of the record's
 attributes, extended by one of S's released children), prune one attribute, or swap one
-slot's values between two records (which leaves single counts as they are and so lets
-the fit move an attribute between records without first paying for a single-count
-error: two-step moves a one-slot search cannot make); a move is taken when it does not
+slot's values between two records chosen to bring a released pair that is far off
+closer to its target (a swap leaves single counts as they are, so it moves an attribute
+between records without first paying for a single-count error: a two-step move a
+one-slot search cannot make); a move is taken when it does not
 make the objective worse (or, early on, with the annealing probability exp(−Δ/T)).
 This is PrivSyn's gradual update carried over from full marginals to released
 combinations.
@@ -32,7 +34,12 @@ KEY, ROW, TARGET, SYNTHETIC, WEIGHT = 0, 1, 2, 3, 4
 WEIGHT_UNIT = 1024
 """Weights are stored as integers in units of 1/WEIGHT_UNIT."""
 SWAP_SHARE = 0.15
-"""Share of proposals that exchange one slot's values between two records."""
+"""Share of proposals that exchange one slot's values between two records, chosen to
+bring a released pair that is far off closer to its target (see :func:`_swap_for_pair`)."""
+SWAP_TRIES = 8
+"""A swap looks at this many of the pairs furthest off and takes the one furthest off."""
+RECORD_SEARCH = 64
+"""A swap looks at up to this many random records for each of its two records."""
 PRUNE_SHARE = 0.35
 """Share of proposals that clear one slot (the rest grow records)."""
 CHILD_TRIES = 8
@@ -217,6 +224,9 @@ def fit_records(
     reporting_length: int,
     moves: int,
     temperature: float,
+    pair_cell: np.ndarray,
+    pair_attributes: np.ndarray,
+    focus: np.ndarray,
 ) -> int:
     """Make ``moves`` proposals on random records; return how many improved the fit.
 
@@ -227,6 +237,8 @@ def fit_records(
     slot) are updated in place and always agree. ``child_start[row]:child_start[row+1]``
     lists the children (cell, added attribute) of released row ``row``; the children of
     the empty combination (every single attribute) come last, at row ``n_released``.
+    ``pair_cell[i]`` is the cell of the i-th released pair, ``pair_attributes[i]`` its
+    two attributes.
     """
     n, n_slots = records.shape
     max_others = reporting_length - 1
@@ -248,87 +260,81 @@ def fit_records(
     unreleased_added = np.zeros(1, dtype=np.int64)
     taken = 0
     for _ in range(moves):
-        r = np.random.randint(n)
-        m = 0
-        for s in range(n_slots):
-            a = records[r, s]
-            if a >= 0:
-                present[m] = a
-                m += 1
         swap = False
+        r2 = -1
         u = np.random.random()
-        if m > 0 and u < SWAP_SHARE:
+        m = 0
+        if u < SWAP_SHARE:
+            # exchange slot s between records r and r2: single counts and absences
+            # stay as they are, only the combinations change
+            r, r2, s = _swap_for_pair(records, cells, pair_cell, pair_attributes, focus, slot_of)
+            if r < 0:
+                continue
             swap = True
-            old = present[np.random.randint(m)]
-            s = slot_of[old]
-            new = -1
-        elif m > 0 and u < SWAP_SHARE + PRUNE_SHARE:
-            old = present[np.random.randint(m)]
-            s = slot_of[old]
-            new = -1
-        else:
-            j = np.random.randint(min(max_others, m) + 1)
-            for i in range(m):
-                others[i] = present[i]
-            for i in range(j):
-                k = i + np.random.randint(m - i)
-                others[i], others[k] = others[k], others[i]
-                chosen[i] = others[i]
-            for i in range(1, j):  # sort the chosen subset
-                v = chosen[i]
-                k = i
-                while k > 0 and chosen[k - 1] > v:
-                    chosen[k] = chosen[k - 1]
-                    k -= 1
-                chosen[k] = v
-            if j == 0:
-                parent = n_released
-            else:
-                key = np.int64(0)
-                for i in range(j):
-                    key = key * base + chosen[i] + 1
-                c = _cell(cells, key)
-                if c < 0 or cells[c, ROW] < 0:
-                    continue
-                parent = cells[c, ROW]
-            lo = child_start[parent]
-            hi = child_start[parent + 1]
-            if hi == lo:
-                continue
-            new = -1
-            best = 0
-            for _try in range(CHILD_TRIES):
-                i = lo + np.random.randint(hi - lo)
-                c = child_cell[i]
-                d = (cells[c, TARGET] - cells[c, SYNTHETIC]) * cells[c, WEIGHT]
-                if d > best:
-                    best = d
-                    new = child_attribute[i]
-            if new < 0:
-                continue
-            s = slot_of[new]
             old = records[r, s]
-            if old == new and j == 0:
-                # a single attribute short of its target: try it on other records
-                for _retry in range(RECORD_RETRIES):
-                    r = np.random.randint(n)
-                    old = records[r, s]
-                    if old != new:
-                        break
-            if old == new:
-                continue
-        if swap:
-            # move ``old`` to record r2 and r2's value to record r: single counts and
-            # absences stay as they are, only the combinations change
-            r2 = -1
-            for _retry in range(RECORD_RETRIES):
-                candidate = np.random.randint(n)
-                if candidate != r and records[candidate, s] != old:
-                    r2 = candidate
-                    break
-            if r2 < 0:
-                continue
             new = records[r2, s]
+        else:
+            r = np.random.randint(n)
+            for s in range(n_slots):
+                a = records[r, s]
+                if a >= 0:
+                    present[m] = a
+                    m += 1
+            if m > 0 and u < SWAP_SHARE + PRUNE_SHARE:
+                old = present[np.random.randint(m)]
+                s = slot_of[old]
+                new = -1
+            else:
+                j = np.random.randint(min(max_others, m) + 1)
+                for i in range(m):
+                    others[i] = present[i]
+                for i in range(j):
+                    k = i + np.random.randint(m - i)
+                    others[i], others[k] = others[k], others[i]
+                    chosen[i] = others[i]
+                for i in range(1, j):  # sort the chosen subset
+                    v = chosen[i]
+                    k = i
+                    while k > 0 and chosen[k - 1] > v:
+                        chosen[k] = chosen[k - 1]
+                        k -= 1
+                    chosen[k] = v
+                if j == 0:
+                    parent = n_released
+                else:
+                    key = np.int64(0)
+                    for i in range(j):
+                        key = key * base + chosen[i] + 1
+                    c = _cell(cells, key)
+                    if c < 0 or cells[c, ROW] < 0:
+                        continue
+                    parent = cells[c, ROW]
+                lo = child_start[parent]
+                hi = child_start[parent + 1]
+                if hi == lo:
+                    continue
+                new = -1
+                best = 0
+                for _try in range(CHILD_TRIES):
+                    i = lo + np.random.randint(hi - lo)
+                    c = child_cell[i]
+                    d = (cells[c, TARGET] - cells[c, SYNTHETIC]) * cells[c, WEIGHT]
+                    if d > best:
+                        best = d
+                        new = child_attribute[i]
+                if new < 0:
+                    continue
+                s = slot_of[new]
+                old = records[r, s]
+                if old == new and j == 0:
+                    # a single attribute short of its target: try it on other records
+                    for _retry in range(RECORD_RETRIES):
+                        r = np.random.randint(n)
+                        old = records[r, s]
+                        if old != new:
+                            break
+                if old == new:
+                    continue
         delta, n_removed, n_added = _evaluate(
             records[r],
             s,
@@ -391,6 +397,60 @@ def fit_records(
         if delta < 0:
             taken += 1
     return taken
+
+
+@numba.njit(cache=True)
+def _swap_for_pair(
+    records: np.ndarray,
+    cells: np.ndarray,
+    pair_cell: np.ndarray,
+    pair_attributes: np.ndarray,
+    focus: np.ndarray,
+    slot_of: np.ndarray,
+) -> tuple[int, int, int]:
+    """Two records and a slot whose exchange moves a released pair (a, b) toward target.
+
+    A pair can be far off while both its attributes' single counts are right (e.g. two
+    flags that most records hold one of: too many records hold both and too many
+    neither). One-slot moves cannot fix it without first breaking a single count, and
+    random exchanges rarely hit the few pairs that are off. So this picks a pair among
+    those furthest off (``focus``: indices into ``pair_cell``, refreshed between calls)
+    and finds records whose exchange of a's slot moves it toward target: over target,
+    r holds a and b and r2 holds neither; under target, r holds a but not b and r2
+    holds b but not a. Returns (r, r2, slot of a), or r = −1 if none was found.
+    """
+    n = records.shape[0]
+    best = -1
+    gap = 0
+    if focus.size == 0:
+        return -1, -1, -1
+    for _try in range(SWAP_TRIES):
+        i = focus[np.random.randint(focus.size)]
+        c = pair_cell[i]
+        g = cells[c, SYNTHETIC] - cells[c, TARGET]
+        if abs(g) > abs(gap):
+            best = i
+            gap = g
+    if best < 0:
+        return -1, -1, -1
+    flip = np.random.randint(2)
+    a = pair_attributes[best, flip]
+    b = pair_attributes[best, 1 - flip]
+    sa = slot_of[a]
+    sb = slot_of[b]
+    r = -1
+    for _search in range(RECORD_SEARCH):
+        x = np.random.randint(n)
+        if records[x, sa] == a and (records[x, sb] == b) == (gap > 0):
+            r = x
+            break
+    if r < 0:
+        return -1, -1, -1
+    for _search in range(RECORD_SEARCH):
+        x = np.random.randint(n)
+        if records[x, sa] != a and (records[x, sb] == b) == (gap < 0):
+            return r, x, sa
+    return -1, -1, -1
 
 
 @numba.njit(cache=True, inline="always")

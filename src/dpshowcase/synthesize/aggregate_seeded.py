@@ -49,6 +49,9 @@ WEIGHT_EXPONENT = 1.25
 MAX_FABRICATION_WEIGHT = 100.0
 """Beyond this the records would be all but empty."""
 DEFAULT_SWEEPS = 10
+SWAP_FOCUS = 64
+"""Swaps work on the released pairs furthest from target: this many, chosen afresh
+before each of the 50 rounds of proposals."""
 """Proposals per attribute the records are to hold (the fit stops early when settled)."""
 
 
@@ -136,6 +139,9 @@ class AggregateSeededSynthesizer:
         threads = 1 if self.seed is not None else max(1, min(os.cpu_count() or 1, 4, n // 1000))
         parts = np.array_split(np.arange(n), threads)
         children = where[child_row]
+        pairs = lengths == 2
+        pair_cell = where[pairs]
+        pair_attributes = np.ascontiguousarray(combos[pairs, :2]).astype(np.int64)
         # work grows with the attributes to place: dense records need more moves each
         occurrences = max(int(singles.clip(min=0).sum()), n)
         total = max(self.sweeps * occurrences, MIN_PROPOSALS)
@@ -163,6 +169,9 @@ class AggregateSeededSynthesizer:
                     r,
                     step,
                     temperature,
+                    pair_cell,
+                    pair_attributes,
+                    focus,
                 )
             )
 
@@ -171,6 +180,7 @@ class AggregateSeededSynthesizer:
                 step = min(chunk, total - done)
                 temperature = START_TEMPERATURE * max(0.0, 1.0 - done / (ANNEAL_SHARE * total))
                 shares = [max(step * p.size // n, 1) for p in parts]
+                focus = _furthest_off(cells, pair_cell, SWAP_FOCUS)
                 improved = sum(pool.map(work, range(threads), shares, [temperature] * threads))
                 done += step
                 round_ += 1
@@ -265,6 +275,14 @@ def _recount(
     out = np.zeros(keys.size, dtype=np.int64)
     out[hit] = counts[1][found[hit]]
     return out
+
+
+def _furthest_off(cells: np.ndarray, pair_cell: np.ndarray, count: int) -> np.ndarray:
+    """Indices (into ``pair_cell``) of the ``count`` pairs furthest from their target."""
+    gaps = np.abs(cells[pair_cell, _fit.SYNTHETIC] - cells[pair_cell, _fit.TARGET])
+    if gaps.size <= count:
+        return np.arange(gaps.size, dtype=np.int64)
+    return np.argpartition(-gaps, count - 1)[:count].astype(np.int64)
 
 
 def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:

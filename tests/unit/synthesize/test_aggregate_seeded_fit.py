@@ -82,15 +82,17 @@ def test_fit_reproduces_counts_measured_almost_without_noise(
 ) -> None:
     # At ε = 1000 the noise scales are below one record, and the sensitive data are a
     # dataset that matches every count: the fit must come within about a record of it
-    # on average at every length (measured 0.5–0.9). The search is local, so a few
-    # counts stay off (measured: worst single count 5 records of 4,000; a pair of two
-    # flags held by 94 records is overshot ~3x); a single count off by more than 8 fails.
+    # on average at every length (measured 0.4–0.8 over seeds 1–8). The search is
+    # local, so a few counts stay off; measured over seeds 1–8, the worst single count
+    # is off by 3–7 records of 4,000 and the worst pair or triple by 10–16. Without the
+    # swaps aimed at the pairs furthest off, the pair of two flags that 94 records hold
+    # (most records hold one of the two) was overshot to 270–340, worst errors 135–245:
+    # a worst error above 40 fails.
     protected = DPMarginals(epsilon=1000, seed=4).fit(sensitive)
     errors = _errors(protected, _fit(protected, 4), truth)
     for k, (_measured, fit, worst) in errors.items():
         assert fit <= 1.5, (k, errors)
-        if k == 1:
-            assert worst <= 8, errors
+        assert worst <= (8 if k == 1 else 40), (k, errors)
 
 
 def test_lengths_are_weighed_by_the_precision_of_their_noise(sensitive: SensitiveData) -> None:
