@@ -117,6 +117,7 @@ def test_release_journey(page: Any, demo_csv: Path, artifacts: Path, server: str
         ".every((node) => node._fullLayout.width < 420)"
     )
     assert _cut_titles(page) == []
+    assert _overlapping_legends(page) == []
     page.screenshot(path=artifacts / "05-evaluate-narrow.png", full_page=True)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
@@ -208,6 +209,7 @@ def _check_charts(page: Any, run_id: str) -> None:
     )
     assert drawn == [t["y"] for t in sent]
     assert _cut_titles(page) == []
+    assert _overlapping_legends(page) == []
     assert page.evaluate("window.cspViolations") == []
     assert page.problems == [], page.problems
 
@@ -229,6 +231,28 @@ def _cut_titles(page: Any) -> list[str]:
               const at = [x0, x1, svg.width, y0, y1, top].map(Math.round);
               return [`${title.textContent}: x ${at[0]}–${at[1]} of ${at[2]}, `
                 + `y ${at[3]}–${at[4]} of ${at[5]}`];
+            })"""
+        )
+    )
+
+
+def _overlapping_legends(page: Any) -> list[str]:
+    """Charts whose legend overlaps the x axis's title or tick labels, or leaves the figure."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap((node) => {
+              const legend = node.querySelector('g.legend');
+              if (!legend) return [];
+              const svg = node.querySelector('svg.main-svg').getBoundingClientRect();
+              const box = legend.getBoundingClientRect();
+              const hits = (other) => !(other.right <= box.left || other.left >= box.right
+                || other.bottom <= box.top || other.top >= box.bottom);
+              const axis = [...node.querySelectorAll('.g-xtitle, .xtick')]
+                .map((el) => el.getBoundingClientRect()).filter((b) => b.width > 0);
+              const inside = box.top >= svg.top - 1 && box.bottom <= svg.bottom + 1;
+              if (inside && !axis.some(hits)) return [];
+              const title = node.querySelector('.gtitle');
+              return [(title && title.textContent) || node.id];
             })"""
         )
     )

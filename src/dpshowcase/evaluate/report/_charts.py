@@ -104,6 +104,10 @@ TITLE_MIDDLE = 20
 lines go below it, into the top margin they add)."""
 MARGIN_TOP = 50
 """Top margin of a figure whose title is one line; each further line adds a line height."""
+MARGIN_BOTTOM = 50
+"""Bottom margin: the x axis's tick labels and title (Plotly widens it for long labels)."""
+LEGEND_ROOM = 36
+"""Pixels the legend takes below the x axis's title (one row of entries)."""
 
 
 def wrap_title(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
@@ -123,19 +127,20 @@ def wrap_title(text: str, width: int = TITLE_LINE_CHARS) -> list[str]:
 
 
 def styled(fig: go.Figure, height: int) -> go.Figure:
-    """The report's look: size, margins, white template, system font, legend below.
+    """The report's look: size, margins, white template, system font, legend at the bottom.
 
     The title is wrapped (:func:`wrap_title`) and the top margin grows with its lines, so
     that a long title fits a half-width cell of the web app instead of being cut off.
     """
     lines = wrap_title(fig.layout.title.text or "")
+    legend = sum(1 for trace in fig.data if trace.showlegend is not False) > 1
     fig.update_layout(
         height=height,
         margin={
             "l": 60,
             "r": 20,
             "t": MARGIN_TOP + TITLE_LINE_HEIGHT * max(len(lines) - 1, 0),
-            "b": 50,
+            "b": MARGIN_BOTTOM + (LEGEND_ROOM if legend else 0),
         },
         template="plotly_white",
         font={"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
@@ -146,7 +151,9 @@ def styled(fig: go.Figure, height: int) -> go.Figure:
             "y": 1 - TITLE_MIDDLE / height,
             "yanchor": "middle",
         },
-        legend={"orientation": "h", "y": -0.2},
+        # the legend sits at the figure's bottom edge, under the axis title (placed in
+        # plot coordinates it would overlap the axis title in a short figure)
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom"},
     )
     return fig
 
