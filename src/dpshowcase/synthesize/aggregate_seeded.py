@@ -49,10 +49,10 @@ WEIGHT_EXPONENT = 1.5
 MAX_FABRICATION_WEIGHT = 100.0
 """Beyond this the records would be all but empty."""
 DEFAULT_SWEEPS = 10
+"""Proposals per attribute the records are to hold (the fit stops early when settled)."""
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
-"""Proposals per attribute the records are to hold (the fit stops early when settled)."""
 
 
 class AggregateSeededSynthesizer:
@@ -295,8 +295,8 @@ def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
     excerpts a larger exponent lowers the error at every length but raises fabrication
     (records hold single attributes whose pairs were not released). At 1.25 the fitted
     single counts of national2019 at ε = 1 were three times as far from the truth as
-    the noisy measurements and no better than pac-synth's; 1.5 cuts that error by a
-    fifth for two more points of fabricated triples (benchmarks/README.md). Without
+    the noisy measurements and no better than pac-synth's; 1.5 cuts that error by
+    over a quarter for two more points of fabricated triples (benchmarks/README.md). Without
     noise scales (k-anonymity) every length weighs the same.
     """
     r = aggregates.reporting_length
