@@ -318,7 +318,7 @@ def mean_counts(combinations: dict[str, Any]) -> go.Figure:
         barmode="group",
         title="Mean count of a combination, by length",
         xaxis={"title": "attributes in the combination", "dtick": 1},
-        yaxis={"title": "mean count", "type": "log"},
+        yaxis={"title": "mean count", "type": "log", "dtick": "D2"},  # 1, 2, 5 per decade
     )
     return fig
 
