@@ -260,8 +260,7 @@ def fit_records(
     unreleased_added = np.zeros(1, dtype=np.int64)
     taken = 0
     for _ in range(moves):
-        swap = False
-        r2 = -1
+        r2 = -1  # the second record of a swap; -1 for a one-slot move
         u = np.random.random()
         m = 0
         if u < SWAP_SHARE:
@@ -270,7 +269,6 @@ def fit_records(
             r, r2, s = _swap_for_pair(records, cells, pair_cell, pair_attributes, focus, slot_of)
             if r < 0:
                 continue
-            swap = True
             old = records[r, s]
             new = records[r2, s]
         else:
@@ -356,7 +354,7 @@ def fit_records(
             merged,
             position,
         )
-        if swap:
+        if r2 >= 0:
             # the second half: record r2 takes ``old`` for its value, counted after the
             # first half is applied (both may touch the same combinations)
             _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
