@@ -3,12 +3,13 @@
 Synthetic records are rows of *slots*: one slot per single-valued column (holding one
 attribute id or -1 for absence) and one per multi-value attribute (holding it or -1).
 Each combination a record holds (up to length R) has a cell in one open-addressing
-table: ``cells[i] = (key, released row or -1, target, synthetic count, weight)``, so a
-look-up touches one place in memory. Released combinations have their protected count
-as target; any other combination a record holds has target 0, so each occurrence is an
-error weighed by the fabrication weight (such combinations need no cell). The
-objective is Σ weight·|synthetic − target| over all combinations, plus the same for the
-number of records without a value in each slot.
+table: ``table[i]`` holds its key (probed alone, so the keys stay in the core's cache)
+and ``cells[i] = (released row or -1, target, synthetic count, weight)`` its figures.
+Released combinations have their protected count as target; any other combination a
+record holds has target 0, so each occurrence is an error weighed by the fabrication
+weight (such combinations need no cell). The objective is Σ weight·|synthetic − target|
+over all combinations, plus the same for the number of records without a value in each
+slot.
 
 A move sets one slot of one record to another value or clears it; its effect is the
 combinations of the old and the new attribute with up to R−1 of the record's other
@@ -30,7 +31,7 @@ import numba
 import numpy as np
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-KEY, ROW, TARGET, SYNTHETIC, WEIGHT = 0, 1, 2, 3, 4
+ROW, TARGET, SYNTHETIC, WEIGHT = 0, 1, 2, 3
 WEIGHT_UNIT = 1024
 """Weights are stored as integers in units of 1/WEIGHT_UNIT."""
 SWAP_SHARE = 0.15
@@ -62,36 +63,39 @@ def _home(key: int | np.integer, mask: int) -> int:
 @numba.njit(cache=True)
 def build_cells(
     keys: np.ndarray, targets: np.ndarray, weights: np.ndarray, capacity: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The cell table holding the released combinations, with room for ``capacity`` cells.
 
-    Returns the table and, per released row, the index of its cell.
+    Returns the keys (int64, 0 for an empty cell), the figures of each cell (int32:
+    half the memory, so more of the table stays in cache; counts and weights fit) and,
+    per released row, the index of its cell.
     """
     size = 1
     while size < 2 * capacity + 2:
         size *= 2
-    cells = np.zeros((size, 5), dtype=np.int64)
+    table = np.zeros(size, dtype=np.int64)
+    cells = np.zeros((size, 4), dtype=np.int32)
     cells[:, ROW] = -1
     where = np.empty(keys.size, dtype=np.int64)
     mask = size - 1
     for i in range(keys.size):
         s = _home(keys[i], mask)
-        while cells[s, KEY] != 0:
+        while table[s] != 0:
             s = (s + 1) & mask
-        cells[s, KEY] = keys[i]
+        table[s] = keys[i]
         cells[s, ROW] = i
         cells[s, TARGET] = targets[i]
         cells[s, WEIGHT] = weights[i]
         where[i] = s
-    return cells, where
+    return table, cells, where
 
 
 @numba.njit(cache=True, inline="always")
-def _cell(cells: np.ndarray, key: int | np.integer) -> int:
-    mask = cells.shape[0] - 1
+def _cell(table: np.ndarray, key: int | np.integer) -> int:
+    mask = table.shape[0] - 1
     s = _home(key, mask)
     while True:
-        k = cells[s, KEY]
+        k = table[s]
         if k == key:
             return s
         if k == 0:
@@ -121,7 +125,7 @@ def _affected(
     attribute: int,
     max_others: int,
     base: int,
-    cells: np.ndarray,
+    table: np.ndarray,
     length_weight: np.ndarray,
     out: np.ndarray,
     unreleased: np.ndarray,
@@ -138,7 +142,7 @@ def _affected(
     """
     n = 0
     unreleased[0] = 0
-    cell = _cell(cells, np.int64(attribute + 1))
+    cell = _cell(table, np.int64(attribute + 1))
     if cell < 0:
         # released combinations are closed under subsets: none holding it was released
         unreleased[0] += _supersets_weight(n_others, max_others, 1, length_weight)
@@ -147,6 +151,45 @@ def _affected(
     n += 1
     if max_others == 0 or n_others == 0:
         return n
+    if max_others <= 2:
+        return _affected_short(
+            others, n_others, attribute, max_others, base, table, length_weight, out, n, unreleased
+        )
+    return _affected_walk(
+        others,
+        n_others,
+        attribute,
+        max_others,
+        base,
+        table,
+        length_weight,
+        out,
+        n,
+        unreleased,
+        subset,
+        merged,
+        position,
+    )
+
+
+@numba.njit(cache=True)
+def _affected_walk(
+    others: np.ndarray,
+    n_others: int,
+    attribute: int,
+    max_others: int,
+    base: int,
+    table: np.ndarray,
+    length_weight: np.ndarray,
+    out: np.ndarray,
+    n: int,
+    unreleased: np.ndarray,
+    subset: np.ndarray,
+    merged: np.ndarray,
+    position: np.ndarray,
+) -> int:
+    """The combinations of ``attribute`` with 1..max_others of ``others``, walked depth
+    first; ``out`` already holds ``n`` cells. Returns the new count."""
     depth = 0
     position[0] = 0
     while depth >= 0:
@@ -173,7 +216,7 @@ def _affected(
         key = np.int64(0)
         for i in range(j):
             key = key * base + merged[i] + 1
-        cell = _cell(cells, key)
+        cell = _cell(table, key)
         if cell < 0:
             # neither it nor any extension of it was released: count them, skip them
             unreleased[0] += _supersets_weight(
@@ -188,6 +231,53 @@ def _affected(
             position[depth] = p + 1
         else:
             position[depth] += 1
+    return n
+
+
+@numba.njit(cache=True, inline="always")
+def _affected_short(
+    others: np.ndarray,
+    n_others: int,
+    attribute: int,
+    max_others: int,
+    base: int,
+    table: np.ndarray,
+    length_weight: np.ndarray,
+    out: np.ndarray,
+    n: int,
+    unreleased: np.ndarray,
+) -> int:
+    """:func:`_affected` for pairs and triples (R ≤ 3, the usual case) as two plain loops:
+    the same cells in the same order, without the general walk's bookkeeping."""
+    a = np.int64(attribute + 1)
+    for i in range(n_others):
+        x = np.int64(others[i] + 1)
+        key = a * base + x if a < x else x * base + a
+        cell = _cell(table, key)
+        if cell < 0:
+            if max_others == 2:
+                unreleased[0] += length_weight[2] + (n_others - i - 1) * length_weight[3]
+            else:
+                unreleased[0] += length_weight[2]
+            continue
+        out[n] = cell
+        n += 1
+        if max_others < 2:
+            continue
+        for j in range(i + 1, n_others):
+            y = np.int64(others[j] + 1)
+            if a < x:
+                key = (a * base + x) * base + y
+            elif a < y:
+                key = (x * base + a) * base + y
+            else:
+                key = (x * base + y) * base + a
+            cell = _cell(table, key)
+            if cell < 0:
+                unreleased[0] += length_weight[3]
+                continue
+            out[n] = cell
+            n += 1
     return n
 
 
@@ -210,6 +300,7 @@ def _others(record: np.ndarray, skip: int, out: np.ndarray) -> int:
 @numba.njit(cache=True, nogil=True)
 def fit_records(
     records: np.ndarray,
+    table: np.ndarray,
     cells: np.ndarray,
     length_weight: np.ndarray,
     absent_weight: int,
@@ -233,10 +324,11 @@ def fit_records(
     ``length_weight[k]`` is the error weight of a new (unreleased) combination of
     length k; ``absent_weight`` that of the count of records without a value in a slot.
 
-    ``records`` (n, slots), ``cells`` and ``absent_now`` (records without a value, per
-    slot) are updated in place and always agree. ``child_start[row]:child_start[row+1]``
-    lists the children (cell, added attribute) of released row ``row``; the children of
-    the empty combination (every single attribute) come last, at row ``n_released``.
+    ``records`` (n, slots), ``cells`` (keys in ``table``) and ``absent_now`` (records
+    without a value, per slot) are updated in place and always agree.
+    ``child_start[row]:child_start[row+1]`` lists the children (cell, added attribute) of
+    released row ``row``; the children of the empty combination (every single
+    attribute) come last, at row ``n_released``.
     ``pair_cell[i]`` is the cell of the i-th released pair, ``pair_attributes[i]`` its
     two attributes.
     """
@@ -303,7 +395,7 @@ def fit_records(
                     key = np.int64(0)
                     for i in range(j):
                         key = key * base + chosen[i] + 1
-                    c = _cell(cells, key)
+                    c = _cell(table, key)
                     if c < 0 or cells[c, ROW] < 0:
                         continue
                     parent = cells[c, ROW]
@@ -316,7 +408,8 @@ def fit_records(
                 for _try in range(CHILD_TRIES):
                     i = lo + np.random.randint(hi - lo)
                     c = child_cell[i]
-                    d = (cells[c, TARGET] - cells[c, SYNTHETIC]) * cells[c, WEIGHT]
+                    d = np.int64(cells[c, TARGET]) - cells[c, SYNTHETIC]
+                    d *= np.int64(cells[c, WEIGHT])
                     if d > best:
                         best = d
                         new = child_attribute[i]
@@ -338,6 +431,7 @@ def fit_records(
             s,
             old,
             new,
+            table,
             cells,
             length_weight,
             absent_weight,
@@ -364,6 +458,7 @@ def fit_records(
                 s,
                 new,
                 old,
+                table,
                 cells,
                 length_weight,
                 absent_weight,
@@ -425,7 +520,7 @@ def _swap_for_pair(
     for _try in range(SWAP_TRIES):
         i = focus[np.random.randint(focus.size)]
         c = pair_cell[i]
-        g = cells[c, SYNTHETIC] - cells[c, TARGET]
+        g = np.int64(cells[c, SYNTHETIC]) - cells[c, TARGET]
         if abs(g) > abs(gap):
             best = i
             gap = g
@@ -465,6 +560,7 @@ def _evaluate(
     s: int,
     old: int,
     new: int,
+    table: np.ndarray,
     cells: np.ndarray,
     length_weight: np.ndarray,
     absent_weight: int,
@@ -495,7 +591,7 @@ def _evaluate(
             old,
             max_others,
             base,
-            cells,
+            table,
             length_weight,
             removed,
             unreleased_removed,
@@ -511,7 +607,7 @@ def _evaluate(
             new,
             max_others,
             base,
-            cells,
+            table,
             length_weight,
             added,
             unreleased_added,
@@ -526,11 +622,11 @@ def _evaluate(
         delta += unreleased_added[0]
     for i in range(n_removed):
         c = removed[i]
-        w = cells[c, WEIGHT]
+        w = np.int64(cells[c, WEIGHT])
         delta += -w if cells[c, SYNTHETIC] > cells[c, TARGET] else w
     for i in range(n_added):
         c = added[i]
-        w = cells[c, WEIGHT]
+        w = np.int64(cells[c, WEIGHT])
         delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w
     if old < 0:
         delta += -absent_weight if absent_now[s] > absent_target[s] else absent_weight

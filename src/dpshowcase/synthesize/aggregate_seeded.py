@@ -121,7 +121,10 @@ class AggregateSeededSynthesizer:
         )
         child_start, child_row, child_attribute = _children(combos, lengths, keys, base)
         length_weight = np.round(_length_weights(aggregates) * _fit.WEIGHT_UNIT).astype(np.int64)
-        cells, where = _fit.build_cells(keys, target_released, length_weight[lengths], released)
+        _check_int32(target_released, length_weight)
+        table, cells, where = _fit.build_cells(
+            keys, target_released, length_weight[lengths], released
+        )
         # a record may hold a combination that was not released (target 0): each such
         # occurrence is an error of the fit, weighed by the fabrication weight
         unreleased_weight = np.round(length_weight * self.fabrication_weight).astype(np.int64)
@@ -155,6 +158,7 @@ class AggregateSeededSynthesizer:
             return int(
                 _fit.fit_records(
                     records[rows[0] : rows[-1] + 1] if rows.size else records[:0],
+                    table,
                     cells,
                     unreleased_weight,
                     int(length_weight[1]),
@@ -277,9 +281,19 @@ def _recount(
     return out
 
 
+def _check_int32(*arrays: np.ndarray) -> None:
+    """The fit keeps counts and weights as int32; refuse what would not fit."""
+    limit = np.iinfo(np.int32).max // 2
+    if any(a.size and int(np.abs(a).max()) > limit for a in arrays):
+        raise ParameterError(
+            "These counts are too large for the synthesizer (over a billion records); "
+            "split the data and release the parts separately."
+        )
+
+
 def _furthest_off(cells: np.ndarray, pair_cell: np.ndarray, count: int) -> np.ndarray:
     """Indices (into ``pair_cell``) of the ``count`` pairs furthest from their target."""
-    gaps = np.abs(cells[pair_cell, _fit.SYNTHETIC] - cells[pair_cell, _fit.TARGET])
+    gaps = np.abs(cells[pair_cell, _fit.SYNTHETIC].astype(np.int64) - cells[pair_cell, _fit.TARGET])
     if gaps.size <= count:
         return np.arange(gaps.size, dtype=np.int64)
     return np.argpartition(-gaps, count - 1)[:count].astype(np.int64)
