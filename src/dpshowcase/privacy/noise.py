@@ -21,17 +21,20 @@ Two implementations:
   discrete Laplace proposals, accepted with probability exp(−(|y| − σ²/t)²/(2σ²))),
   exact up to the 2⁻⁵³ resolution of the uniform draws.
 
-Throughput (measured on the 2-core development machine; ``test_noise.py`` prints it):
+Throughput (measured on the 2-core development machine, one thread):
 OpenDP's discrete Gaussian costs about 10 µs per draw for σ ≥ 3 and about 15 µs at
 σ ≤ 1 (roughly 70,000–100,000 draws/s, one core; it is exact rational arithmetic), so
 ten million candidate counts take a few minutes. The seeded sampler costs about
 0.05–0.2 µs per draw. Large arrays go to OpenDP in chunks of :data:`CHUNK_SIZE` so the
-temporary Python lists stay small.
+temporary Python lists stay small, drawn on up to :data:`MAX_THREADS` threads at once
+(``benchmarks/bench_noise.py`` prints the throughput).
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Protocol, runtime_checkable
 
@@ -57,6 +60,10 @@ IntArray = npt.NDArray[np.int64]
 
 CHUNK_SIZE = 200_000
 """Counts handed to OpenDP per call: bounds the temporary Python lists' memory."""
+PARALLEL_MIN = 5_000
+"""Arrays at least twice this long are drawn on several threads (OpenDP's sampler runs
+outside Python's lock), in chunks of at least this many counts."""
+MAX_THREADS = 4
 
 
 # --------------------------------------------------------------------------------------
@@ -187,18 +194,29 @@ class OpenDPNoise:
         return measurement
 
     def add_discrete_gaussian(self, counts: IntArray, scale: float) -> IntArray:
-        """Counts plus OpenDP discrete Gaussian noise, drawn in chunks of CHUNK_SIZE."""
+        """Counts plus OpenDP discrete Gaussian noise, drawn in chunks on several threads."""
         scale = _check_scale(scale)
         array = _as_counts(counts)
         flat = array.ravel()
         out = np.empty(flat.shape, dtype=np.int64)
         measurement = self._gaussian(scale)
-        for start in range(0, flat.size, CHUNK_SIZE):
-            chunk = flat[start : start + CHUNK_SIZE]
+        threads = max(1, min(os.cpu_count() or 1, MAX_THREADS, flat.size // PARALLEL_MIN))
+        step = max(1, min(CHUNK_SIZE, -(-flat.size // threads)))
+
+        def draw(start: int) -> None:
+            chunk = flat[start : start + step]
             noisy = measurement(chunk.tolist())  # type: ignore[operator]
             if len(noisy) != chunk.size:
                 raise InternalError("OpenDP returned a different number of noisy counts.")
             out[start : start + chunk.size] = np.fromiter(noisy, dtype=np.int64, count=chunk.size)
+
+        starts = range(0, flat.size, step)
+        if threads == 1:
+            for start in starts:
+                draw(start)
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(draw, starts))  # list(): re-raise a worker's error here
         return out.reshape(array.shape)
 
     def _laplace(self, epsilon: float) -> object:
