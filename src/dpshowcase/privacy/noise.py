@@ -64,6 +64,7 @@ PARALLEL_MIN = 5_000
 """Arrays at least twice this long are drawn on several threads (OpenDP's sampler runs
 outside Python's lock), in chunks of at least this many counts."""
 MAX_THREADS = 4
+"""At most this many threads draw noise at once (never more than the machine's cores)."""
 
 
 # --------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ class AggregateSeededSynthesizer:
         )
         child_start, child_row, child_attribute = _children(combos, lengths, keys, base)
         length_weight = np.round(_length_weights(aggregates) * _fit.WEIGHT_UNIT).astype(np.int64)
-        _check_int32(target_released, length_weight)
+        _check_int32(target_released, length_weight, np.array([n]))
         table, cells, where = _fit.build_cells(
             keys, target_released, length_weight[lengths], released
         )
