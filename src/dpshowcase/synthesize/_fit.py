@@ -255,10 +255,8 @@ def _affected_short(
         key = a * base + x if a < x else x * base + a
         cell = _cell(table, key)
         if cell < 0:
-            if max_others == 2:
-                unreleased[0] += length_weight[2] + (n_others - i - 1) * length_weight[3]
-            else:
-                unreleased[0] += length_weight[2]
+            # neither the pair nor any triple extending it was released
+            unreleased[0] += _supersets_weight(n_others - i - 1, max_others - 1, 2, length_weight)
             continue
         out[n] = cell
         n += 1
