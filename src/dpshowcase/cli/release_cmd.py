@@ -80,6 +80,22 @@ def release(
             "2-4 fabricates fewer, with larger count errors.",
         ),
     ] = None,
+    allow_large_epsilon: Annotated[
+        bool,
+        typer.Option(
+            "--allow-large-epsilon",
+            help="Accept ε above 20, where the guarantee protects next to nothing (stated in "
+            "the bundle).",
+        ),
+    ] = False,
+    allow_large_delta: Annotated[
+        bool,
+        typer.Option(
+            "--allow-large-delta",
+            help="Accept δ above 1/n (n: the protected record count), which allows publishing "
+            "whole records (stated in the bundle).",
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output folder if it exists.")
     ] = False,
@@ -124,6 +140,8 @@ def release(
             record_count_public=record_count_public,
             percentile_percentage=percentile,
             fabrication_weight=fabrication_weight,
+            allow_large_epsilon=allow_large_epsilon or None,
+            allow_large_delta=allow_large_delta or None,
         )
         if k is not None or mode is not None:
             _run_k(
@@ -227,6 +245,8 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         f"protected combinations to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    for warning in summary.warnings:
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}", soft_wrap=True)
     if not summary.private:
         console.print(
             "[bold yellow]NOT FOR RELEASE:[/] the noise was seeded; the bundle says so.",

@@ -11,9 +11,10 @@ when the rows of a subject were merged first), the whole release — protected r
 count, DP percentiles, noisy marginals, thresholds, and everything synthesized from them
 afterwards (post-processing) — is (ε, δ)-differentially private, where
 
-* ε = ε_N + ε_M. ε_N = ``number_of_records_epsilon_proportion`` · ε pays for the record
-  count (discrete Laplace of scale 1/ε_N, pure ε_N-DP); it is 0 when the count is
-  declared public. ε_M pays for the marginals. Pure DP composes with (ε_M, δ)-DP by
+* ε = ε_N + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N, pure
+  ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
+  :data:`RECORD_COUNT_EPSILON` · min(1, ε) (noise under 2% of n from n = 500 on when
+  ε ≥ 1); it is 0 when the count is declared public. ε_M pays for the marginals. Pure DP composes with (ε_M, δ)-DP by
   adding the ε's (basic composition).
 * δ is given, or inferred as 1/(n·ln n) from the protected (or public) record count n,
   as the reference does. It is split in two halves, as in the reference (whose
@@ -79,10 +80,14 @@ from dpshowcase.errors import InternalError, ParameterError
 
 __all__ = [
     "DELTA_THRESHOLD_SHARE",
+    "MAX_EPSILON",
+    "RECORD_COUNT_EPSILON",
     "BudgetPlan",
+    "check_delta_for_count",
     "DpParameters",
     "infer_delta",
     "plan_budget",
+    "record_count_warning",
     "reference_rho",
     "zcdp_delta",
     "zcdp_epsilon",
@@ -93,6 +98,21 @@ DELTA_THRESHOLD_SHARE = 0.5
 """Share of δ spent on the single-attribute threshold ρ_1; the rest converts zCDP.
 
 Fixed at 1/2 as in the reference (its ρ formula uses ln(2/δ), its ρ_1 uses δ/2)."""
+
+MAX_EPSILON = 20.0
+"""Above this total ε the guarantee says next to nothing (e^20 ≈ 5·10^8): refused unless
+the user passes ``allow_large_epsilon``."""
+
+RECORD_COUNT_EPSILON = 0.1
+"""ε_N by default when ε ≥ 1; below that ε_N = 0.1·ε.
+
+The record count gets discrete Laplace noise of scale 1/ε_N = 10, whose mean absolute
+value is just under 10 records: under 2% of n from n = 500 on. The reference's 0.5% of ε
+gave noise of scale 200 at ε = 1, so a table of 500 rows became 241 to 1,950 synthetic
+records."""
+
+RECORD_COUNT_WARNING_SHARE = 0.02
+"""Warn when the record count's typical noise (1/ε_N) exceeds this share of the count."""
 
 BALANCED_ADAPTIVE_FACTORS = (0.55, 1.0)
 """Default η_k: pac-synth's "balanced" fabrication mode (η_2 = 0.55, η_k = 1 for k ≥ 3)."""
@@ -258,6 +278,43 @@ def infer_delta(record_count: int) -> float:
     return 1.0 / (record_count * math.log(record_count))
 
 
+def check_delta_for_count(delta: float | None, record_count: int, *, allow: bool) -> None:
+    """Refuse δ > 1/n (n records) unless ``allow``: such a δ voids the guarantee.
+
+    (ε, δ)-DP with δ ≥ 1/n is met by a mechanism that publishes one record in n whole,
+    so the guarantee would promise nothing about any single record.
+    """
+    if delta is None or allow or record_count < 1 or delta <= 1.0 / record_count:
+        return
+    raise ParameterError(
+        f"δ = {delta:g} is above 1/n = {1.0 / record_count:.2g} for the {record_count:,} "
+        "(protected) records, which would allow publishing whole records; lower delta (or "
+        "leave it out for 1/(n·ln n)), or pass --allow-large-delta if you accept that (the "
+        "release will say so)."
+    )
+
+
+def record_count_warning(epsilon_record_count: float, record_count: int) -> str | None:
+    """One sentence when the record count's noise is large relative to the count, else None.
+
+    The typical error of the discrete Laplace noise of scale 1/ε_N is about 1/ε_N records;
+    it is "large" above :data:`RECORD_COUNT_WARNING_SHARE` of the (protected) count. Uses
+    only public figures (ε_N and the protected count).
+    """
+    if epsilon_record_count <= 0:
+        return None
+    typical = 1.0 / epsilon_record_count
+    if typical <= RECORD_COUNT_WARNING_SHARE * max(record_count, 1):
+        return None
+    return (
+        f"The number of records is protected with noise of about ±{typical:,.0f}, which is "
+        f"{typical / max(record_count, 1):.0%} of the protected count {record_count:,}, so the "
+        "number of synthetic records is that uncertain; raise epsilon, give the count a "
+        "larger share (number_of_records_epsilon_proportion), or declare it public "
+        "(--record-count-public) if it is public knowledge."
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------------------
@@ -294,9 +351,11 @@ class DpParameters:
     reporting_length: int = 3
     """R: the longest attribute combination whose count is released (≥ 1)."""
 
-    number_of_records_epsilon_proportion: float = 0.005
+    number_of_records_epsilon_proportion: float | None = None
     """Share of ε for the protected record count, in [0, 1); ignored (0) when the count
-    is declared public through ``record_count_public``."""
+    is declared public through ``record_count_public``. None: ε_N =
+    :data:`RECORD_COUNT_EPSILON`·min(1, ε), so the count's noise stays under 2% of n
+    from n = 500 on whenever ε ≥ 1."""
 
     percentile_percentage: float | None = 99.0
     """Percentile (0, 100] of per-record combination counts that sets the allowed
@@ -329,16 +388,33 @@ class DpParameters:
     """What neighbouring datasets differ by: one "record", or one "subject" when the
     schema names a subject id and a subject's rows were merged first."""
 
+    allow_large_epsilon: bool = False
+    """Accept ε above :data:`MAX_EPSILON` (the release then says so)."""
+
+    allow_large_delta: bool = False
+    """Accept δ above 1/n, n the protected record count (the release then says so): with
+    such a δ a mechanism may publish a whole record and still meet the guarantee."""
+
     def __post_init__(self) -> None:
         """Validate every field and normalise lists to tuples."""
         _check_positive_finite("epsilon", self.epsilon)
+        for flag in ("allow_large_epsilon", "allow_large_delta"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ParameterError(f"{flag} must be true or false, got {getattr(self, flag)!r}.")
+        if self.epsilon > MAX_EPSILON and not self.allow_large_epsilon:
+            raise ParameterError(
+                f"ε = {self.epsilon:g} is above {MAX_EPSILON:g}, where the guarantee protects "
+                "next to nothing; lower epsilon, or pass --allow-large-epsilon if you accept "
+                "that (the release will say so)."
+            )
         if self.delta is not None:
             _check_delta("delta", self.delta)
         r = self.reporting_length
         if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:
             raise ParameterError(f"reporting_length must be an integer ≥ 1, got {r!r}.")
         object.__setattr__(self, "reporting_length", int(r))
-        self._check_share("number_of_records_epsilon_proportion")
+        if self.number_of_records_epsilon_proportion is not None:
+            self._check_share("number_of_records_epsilon_proportion")
         self._check_share("percentile_epsilon_proportion")
         self._check_record_count()
         self._check_percentile()
@@ -367,6 +443,7 @@ class DpParameters:
             )
         if count is not None:
             object.__setattr__(self, "record_count_public", int(count))
+            check_delta_for_count(self.delta, int(count), allow=self.allow_large_delta)
         if count is None and self.number_of_records_epsilon_proportion == 0:
             raise ParameterError(
                 "number_of_records_epsilon_proportion is 0 but the record count is not "
@@ -466,6 +543,8 @@ class DpParameters:
         """ε_N: the budget to protect the record count (0 when declared public)."""
         if self.record_count_public is not None:
             return 0.0
+        if self.number_of_records_epsilon_proportion is None:
+            return RECORD_COUNT_EPSILON * min(1.0, float(self.epsilon))
         return self.number_of_records_epsilon_proportion * self.epsilon
 
     @property
@@ -546,6 +625,10 @@ class BudgetPlan:
     """True when the user declared the record count public (no noise, ε_N = 0)."""
     privacy_unit: PrivacyUnit
     """What neighbouring datasets differ by ("record" or "subject")."""
+    large_epsilon_allowed: bool = False
+    """True when ε is above :data:`MAX_EPSILON` and the user allowed it."""
+    large_delta_allowed: bool = False
+    """True when δ is above 1/n and the user allowed it."""
     reporting_length: int = field(init=False)
     """R."""
 
@@ -637,7 +720,18 @@ class BudgetPlan:
             parts.append("the record count was declared public and is published exactly")
         else:
             parts.append(f"{_short(self.epsilon_record_count)}-DP for the record count")
-        return f"{head} ({', '.join(parts[:-1])}, plus {parts[-1]})."
+        sentence = f"{head} ({', '.join(parts[:-1])}, plus {parts[-1]})"
+        if self.large_epsilon_allowed:
+            sentence += (
+                f"; ε is above {MAX_EPSILON:g}, allowed by the user (--allow-large-epsilon), "
+                "and at such an ε the guarantee protects next to nothing"
+            )
+        if self.large_delta_allowed:
+            sentence += (
+                "; δ is above 1/n, allowed by the user (--allow-large-delta), and at such a δ "
+                "the guarantee does not rule out publishing whole records"
+            )
+        return sentence + "."
 
     def to_dict(self, sensitivities: Sequence[int] | None = None) -> dict[str, Any]:
         """Everything about the accounting, JSON-ready, for the release's parameters.json.
@@ -681,6 +775,8 @@ class BudgetPlan:
             "threshold_mode": self.threshold_mode,
             "record_count": self.record_count,
             "record_count_public": self.record_count_public,
+            "allow_large_epsilon": self.large_epsilon_allowed,
+            "allow_large_delta": self.large_delta_allowed,
             "noise": "discrete Gaussian, scale sigma_k * sqrt(sensitivity_k)",
             "lengths": lengths,
         }
@@ -704,6 +800,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
     count = public if public is not None else record_count
     if params.delta is not None:
         delta, inferred = float(params.delta), False
+        if count is not None:
+            check_delta_for_count(delta, count, allow=params.allow_large_delta)
     elif count is None:
         raise ParameterError(
             "delta was not given, so the protected record count is needed to infer it."
@@ -758,4 +856,6 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
         record_count=count,
         record_count_public=public is not None,
         privacy_unit=params.privacy_unit,
+        large_epsilon_allowed=epsilon > MAX_EPSILON,
+        large_delta_allowed=count is not None and count >= 1 and delta > 1.0 / count,
     )

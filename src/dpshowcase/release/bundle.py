@@ -34,7 +34,11 @@ from dpshowcase import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import InputError, InternalError
 from dpshowcase.release.atomic import atomic_directory
-from dpshowcase.release.datasheet import NOT_FOR_RELEASE_WARNING, render_datasheet
+from dpshowcase.release.datasheet import (
+    NOT_FOR_RELEASE_WARNING,
+    release_warnings,
+    render_datasheet,
+)
 from dpshowcase.schema.model import ColumnKind, Schema
 from dpshowcase.schema.toml_io import schema_to_dict
 
@@ -45,6 +49,7 @@ __all__ = [
     "check_output",
     "release_columns",
     "release_parameters",
+    "release_warnings",
     "write_release",
 ]
 
@@ -93,6 +98,8 @@ class ReleaseSummary:
     """The guarantee in one sentence."""
     private: bool
     """False when the noise was seeded: the bundle is stamped not for release."""
+    warnings: tuple[str, ...] = ()
+    """Sentences a data officer should read before publishing (also in the datasheet)."""
 
 
 def check_output(output: Path, *, overwrite: bool = False) -> None:
@@ -228,6 +235,7 @@ def write_release(
         record_count=int(aggregates.record_count),
         guarantee=aggregates.guarantee,
         private=aggregates.private,
+        warnings=release_warnings(aggregates),
     )
 
 

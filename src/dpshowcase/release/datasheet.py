@@ -16,7 +16,12 @@ from dpshowcase import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
-__all__ = ["NOT_FOR_RELEASE_BANNER", "NOT_FOR_RELEASE_WARNING", "render_datasheet"]
+__all__ = [
+    "NOT_FOR_RELEASE_BANNER",
+    "NOT_FOR_RELEASE_WARNING",
+    "release_warnings",
+    "render_datasheet",
+]
 
 NOT_FOR_RELEASE_BANNER = "NOT FOR RELEASE — seeded noise"
 NOT_FOR_RELEASE_WARNING = (
@@ -49,6 +54,23 @@ def render_datasheet(
     return "\n\n".join(s.strip("\n") for s in sections) + "\n"
 
 
+def release_warnings(aggregates: ProtectedAggregates) -> tuple[str, ...]:
+    """Sentences to read before publishing, from public figures of the release only.
+
+    Today: the record count's noise is large relative to the protected count.
+    """
+    from dpshowcase.privacy.accounting import record_count_warning
+
+    p = aggregates.parameters
+    epsilon_n = p.get("epsilon_record_count")
+    if aggregates.mode != "dp" or p.get("record_count_public"):
+        return ()
+    if isinstance(epsilon_n, bool) or not isinstance(epsilon_n, int | float):
+        return ()
+    warning = record_count_warning(float(epsilon_n), int(aggregates.record_count))
+    return (warning,) if warning else ()
+
+
 def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: int) -> str:
     lines = [f"# Release of {_code(source_name)}: protected counts and synthetic records"]
     if not aggregates.private:
@@ -68,6 +90,14 @@ def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: in
         f"{aggregates.reporting_length} attributes; the protected number of records is "
         f"{aggregates.record_count:,}.",
     ]
+    empty = aggregates.record_count - synthetic_rows
+    if aggregates.mode == "dp" and empty > 0:
+        lines[-1] += (
+            f" The synthesis left {empty:,} of the {aggregates.record_count:,} records without "
+            "any value; they are not written, since a row of empty cells describes nobody."
+        )
+    for warning in release_warnings(aggregates):
+        lines += ["", f"> **Warning.** {warning}"]
     return "\n".join(lines)
 
 
