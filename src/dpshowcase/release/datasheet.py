@@ -165,6 +165,10 @@ def _how(spec: ColumnSpec) -> str:
     if spec.kind is ColumnKind.NUMERIC:
         if spec.bins is not None:
             edges = ", ".join(f"{e:g}" for e in spec.bins)
+            if spec.open_ended:
+                return _cell(
+                    f"a range label; bins at {edges}, open below the first and above the last"
+                )
             return _cell(f"a range label; bins with edges {edges}")
         return _cell(f"a range label; {spec.quantiles} equal-frequency bins")
     if spec.kind is ColumnKind.MULTI_VALUE:
@@ -413,10 +417,24 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
             "- **Counts are rounded down** to a multiple of k, so each is up to k − 1 below "
             "the true count."
         )
-    if any(s.kind is ColumnKind.NUMERIC and s.quantiles for s in schema.columns):
+    derived = schema.data_derived_edges
+    if derived:
         lines.append(
-            "- **Equal-frequency bins** had their edges computed from the data; the edges "
-            "themselves are not covered by the guarantee above."
+            f"- **Bin edges from the data.** The edges of {', '.join(_code(n) for n in derived)} "
+            "were computed from the data (quantiles, or proposed by `schema infer`); the edges "
+            "themselves are not covered by the protection above."
+        )
+    declared = [
+        s.name
+        for s in schema.columns
+        if s.kind is ColumnKind.NUMERIC and s.bins is not None and s.name not in derived
+    ]
+    if declared:
+        lines.append(
+            f"- **Bin edges declared public.** The edges of "
+            f"{', '.join(_code(n) for n in declared)} were given in the schema as chosen "
+            "without looking at the data (edges = \"public\", or written by hand); they are "
+            "published as they are and spend no privacy budget."
         )
     if not aggregates.private:
         lines.append(f"- **{NOT_FOR_RELEASE_BANNER}.** {NOT_FOR_RELEASE_WARNING}")

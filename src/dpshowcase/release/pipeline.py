@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
     from dpshowcase.kanon.guarantee import GuaranteeCheck
 
-__all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "run_release"]
+__all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "check_public_edges", "run_release"]
 
 ProgressCallback = Callable[[str, float], None]
 """Called with (stage, fraction of the whole job done in [0, 1])."""
@@ -45,6 +45,28 @@ STAGES: tuple[tuple[str, float], ...] = (
     ("Evaluating", 0.10),
 )
 """The stages of a release and the share of the progress bar each one fills."""
+
+
+def check_public_edges(schema: Schema) -> None:
+    """Refuse a DP release whose bin edges were taken from the data.
+
+    Quantile edges and the edges ``schema infer`` proposes are values of the sensitive
+    data; the DP guarantee does not cover them, and every released label would carry
+    them. A person must review them and mark them ``edges = "public"`` (or replace them
+    with edges chosen without the data).
+    """
+    from dpshowcase.errors import SchemaError
+
+    derived = schema.data_derived_edges
+    if not derived:
+        return
+    spec = schema.column(derived[0])
+    source = "quantiles" if spec.quantiles is not None else 'edges = "inferred"'
+    raise SchemaError(
+        f"Column {spec.name!r} has bin edges taken from the data ({source}), which a DP "
+        "release would publish unprotected; review them, then write edges chosen without "
+        'the data as bins and mark them edges = "public" in the schema.'
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +129,8 @@ class ReleaseJob:
         check_reporting_length(self.reporting_length)
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
+            if self.mode == "dp":
+                check_public_edges(self.schema)
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
 

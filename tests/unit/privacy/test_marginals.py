@@ -45,7 +45,7 @@ def test_never_combines_two_values_of_one_column():
 def test_counts_track_the_exact_counts_at_large_epsilon():
     data = prepare(_table(rows=20_000))
     exact = count_combinations(data, 2)
-    protected = DPMarginals(epsilon=50, reporting_length=2, seed=5).fit(data)
+    protected = DPMarginals(epsilon=50, allow_large_epsilon=True, reporting_length=2, seed=5).fit(data)
     labels_exact = dict(zip(exact.labels().to_list(), exact.counts.tolist(), strict=True))
     labels_dp = dict(
         zip(protected.counts.labels().to_list(), protected.counts.counts.tolist(), strict=True)
@@ -132,7 +132,9 @@ def test_synthetic_records_hold_only_released_attributes():
     for column in frame.columns:
         for value in frame.get_column(column).unique().to_list():
             assert value == "" or (column, value) in released
-    assert abs(frame.height - protected.record_count) == 0
+    # one row per protected record, less the records the fit left empty (never written)
+    assert frame.height <= protected.record_count
+    assert frame.select(pl.any_horizontal(pl.all() != "")).to_series().all()
 
 
 def _released_pair(protected, first: tuple[str, str], second: tuple[str, str]) -> bool:
