@@ -14,8 +14,8 @@ afterwards (post-processing) — is (ε, δ)-differentially private, where
 * ε = ε_N + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N, pure
   ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
   :data:`RECORD_COUNT_EPSILON` · min(1, ε) (noise under 2% of n from n = 500 on when
-  ε ≥ 1); it is 0 when the count is declared public. ε_M pays for the marginals. Pure DP composes with (ε_M, δ)-DP by
-  adding the ε's (basic composition).
+  ε ≥ 1); it is 0 when the count is declared public. ε_M pays for the marginals. Pure
+  DP composes with (ε_M, δ)-DP by adding the ε's (basic composition).
 * δ is given, or inferred as 1/(n·ln n) from the protected (or public) record count n,
   as the reference does. It is split in two halves, as in the reference (whose
   ρ = (√(ε_M + ln(2/δ)) − √ln(2/δ))² is Bun–Steinke's conversion at δ/2):
@@ -83,8 +83,8 @@ __all__ = [
     "MAX_EPSILON",
     "RECORD_COUNT_EPSILON",
     "BudgetPlan",
-    "check_delta_for_count",
     "DpParameters",
+    "check_delta_for_count",
     "infer_delta",
     "plan_budget",
     "record_count_warning",

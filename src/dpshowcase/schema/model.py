@@ -29,7 +29,6 @@ from enum import StrEnum
 
 from dpshowcase.errors import SchemaError
 
-
 EDGE_SOURCES = ("public", "inferred")
 """Where a numeric column's explicit bin edges came from (the ``edges`` key)."""
 

@@ -450,5 +450,7 @@ def test_record_count_warning_fires_when_noise_is_large_relative_to_n() -> None:
 
     assert record_count_warning(0.1, 500) is None  # ±10 is 2% of 500
     sentence = record_count_warning(0.1, 200)  # ±10 is 5% of 200
-    assert sentence is not None and sentence.count(". ") == 0 and "5%" in sentence
+    assert sentence is not None
+    assert sentence.count(". ") == 0
+    assert "5%" in sentence
     assert record_count_warning(0.005, 5_000) is not None  # the old 0.5% share: ±200 is 4%

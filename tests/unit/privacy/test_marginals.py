@@ -45,7 +45,9 @@ def test_never_combines_two_values_of_one_column():
 def test_counts_track_the_exact_counts_at_large_epsilon():
     data = prepare(_table(rows=20_000))
     exact = count_combinations(data, 2)
-    protected = DPMarginals(epsilon=50, allow_large_epsilon=True, reporting_length=2, seed=5).fit(data)
+    protected = DPMarginals(
+        epsilon=50, allow_large_epsilon=True, reporting_length=2, seed=5
+    ).fit(data)
     labels_exact = dict(zip(exact.labels().to_list(), exact.counts.tolist(), strict=True))
     labels_dp = dict(
         zip(protected.counts.labels().to_list(), protected.counts.counts.tolist(), strict=True)

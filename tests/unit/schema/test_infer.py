@@ -51,7 +51,8 @@ def test_many_distinct_numbers_make_a_numeric_column_with_open_nice_bins() -> No
     spec = schema.column("age")
     assert spec.kind is ColumnKind.NUMERIC
     assert spec.bins is not None
-    assert spec.open_ended and spec.edges == "inferred"
+    assert spec.open_ended
+    assert spec.edges == "inferred"
     values = [float(a) for a in ages]
     # never a data extreme: every edge lies strictly inside the data
     assert all(min(values) < e < max(values) for e in spec.bins)
@@ -61,9 +62,14 @@ def test_many_distinct_numbers_make_a_numeric_column_with_open_nice_bins() -> No
     # the proposed bins work: encoding puts every value in a bin
     data = encode(frame, schema)
     assert (data.record_lengths() == 2).all()
-    labels = [v for c, v in zip(data.attributes.attribute_column, data.attributes.attribute_value)
-              if data.attributes.columns[c] == "age"]
-    assert labels[0].startswith("< ") and labels[-1].startswith("≥ ")
+    index = data.attributes
+    labels = [
+        v
+        for c, v in zip(index.attribute_column, index.attribute_value, strict=True)
+        if index.columns[c] == "age"
+    ]
+    assert labels[0].startswith("< ")
+    assert labels[-1].startswith("≥ ")
 
 
 def test_a_planted_extreme_never_becomes_an_edge_or_a_label() -> None:
@@ -71,7 +77,9 @@ def test_a_planted_extreme_never_becomes_an_edge_or_a_label() -> None:
     frame = _frame(age=ages)
     schema, _ = infer_schema(frame)
     spec = schema.column("age")
-    assert spec.bins is not None and 117.0 not in spec.bins and 18.0 not in spec.bins
+    assert spec.bins is not None
+    assert 117.0 not in spec.bins
+    assert 18.0 not in spec.bins
     values = encode(frame, schema).attributes.attribute_value
     assert not any("117" in v or "18" in v.split("--")[0] for v in values), values
     assert values[-1].startswith("≥ ")
@@ -83,7 +91,8 @@ def test_fractional_numbers_get_round_edges_inside_their_range() -> None:
     schema, _ = infer_schema(frame)
     spec = schema.column("score")
     assert spec.kind is ColumnKind.NUMERIC
-    assert spec.bins is not None and spec.open_ended
+    assert spec.bins is not None
+    assert spec.open_ended
     numbers = [float(v) for v in values]
     assert all(min(numbers) < e < max(numbers) for e in spec.bins)
     assert all(round(e, 1) == e for e in spec.bins)  # 0.5..3.1 rounds to tenths at most
