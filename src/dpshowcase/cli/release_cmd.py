@@ -80,6 +80,15 @@ def release(
             "2-4 fabricates fewer, with larger count errors.",
         ),
     ] = None,
+    dp_edges: Annotated[
+        float | None,
+        typer.Option(
+            "--dp-edges",
+            metavar="SHARE",
+            help="Share of ε (e.g. 0.05) for choosing, with DP, the bin edges of numeric "
+            "columns whose edges come from the data (quantiles, edges = \"inferred\").",
+        ),
+    ] = None,
     allow_large_epsilon: Annotated[
         bool,
         typer.Option(
@@ -140,10 +149,18 @@ def release(
             record_count_public=record_count_public,
             percentile_percentage=percentile,
             fabrication_weight=fabrication_weight,
+            edges_epsilon_proportion=dp_edges,
             allow_large_epsilon=allow_large_epsilon or None,
             allow_large_delta=allow_large_delta or None,
         )
         if k is not None or mode is not None:
+            if dp_edges is not None or allow_large_epsilon or allow_large_delta:
+                from dpshowcase.errors import ParameterError
+
+                raise ParameterError(
+                    "--dp-edges, --allow-large-epsilon and --allow-large-delta apply to "
+                    "differential privacy only; drop them, or use --epsilon instead of --k."
+                )
             _run_k(
                 settings,
                 k,

@@ -11,11 +11,13 @@ when the rows of a subject were merged first), the whole release — protected r
 count, DP percentiles, noisy marginals, thresholds, and everything synthesized from them
 afterwards (post-processing) — is (ε, δ)-differentially private, where
 
-* ε = ε_N + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N, pure
-  ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
+* ε = ε_N + ε_E + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N,
+  pure ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
   :data:`RECORD_COUNT_EPSILON` · min(1, ε) (noise under 2% of n from n = 500 on when
-  ε ≥ 1); it is 0 when the count is declared public. ε_M pays for the marginals. Pure
-  DP composes with (ε_M, δ)-DP by adding the ε's (basic composition).
+  ε ≥ 1); it is 0 when the count is declared public. ε_E =
+  ``edges_epsilon_proportion`` · ε pays for bin edges chosen from the data (DP
+  quantiles, pure DP each, split evenly; 0 unless asked). ε_M pays for the marginals.
+  Pure DP composes with (ε_M, δ)-DP by adding the ε's (basic composition).
 * δ is given, or inferred as 1/(n·ln n) from the protected (or public) record count n,
   as the reference does. It is split in two halves, as in the reference (whose
   ρ = (√(ε_M + ln(2/δ)) − √ln(2/δ))² is Bun–Steinke's conversion at δ/2):
@@ -85,6 +87,7 @@ __all__ = [
     "BudgetPlan",
     "DpParameters",
     "check_delta_for_count",
+    "edge_quantile_epsilon",
     "infer_delta",
     "plan_budget",
     "record_count_warning",
@@ -294,6 +297,23 @@ def check_delta_for_count(delta: float | None, record_count: int, *, allow: bool
     )
 
 
+def edge_quantile_epsilon(params: DpParameters, quantiles: int) -> float:
+    """Pure ε of each of ``quantiles`` DP quantiles that choose bin edges from the data.
+
+    ε_E is split evenly; the quantiles compose by adding their ε's (basic composition of
+    pure DP), so together they spend exactly ε_E. Each reads one value per record, so
+    adding or removing a record changes its input by one element.
+    """
+    if isinstance(quantiles, bool) or not isinstance(quantiles, int) or quantiles < 1:
+        raise ParameterError(f"quantiles must be a whole number ≥ 1, got {quantiles!r}.")
+    if params.edges_epsilon <= 0:
+        raise ParameterError(
+            "Bin edges from the data need a share of epsilon (edges_epsilon_proportion, "
+            "--dp-edges); none was given."
+        )
+    return params.edges_epsilon / quantiles * (1 - _RELATIVE_SAFETY)
+
+
 def record_count_warning(epsilon_record_count: float, record_count: int) -> str | None:
     """One sentence when the record count's noise is large relative to the count, else None.
 
@@ -388,6 +408,12 @@ class DpParameters:
     """What neighbouring datasets differ by: one "record", or one "subject" when the
     schema names a subject id and a subject's rows were merged first."""
 
+    edges_epsilon_proportion: float = 0.0
+    """Share of ε, in [0, 1), for choosing the bin edges of numeric columns whose edges
+    would otherwise come from the data (quantiles, or edges inferred from the data): ε_E,
+    split evenly over the DP quantiles asked (pure DP each). 0: no such column may be
+    released."""
+
     allow_large_epsilon: bool = False
     """Accept ε above :data:`MAX_EPSILON` (the release then says so)."""
 
@@ -416,7 +442,13 @@ class DpParameters:
         if self.number_of_records_epsilon_proportion is not None:
             self._check_share("number_of_records_epsilon_proportion")
         self._check_share("percentile_epsilon_proportion")
+        self._check_share("edges_epsilon_proportion")
         self._check_record_count()
+        if self.record_count_epsilon + self.edges_epsilon >= self.epsilon:
+            raise ParameterError(
+                "The shares of epsilon for the record count and the bin edges leave nothing "
+                "for the counts of combinations; lower them."
+            )
         self._check_percentile()
         self._check_sigma_proportions()
         self._check_thresholds()
@@ -548,6 +580,11 @@ class DpParameters:
         return self.number_of_records_epsilon_proportion * self.epsilon
 
     @property
+    def edges_epsilon(self) -> float:
+        """ε_E: the budget to choose data-derived bin edges with DP (0 when none)."""
+        return float(self.edges_epsilon_proportion) * float(self.epsilon)
+
+    @property
     def percentile_share(self) -> float:
         """Q_p in use: 0 when the DP percentile is disabled."""
         if self.percentile_percentage is None:
@@ -589,6 +626,8 @@ class BudgetPlan:
     """ε_N spent on the record count (0 when the count is declared public)."""
     epsilon_marginals: float
     """ε_M the marginals are (ε_M, δ_conversion)-DP for."""
+    epsilon_edges: float
+    """ε_E spent on choosing bin edges from the data with DP quantiles (0 when none)."""
     delta: float
     """Total δ of the guarantee."""
     delta_inferred: bool
@@ -716,6 +755,8 @@ class BudgetPlan:
             "Canonne–Kamath–Steinke conversion",
             f"δ={self.delta_threshold:.2g} for the single-attribute threshold",
         ]
+        if self.epsilon_edges > 0:
+            parts.append(f"{_short(self.epsilon_edges)}-DP for bin edges chosen from the data")
         if self.record_count_public:
             parts.append("the record count was declared public and is published exactly")
         else:
@@ -761,6 +802,7 @@ class BudgetPlan:
             "epsilon": self.epsilon,
             "epsilon_record_count": self.epsilon_record_count,
             "epsilon_marginals": self.epsilon_marginals,
+            "epsilon_edges": self.epsilon_edges,
             "delta": self.delta,
             "delta_inferred": self.delta_inferred,
             "delta_conversion": self.delta_conversion,
@@ -811,7 +853,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
 
     epsilon = float(params.epsilon)
     epsilon_n = params.record_count_epsilon
-    epsilon_m = epsilon - epsilon_n
+    epsilon_e = params.edges_epsilon
+    epsilon_m = epsilon - epsilon_n - epsilon_e
     delta_threshold = DELTA_THRESHOLD_SHARE * delta
     delta_conversion = delta - delta_threshold
     rho = zcdp_rho(epsilon_m, delta_conversion)
@@ -836,6 +879,7 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
         epsilon=epsilon,
         epsilon_record_count=epsilon_n,
         epsilon_marginals=epsilon_m,
+        epsilon_edges=epsilon_e,
         delta=delta,
         delta_inferred=inferred,
         delta_conversion=delta_conversion,

@@ -22,6 +22,7 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     thresholds = "adaptive"         # or one fixed value per length 2..R
     adaptive_factors = [0.55, 1.0]
     record_count_public = 12345     # only if the number of records is public knowledge
+    edges_epsilon_proportion = 0.05 # choose data-derived bin edges with DP (--dp-edges)
 
 Flags given on the command line override the file. Every value is checked by
 :class:`~dpshowcase.privacy.accounting.DpParameters`; an unknown key is an error, so a
@@ -63,6 +64,7 @@ DP_KEYS = (
     "thresholds",
     "adaptive_factors",
     "record_count_public",
+    "edges_epsilon_proportion",
 )
 """Advanced DpParameters fields accepted in the ``[dp]`` table."""
 

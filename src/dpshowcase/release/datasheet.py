@@ -214,9 +214,7 @@ def _protection(aggregates: ProtectedAggregates) -> str:
         'how much "almost" is: smaller is more private.',
         "",
         f"- **Privacy unit:** {unit_words}.",
-        f"- **ε = {_number(p.get('epsilon'))}** in all: {_number(p.get('epsilon_marginals'))} "
-        f"for the counts of combinations and {_number(p.get('epsilon_record_count'))} for the "
-        "number of records.",
+        f"- **ε = {_number(p.get('epsilon'))}** in all: {_epsilon_split(p)}.",
         f"- **δ = {_number(p.get('delta'))}**"
         + (
             ", set to 1/(n·ln n) from the protected number of records n"
@@ -259,6 +257,17 @@ def _protection(aggregates: ProtectedAggregates) -> str:
                 f"| {_number(entry.get('threshold'))} |"
             )
     return "\n".join(lines)
+
+
+def _epsilon_split(p: dict[str, Any]) -> str:
+    """"3.9 for the counts of combinations and 0.1 for the number of records" (and edges)."""
+    parts = [
+        f"{_number(p.get('epsilon_marginals'))} for the counts of combinations",
+        f"{_number(p.get('epsilon_record_count'))} for the number of records",
+    ]
+    if p.get("epsilon_edges"):
+        parts.append(f"{_number(p.get('epsilon_edges'))} for bin edges chosen from the data")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _sensitivity_words(percentile: Any) -> str:
@@ -424,10 +433,23 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
             "were computed from the data (quantiles, or proposed by `schema infer`); the edges "
             "themselves are not covered by the protection above."
         )
+    chosen = [s.name for s in schema.columns if s.kind is ColumnKind.NUMERIC and s.edges == "dp"]
+    if chosen:
+        epsilon_edges = _number(aggregates.parameters.get("epsilon_edges"))
+        lines.append(
+            f"- **Bin edges chosen with differential privacy.** The edges of "
+            f"{', '.join(_code(n) for n in chosen)} are DP quantiles of the data among fixed "
+            f"round numbers, paid for by ε = {epsilon_edges} of the budget (see "
+            "`private_edges` in `parameters.json`); with little data or budget they can be "
+            "far from the true quantiles, so some bins may be nearly empty."
+        )
     declared = [
         s.name
         for s in schema.columns
-        if s.kind is ColumnKind.NUMERIC and s.bins is not None and s.name not in derived
+        if s.kind is ColumnKind.NUMERIC
+        and s.bins is not None
+        and s.name not in derived
+        and s.edges != "dp"
     ]
     if declared:
         lines.append(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,25 +47,32 @@ STAGES: tuple[tuple[str, float], ...] = (
 """The stages of a release and the share of the progress bar each one fills."""
 
 
-def check_public_edges(schema: Schema) -> None:
-    """Refuse a DP release whose bin edges were taken from the data.
+def check_public_edges(schema: Schema | None, *, dp_edges: bool = False) -> None:
+    """Refuse a DP release whose bin edges were taken from the data, unless DP chooses them.
 
     Quantile edges and the edges ``schema infer`` proposes are values of the sensitive
     data; the DP guarantee does not cover them, and every released label would carry
     them. A person must review them and mark them ``edges = "public"`` (or replace them
-    with edges chosen without the data).
+    with edges chosen without the data), or the release spends a share of ε on choosing
+    them with DP (``dp_edges``: ``--dp-edges``, see :mod:`dpshowcase.privacy.edges`).
     """
-    from dpshowcase.errors import SchemaError
+    from dpshowcase.errors import ParameterError, SchemaError
 
-    derived = schema.data_derived_edges
-    if not derived:
+    derived = schema.data_derived_edges if schema is not None else ()
+    if dp_edges and not derived:
+        raise ParameterError(
+            "A share of epsilon for bin edges was given (--dp-edges), but no column of the "
+            "schema has edges from the data; leave it out."
+        )
+    if schema is None or not derived or dp_edges:
         return
     spec = schema.column(derived[0])
     source = "quantiles" if spec.quantiles is not None else 'edges = "inferred"'
     raise SchemaError(
         f"Column {spec.name!r} has bin edges taken from the data ({source}), which a DP "
-        "release would publish unprotected; review them, then write edges chosen without "
-        'the data as bins and mark them edges = "public" in the schema.'
+        'release would publish unprotected; review them and mark them edges = "public" in '
+        "the schema (or write edges chosen without the data), or pass --dp-edges 0.05 to "
+        "choose them with differential privacy."
     )
 
 
@@ -129,8 +136,8 @@ class ReleaseJob:
         check_reporting_length(self.reporting_length)
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
-            if self.mode == "dp":
-                check_public_edges(self.schema)
+        if self.mode == "dp" and self.dp is not None:
+            check_public_edges(self.schema, dp_edges=self.dp.edges_epsilon > 0)
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
 
@@ -214,8 +221,20 @@ def run_release(
     report("Reading and encoding")
     frame = read_table(job.data)
     input_columns = list(frame.columns)
+    edges_report = None
+    schema_in = job.schema
+    if job.mode == "dp" and job.dp is not None and job.dp.edges_epsilon > 0:
+        from dpshowcase.privacy.edges import private_edges
+        from dpshowcase.privacy.noise import noise_source
+
+        assert job.schema is not None  # checked by ReleaseJob
+        # part of the protection: DP quantiles of the sensitive values, public edges out
+        nulls = replace(job.schema, null_values=(*job.schema.null_values, *job.null_values))
+        schema_in, edges_report = private_edges(
+            frame, nulls, job.dp, noise_source(None if job.seed is None else job.seed + 1)
+        )
     sensitive = prepare(
-        frame, job.schema, null_values=job.null_values, allow_identifiers=job.allow_identifiers
+        frame, schema_in, null_values=job.null_values, allow_identifiers=job.allow_identifiers
     )
     del frame
     if job.dp is not None and job.mode == "dp":
@@ -254,6 +273,10 @@ def run_release(
             ),
         )
         del sensitive  # nothing below may see sensitive records
+        if edges_report is not None:
+            aggregates = replace(
+                aggregates, parameters={**aggregates.parameters, "private_edges": edges_report}
+            )
 
         report("Synthesizing")
         synthesizer = AggregateSeededSynthesizer(

@@ -29,8 +29,9 @@ from enum import StrEnum
 
 from dpshowcase.errors import SchemaError
 
-EDGE_SOURCES = ("public", "inferred")
-"""Where a numeric column's explicit bin edges came from (the ``edges`` key)."""
+EDGE_SOURCES = ("public", "inferred", "dp")
+"""Where a numeric column's explicit bin edges came from (the ``edges`` key): "dp" marks
+edges a DP release chose with DP quantiles (written into its manifest's schema)."""
 
 
 class ColumnKind(StrEnum):

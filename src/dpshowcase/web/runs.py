@@ -29,6 +29,7 @@ ADVANCED_KEYS = (
     "sigma_proportions",
     "thresholds",
     "adaptive_factors",
+    "edges_epsilon_proportion",
 )
 """Advanced DP parameters a run may set (see DpParameters)."""
 
