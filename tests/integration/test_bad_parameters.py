@@ -7,6 +7,7 @@ and made here; every case stops before any bundle is written.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,22 @@ CASES = (
         ("--epsilon", "1", "--schema", "{dir}/schema.toml"),
         r"has edges = 'guessed'; write \"public\"",
         files=(("schema.toml", NUMERIC_SCHEMA.format(edges='bins = [30]\nedges = "guessed"')),),
+    ),
+    Case(
+        "dp-edges-without-data-derived-edges",
+        ("--epsilon", "1", "--dp-edges", "0.1"),
+        r"A share of epsilon for bin edges was given \(--dp-edges\), but no column",
+    ),
+    Case(
+        "dp-edges-share-out-of-range",
+        ("--epsilon", "1", "--dp-edges", "1.5", "--schema", "{dir}/schema.toml"),
+        r"edges_epsilon_proportion must be in \[0, 1\), got 1\.5",
+        files=(("schema.toml", NUMERIC_SCHEMA.format(edges="quantiles = 4")),),
+    ),
+    Case(
+        "dp-edges-with-k-anonymity",
+        ("--k", "5", "--dp-edges", "0.1"),
+        r"--dp-edges, --allow-large-epsilon and --allow-large-delta apply to differential",
     ),
     Case(
         "numeric-identifier",
@@ -202,3 +219,39 @@ def test_inferred_schema_is_refused_until_marked_public(data_csv: Path, tmp_path
     accepted = runner.invoke(app, [*args, "--output", str(output)])
     assert accepted.exit_code == 0, accepted.output
     assert "Bin edges declared public" in (output / "README.md").read_text(encoding="utf-8")
+
+
+def test_dp_edges_choose_the_edges_and_the_bundle_says_so(data_csv: Path, tmp_path) -> None:
+    schema = tmp_path / "schema.toml"
+    schema.write_text(NUMERIC_SCHEMA.format(edges="quantiles = 3"), encoding="utf-8")
+    output = tmp_path / "release"
+    result = runner.invoke(
+        app,
+        [
+            "release",
+            str(data_csv),
+            "--epsilon",
+            "2",
+            "--dp-edges",
+            "0.25",
+            "--schema",
+            str(schema),
+            *SEEDED,
+            "--output",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    parameters = json.loads((output / "parameters.json").read_text(encoding="utf-8"))
+    assert parameters["epsilon_edges"] == pytest.approx(0.5)
+    edges = parameters["private_edges"]["columns"]["age"]["edges"]
+    assert "0.5-DP for bin edges chosen from the data" in parameters["guarantee"]
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    age = next(c for c in manifest["schema"]["columns"] if c["name"] == "age")
+    assert age["edges"] == "dp"
+    assert age["open_ended"] is True
+    assert age["bins"] == edges
+    readme = (output / "README.md").read_text(encoding="utf-8")
+    assert "Bin edges chosen with differential privacy" in readme
+    labels = set(pl.read_csv(output / "synthetic.csv", infer_schema=False)["age"].drop_nulls())
+    assert not any(("18" in v.split("--")[0]) or "77" in v for v in labels)  # no data extreme
