@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dpshowcase import __version__
 from dpshowcase._threads import kernel_threads
+from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
 from dpshowcase.aggregate.protected import ProtectedAggregates, restrict_to_attributes
 from dpshowcase.aggregate.sensitivity import combinations_per_record
 from dpshowcase.data.encode import SensitiveData
+from dpshowcase.data.prepare import prepare
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
@@ -300,8 +301,6 @@ def _attribute_groups(data: SensitiveData) -> np.ndarray:
 
 def _as_sensitive(data: object, schema: Schema | Path | str | None) -> SensitiveData:
     """A table (polars/pandas DataFrame or file) encoded for the mechanism."""
-    from dpshowcase.data.prepare import prepare
-
     if type(data).__module__.partition(".")[0] == "pandas":
         data = pl.from_pandas(data)  # type: ignore[arg-type]
     if not isinstance(data, pl.DataFrame | Path | str):
@@ -313,6 +312,4 @@ def _as_sensitive(data: object, schema: Schema | Path | str | None) -> Sensitive
 
 
 def _with(params: DpParameters, **changes: Any) -> DpParameters:
-    from dataclasses import replace
-
     return replace(params, **changes)
