@@ -25,10 +25,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import polars as pl
 
+from dpshowcase._threads import kernel_threads
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
 from dpshowcase.aggregate.protected import (
@@ -173,29 +173,32 @@ class DPMarginals:
     ) -> _LengthResult:
         keys = _kernels.pack(candidates, base)
         per_record_bound = int(combinations_per_record(data.record_lengths(), k).max(initial=0))
-        held = _kernels.candidates_per_record(
-            data.indptr,
-            data.indices,
-            k,
-            base,
-            released_keys,
-            keys,
-            max(per_record_bound, 1),
-            _chunks(),
-        )
-        sensitivity = self._sensitivity(held, plan, k, groups)
-        counts = _kernels.bounded_counts(
-            data.indptr,
-            data.indices,
-            k,
-            base,
-            released_keys,
-            keys,
-            max(per_record_bound, 1),
-            sensitivity,
-            sampling_seed,
-            _chunks(),
-        )
+        # a record's work: its k-combinations, each looked up among the candidates
+        with kernel_threads(data.n_records * max(per_record_bound, 1) * k) as threads:
+            chunks = threads * _kernels.CHUNKS_PER_THREAD
+            held = _kernels.candidates_per_record(
+                data.indptr,
+                data.indices,
+                k,
+                base,
+                released_keys,
+                keys,
+                max(per_record_bound, 1),
+                chunks,
+            )
+            sensitivity = self._sensitivity(held, plan, k, groups)
+            counts = _kernels.bounded_counts(
+                data.indptr,
+                data.indices,
+                k,
+                base,
+                released_keys,
+                keys,
+                max(per_record_bound, 1),
+                sensitivity,
+                sampling_seed,
+                chunks,
+            )
         noisy = self.noise.add_discrete_gaussian(counts, plan.noise_scale(k, sensitivity))
         keep = noisy > plan.threshold(k, sensitivity)
         return _LengthResult(
@@ -324,11 +327,6 @@ def _as_sensitive(data: object, schema: Schema | Path | str | None) -> Sensitive
             f"Parquet file) or encoded sensitive data, not {type(data).__name__}."
         )
     return prepare(data, schema)
-
-
-def _chunks() -> int:
-    """Parts the records are split into for the parallel counting kernels."""
-    return numba.get_num_threads() * _kernels.CHUNKS_PER_THREAD
 
 
 def _with(params: DpParameters, **changes: Any) -> DpParameters:
