@@ -63,3 +63,37 @@ def test_cli_and_web_write_byte_identical_bundles(
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize(
+    ("cli_flags", "web_body"),
+    [
+        (["--epsilon", "4", "--seed", "-2"], {"epsilon": 4, "seed": -2}),
+        (["--epsilon", "4", "--fabrication-weight", "0"], {"epsilon": 4, "fabrication_weight": 0}),
+        (["--k", "1"], {"mode": "k-anonymity", "k": 1}),
+        (
+            ["--k", "5", "--mode", "magic"],
+            {"mode": "k-anonymity", "k": 5, "k_synthesizer": "magic"},
+        ),
+        (["--epsilon", "4", "--reporting-length", "0"], {"epsilon": 4, "reporting_length": 0}),
+    ],
+    ids=["seed", "fabrication-weight", "k", "k-mode", "reporting-length"],
+)
+def test_cli_and_web_refuse_bad_settings_with_the_same_sentence(
+    tmp_path, make_client, demo_bytes, cli_flags, web_body
+):
+    """One model (ReleaseJob) checks the settings of both adapters."""
+    client = make_client()
+    dataset = client.send_upload(demo_bytes, name="cases.csv").json()
+    response = client.api("POST", f"/api/datasets/{dataset['id']}/runs", json=web_body)
+    assert response.status_code == 400
+    sentence = response.json()["detail"]
+
+    data = tmp_path / "cases.csv"
+    data.write_bytes(demo_bytes)
+    result = CliRunner().invoke(
+        app, ["release", str(data), *cli_flags, "-o", str(tmp_path / "out")], terminal_width=500
+    )
+    assert result.exit_code == 2
+    assert sentence in " ".join(result.output.split())
+    assert not (tmp_path / "out").exists()
