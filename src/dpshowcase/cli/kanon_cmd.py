@@ -112,6 +112,9 @@ def run_k_release(
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
+        lineage=settings.lineage,
+        ledger=settings.ledger,
+        id_column=settings.id_column,
     )
     with Stages() as stages, StageBars(stages) as bars:
         outcome = run_release(job, stages=bars)
@@ -138,6 +141,9 @@ def run_k_release(
         f"k-anonymous combinations ({mode}) to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    from dpshowcase.cli.release_cmd import print_lineage
+
+    print_lineage(settings)
 
 
 def kanonymize(

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dpshowcase import __version__
-from dpshowcase.cli import evaluate_cmd, kanon_cmd, release_cmd, schema_cmd, serve_cmd
+from dpshowcase.cli import (
+    evaluate_cmd,
+    kanon_cmd,
+    ledger_cmd,
+    release_cmd,
+    schema_cmd,
+    serve_cmd,
+)
 from dpshowcase.cli._output import Stages, console, user_errors
 
 if TYPE_CHECKING:
@@ -32,6 +39,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schema_cmd.app, name="schema")
+app.add_typer(ledger_cmd.app, name="ledger")
+app.command("withdraw")(ledger_cmd.withdraw)
 app.command("release")(release_cmd.release)
 app.command("serve")(serve_cmd.serve)
 app.command("evaluate")(evaluate_cmd.evaluate)

@@ -51,6 +51,7 @@ __all__ = [
     "Ledger",
     "LineageState",
     "bundle_checksum",
+    "bundle_state",
     "check_lineage_name",
     "default_ledger_path",
     "now",
@@ -128,6 +129,16 @@ def _loss(entry: ReleaseEntry) -> ReleaseLoss:
 def counts_toward_budget(entry: ReleaseEntry) -> bool:
     """Every DP entry counts, whatever its status (see the module docstring)."""
     return entry.kind in DP_KINDS
+
+
+def bundle_state(entry: ReleaseEntry) -> str:
+    """Whether a committed entry's bundle is where it was written, and unchanged."""
+    if entry.status != COMMITTED:
+        return "none"
+    folder = Path(entry.output)
+    if not (folder / "manifest.json").is_file():
+        return "missing"
+    return "intact" if bundle_checksum(folder) == entry.checksum else "changed"
 
 
 def _process_alive(pid: int) -> bool:
