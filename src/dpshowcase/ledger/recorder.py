@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ from dpshowcase.ledger.store import (
     now,
 )
 from dpshowcase.ledger.withdrawal import without_withdrawn
-from dpshowcase.privacy.accounting import BudgetPlan
+from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 
 __all__ = ["CRASH_ENV", "LineageRecorder"]
 
@@ -63,7 +63,6 @@ class _Reservation:
     created: dt.datetime
     state: LineageState
     loss: ReleaseLoss | None
-    delta: float | None
 
 
 class LineageRecorder:
@@ -120,10 +119,22 @@ class LineageRecorder:
 
     # 2. reservation ------------------------------------------------------------------
 
-    def reserve_dp(self, plan: BudgetPlan, *, privacy_unit: str, seeded: bool) -> None:
-        """Reserve a DP release's budget (before any noise); seeded noise is not DP."""
+    def reserve_dp(
+        self, params: DpParameters, *, privacy_unit: str, seeded: bool
+    ) -> BudgetPlan:
+        """Reserve a DP release's budget (before any noise); seeded noise is not DP.
+
+        ``params`` must fix δ (or declare the record count public): the plan is then
+        known without drawing anything. Returns it.
+        """
+        plan = plan_budget(params)
         loss = ReleaseLoss.from_plan(plan)
+
+        def loss_at(epsilon: float) -> ReleaseLoss:
+            return ReleaseLoss.from_plan(plan_budget(replace(params, epsilon=epsilon)))
+
         self._reserve(
+            loss_at=loss_at,
             kind="dp-seeded" if seeded else "dp",
             loss=loss,
             delta=plan.delta,
@@ -132,6 +143,7 @@ class LineageRecorder:
                 "declared public" if plan.record_count_public else "protected (ε_N-DP noise)"
             ),
         )
+        return plan
 
     def reserve_other(self, kind: str, *, k: int | None = None) -> None:
         """Record a release outside the DP accounting (k-anonymous, exact)."""
@@ -152,7 +164,6 @@ class LineageRecorder:
             created=entry.created,
             state=state,
             loss=values.get("loss"),
-            delta=values.get("delta"),
         )
         _crash_point("reserved")
 

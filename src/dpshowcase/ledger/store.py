@@ -16,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import math
 import os
 import re
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,26 @@ def bundle_state(entry: ReleaseEntry) -> str:
     if not (folder / "manifest.json").is_file():
         return "missing"
     return "intact" if bundle_checksum(folder) == entry.checksum else "changed"
+
+
+def _largest_fitting(
+    asked: float, loss_at: Callable[[float], ReleaseLoss], fits: Callable[[ReleaseLoss], bool]
+) -> float | None:
+    """The largest ε below ``asked`` (to 3 digits, rounded down) at which the release fits."""
+    low, high = 0.0, asked
+    for _ in range(40):
+        middle = (low + high) / 2
+        try:
+            ok = fits(loss_at(middle))
+        except ParameterError:  # too small an ε for the release's other parameters
+            ok = False
+        low, high = (middle, high) if ok else (low, middle)
+        if high - low <= 1e-3 * high:
+            break
+    if low <= 0.0:
+        return None
+    digits = 10 ** (math.floor(math.log10(low)) - 2)
+    return math.floor(low / digits) * digits
 
 
 def _process_alive(pid: int) -> bool:
@@ -307,12 +328,14 @@ class Ledger:
         privacy_unit: str | None = None,
         record_count_source: str | None = None,
         withdrawals_through: dt.datetime | None = None,
+        loss_at: Callable[[float], ReleaseLoss] | None = None,
     ) -> tuple[ReleaseEntry, LineageState]:
         """Reserve a release's budget before any noise is drawn.
 
         Raises :class:`~dpshowcase.errors.InsufficientBudgetError`-like ParameterError,
         writing nothing, when a DP release would take the lineage over its cap. Returns
-        the entry and the lineage's state including it.
+        the entry and the lineage's state including it. ``loss_at(ε)``, the loss of the
+        same release at another ε, lets a refusal say how large an ε would still fit.
         """
         name = check_lineage_name(name)
         if kind in DP_KINDS and loss is None:
@@ -322,7 +345,7 @@ class Ledger:
             before = self._state(session, name)
             if kind in DP_KINDS and before.cap is not None:
                 assert loss is not None
-                self._check_cap(before, loss)
+                self._check_cap(before, loss, loss_at)
             entry = ReleaseEntry(
                 lineage=name,
                 kind=kind,
@@ -350,24 +373,39 @@ class Ledger:
         return entry, after
 
     @staticmethod
-    def _check_cap(state: LineageState, loss: ReleaseLoss) -> None:
+    def _check_cap(
+        state: LineageState,
+        loss: ReleaseLoss,
+        loss_at: Callable[[float], ReleaseLoss] | None = None,
+    ) -> None:
         cap = state.cap
         assert cap is not None
         losses = [_loss(e) for e in state.releases if counts_toward_budget(e)]
-        total = cumulative_loss([*losses, loss], cap.delta)
-        if total.epsilon <= cap.epsilon:
+
+        def fits(candidate: ReleaseLoss) -> bool:
+            return cumulative_loss([*losses, candidate], cap.delta).epsilon <= cap.epsilon
+
+        if fits(loss):
             return
+        total = cumulative_loss([*losses, loss], cap.delta).epsilon
         spent = state.cumulative.epsilon
-        left = max(cap.epsilon - spent, 0.0)
+        left = max(cap.epsilon - spent, 0.0) if math.isfinite(spent) else 0.0
         at = f", δ={cap.delta:.3g}" if cap.delta is not None else ""
-        would = f"{total.epsilon:.4g}"
-        if total.epsilon == float("inf"):
-            would = "∞ (its δ does not fit)"
+        would = "∞ (its δ does not fit)" if math.isinf(total) else f"{total:.4g}"
+        hint = ""
+        if loss_at is not None:
+            largest = _largest_fitting(loss.epsilon, loss_at, fits)
+            hint = (
+                f" (a release like this one fits up to ε={largest:.4g})"
+                if largest
+                else " (no release like this one fits)"
+            )
         raise ParameterError(
-            f"Refused: lineage {state.name!r} has a cap of ε={cap.epsilon:g}{at}, its releases "
-            f"so far spent ε={spent:.4g}, so ε={left:.4g} is left, and this release (ε="
-            f"{loss.epsilon:g}) would bring it to ε={would}; nothing was written (ask for a "
-            "smaller --epsilon, or raise the cap with 'dpshowcase ledger cap' and a reason)."
+            f"Refused: lineage {state.name!r} has a cap of ε={cap.epsilon:g}{at} and its "
+            f"releases so far spent ε={spent:.4g}, so ε={left:.4g} of it is left{hint}, "
+            f"while this release (ε={loss.epsilon:g}) would bring it to ε={would}; nothing was "
+            "written (ask for a smaller --epsilon, or raise the cap with 'dpshowcase ledger "
+            "cap' and a reason)."
         )
 
     def commit(self, entry_id: int, checksum: str) -> None:

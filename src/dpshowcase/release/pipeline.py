@@ -339,16 +339,13 @@ def _run_release(
 
 def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:
     """Reserve the release's budget in the ledger, before any noise; the DP plan."""
-    from dpshowcase.privacy.accounting import plan_budget
-
     if job.mode == "k-anonymity":
         recorder.reserve_other("k-anonymity", k=job.k)
         return None
     assert job.dp is not None
-    plan = plan_budget(job.dp)  # δ is explicit or the count public: no noise needed
     unit = "subject" if schema.subject_id else job.dp.privacy_unit
-    recorder.reserve_dp(plan, privacy_unit=unit, seeded=job.seed is not None)
-    return plan
+    # δ is explicit or the count public (checked by ReleaseJob): no noise is needed
+    return recorder.reserve_dp(job.dp, privacy_unit=unit, seeded=job.seed is not None)
 
 
 def _check_spent_as_reserved(plan: BudgetPlan, parameters: dict[str, Any]) -> None:
