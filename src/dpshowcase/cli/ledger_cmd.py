@@ -8,7 +8,6 @@ they record (a cap with its reason, withdrawn ids as keyed hashes).
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +36,7 @@ def show(
 ) -> None:
     """List the releases of lineage NAME and its cumulative privacy loss."""
     from dpshowcase.errors import ParameterError
+    from dpshowcase.ledger.report import lineage_report
     from dpshowcase.ledger.store import Ledger, check_lineage_name
 
     with user_errors():
@@ -47,74 +47,11 @@ def show(
                 raise ParameterError(
                     f"The ledger {book.path} has no lineage {name!r} (known: {known})."
                 )
-            data = lineage_json(book, name)
+            data = lineage_report(book, name)
         if as_json:
             sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
             return
         _print(data)
-
-
-def lineage_json(book: Any, name: str) -> dict[str, Any]:
-    """A lineage as plain data: releases, cumulative loss, cap and its history."""
-    from dpshowcase.ledger.model import DP_KINDS
-    from dpshowcase.ledger.store import bundle_state
-
-    state = book.state(name)
-    cap = state.cap
-    return {
-        "lineage": state.name,
-        "ledger": str(book.path),
-        "cumulative": state.cumulative.to_dict(),
-        "cumulative_statement": state.cumulative.statement,
-        "cap": None
-        if cap is None
-        else {
-            "epsilon": cap.epsilon,
-            "delta": cap.delta,
-            "left_epsilon": max(cap.epsilon - state.cumulative.epsilon, 0.0)
-            if math.isfinite(state.cumulative.epsilon)
-            else 0.0,
-        },
-        "cap_history": [
-            {
-                "date": c.created.isoformat(),
-                "epsilon": c.epsilon,
-                "delta": c.delta,
-                "reason": c.reason,
-                "tool_version": c.tool_version,
-            }
-            for c in state.cap_history
-        ],
-        "withdrawals_last_recorded": None
-        if state.withdrawals_through is None
-        else state.withdrawals_through.isoformat(),
-        "releases": [
-            {
-                "entry": e.id,
-                "date": e.created.isoformat(),
-                "finished": None if e.finished is None else e.finished.isoformat(),
-                "kind": e.kind,
-                "status": e.status,
-                "inside_dp_accounting": e.kind in DP_KINDS,
-                "tool_version": e.tool_version,
-                "source": e.source,
-                "bundle": e.output,
-                "bundle_checksum": e.checksum,
-                "bundle_state": bundle_state(e),
-                "epsilon": e.epsilon,
-                "delta": e.delta,
-                "rho": e.rho,
-                "k": e.k,
-                "privacy_unit": e.privacy_unit,
-                "record_count_source": e.record_count_source,
-                "withdrawals_honoured_through": None
-                if e.withdrawals_through is None
-                else e.withdrawals_through.isoformat(),
-                "note": e.message,
-            }
-            for e in state.releases
-        ],
-    }
 
 
 def _number(value: float | None, spec: str) -> str:

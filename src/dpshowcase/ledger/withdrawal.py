@@ -19,7 +19,14 @@ import polars as pl
 
 from dpshowcase.errors import InputError, ParameterError
 
-__all__ = ["hash_ids", "key_path", "load_key", "read_id_file", "without_withdrawn"]
+__all__ = [
+    "hash_ids",
+    "ids_from_text",
+    "key_path",
+    "load_key",
+    "read_id_file",
+    "without_withdrawn",
+]
 
 KEY_BYTES = 32
 
@@ -93,6 +100,31 @@ def read_id_file(path: Path, column: str | None) -> list[str]:
         ids = [v for v in ids if v]
     if not ids:
         raise InputError(f"The id file {path} holds no ids; nothing was recorded.")
+    return ids
+
+
+def ids_from_text(text: str, column: str | None) -> list[str]:
+    """The ids in uploaded text: one per line, or the column ``column`` of a CSV/TSV."""
+    if column is None:
+        ids = [line.strip() for line in text.splitlines() if line.strip()]
+    else:
+        import io
+
+        first = text.split("\n", 1)[0]
+        separator = "\t" if first.count("\t") > first.count(",") else ","
+        try:
+            frame = pl.read_csv(
+                io.StringIO(text), separator=separator, infer_schema=False
+            )
+        except pl.exceptions.PolarsError:
+            raise InputError("The id list is not a readable CSV or TSV table.") from None
+        if column not in frame.columns:
+            raise InputError(
+                f"The id list has no column {column!r}; its columns are {frame.columns[:10]}."
+            )
+        ids = [v.strip() for v in frame.get_column(column).drop_nulls().to_list() if v.strip()]
+    if not ids:
+        raise InputError("The id list holds no ids; nothing was recorded.")
     return ids
 
 
