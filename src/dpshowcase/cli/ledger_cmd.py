@@ -10,11 +10,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from dpshowcase.cli._output import console, user_errors
+from dpshowcase.errors import ParameterError
+
+if TYPE_CHECKING:
+    from dpshowcase.release.config import ReleaseConfig
 
 app = typer.Typer(
     help="The privacy ledger: releases of a lineage, cumulative loss, caps.",
@@ -35,7 +41,7 @@ def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """List the releases of lineage NAME and its cumulative privacy loss."""
-    from dpshowcase.errors import ParameterError
+    # Deferred: the ledger loads SQLAlchemy and the library; --help stays instant.
     from dpshowcase.ledger.report import lineage_report
     from dpshowcase.ledger.store import Ledger, check_lineage_name
 
@@ -59,9 +65,6 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def _print(data: dict[str, Any]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
     table = Table(title=f"Lineage {escape(data['lineage'])} ({escape(data['ledger'])})")
     for column in (
         "#",
@@ -136,8 +139,7 @@ def cap(
     ledger: LedgerOpt = None,
 ) -> None:
     """Set the cap of lineage NAME; a release that would exceed it is refused."""
-    from rich.markup import escape
-
+    # Deferred: the ledger loads SQLAlchemy and the library; --help stays instant.
     from dpshowcase.ledger.store import Ledger
 
     with user_errors(), Ledger.open(ledger) as book:
@@ -170,8 +172,7 @@ def withdraw(
     They are stored only as keyed hashes (HMAC-SHA256, key beside the ledger), and every
     later release of NAME leaves those subjects out before anything is counted.
     """
-    from rich.markup import escape
-
+    # Deferred: the ledger loads SQLAlchemy and the library; --help stays instant.
     from dpshowcase.ledger.store import Ledger
     from dpshowcase.ledger.withdrawal import key_path, read_id_file
 
@@ -185,5 +186,21 @@ def withdraw(
         f"{moment:%Y-%m-%d %H:%M:%S} UTC, as keyed hashes in {escape(str(path))} (key: "
         f"{escape(str(key_path(path)))}); every later release of it leaves them out. "
         "Bundles already published stay published.",
+        soft_wrap=True,
+    )
+
+
+def print_lineage(settings: ReleaseConfig) -> None:
+    """After a release of a lineage: its cumulative loss, as the datasheet states it."""
+    if settings.lineage is None:
+        return
+    # Deferred: the ledger loads SQLAlchemy and the library; --help stays instant.
+    from dpshowcase.ledger.store import Ledger
+
+    with Ledger.open(settings.ledger) as ledger:
+        state = ledger.state(settings.lineage)
+    console.print(
+        f"Lineage {escape(state.name)}: cumulative loss {escape(state.cumulative.statement)}; "
+        f"recorded in {escape(str(ledger.path))}.",
         soft_wrap=True,
     )

@@ -28,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from dpshowcase.errors import ParameterError
+from dpshowcase.errors import InternalError, ParameterError
 from dpshowcase.ledger.composition import COMPOSITION_RULE, ReleaseLoss
 from dpshowcase.ledger.model import DP_KINDS
 from dpshowcase.ledger.store import (
@@ -260,8 +260,6 @@ class LineageRecorder:
 
     def _reserved(self) -> _Reservation:
         if self._reservation is None:  # pragma: no cover - a bug in the pipeline
-            from dpshowcase.errors import InternalError
-
             raise InternalError("The release was not reserved in the ledger.")
         return self._reservation
 

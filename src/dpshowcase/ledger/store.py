@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.ledger.composition import CumulativeLoss, ReleaseLoss, cumulative_loss
 from dpshowcase.ledger.model import (
@@ -46,6 +47,7 @@ from dpshowcase.ledger.model import (
     WithdrawalEntry,
 )
 from dpshowcase.ledger.withdrawal import hash_ids, load_key
+from dpshowcase.privacy.accounting import _check_delta, _check_positive_finite
 
 __all__ = [
     "Cap",
@@ -68,8 +70,6 @@ def now() -> dt.datetime:
 
 def default_ledger_path() -> Path:
     """``ledger.sqlite3`` in the user's data folder (e.g. ~/.local/share/dpshowcase)."""
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("dpshowcase", appauthor=False)) / "ledger.sqlite3"
 
 
@@ -283,8 +283,6 @@ class Ledger:
 
     def set_cap(self, name: str, epsilon: float, delta: float | None, reason: str) -> Cap:
         """Set the lineage's cap; raising it needs a reason, and every change is kept."""
-        from dpshowcase.privacy.accounting import _check_delta, _check_positive_finite
-
         name = check_lineage_name(name)
         epsilon = _check_positive_finite("The cap's epsilon", epsilon)
         if delta is not None:

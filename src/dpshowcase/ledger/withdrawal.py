@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import os
 import secrets
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dpshowcase.data.load import read_table
 from dpshowcase.errors import InputError, ParameterError
 
 __all__ = [
@@ -88,8 +90,6 @@ def read_id_file(path: Path, column: str | None) -> list[str]:
             raise InputError(f"The id file {path} is not UTF-8 text.") from None
         ids = [line.strip() for line in text.splitlines() if line.strip()]
     else:
-        from dpshowcase.data.load import read_table
-
         frame = read_table(path)
         if column not in frame.columns:
             raise InputError(
@@ -108,8 +108,6 @@ def ids_from_text(text: str, column: str | None) -> list[str]:
     if column is None:
         ids = [line.strip() for line in text.splitlines() if line.strip()]
     else:
-        import io
-
         first = text.split("\n", 1)[0]
         separator = "\t" if first.count("\t") > first.count(",") else ","
         try:

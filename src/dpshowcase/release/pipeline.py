@@ -15,20 +15,37 @@ and everything after reads public outputs.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from dpshowcase.errors import ParameterError
+from dpshowcase.aggregate.count import check_reporting_length
+from dpshowcase.data.load import read_table
+from dpshowcase.data.prepare import prepare
+from dpshowcase.errors import InternalError, ParameterError
+from dpshowcase.evaluate.evaluation import evaluate_release
+from dpshowcase.evaluate.release_files import load_release
+from dpshowcase.evaluate.report import write_report
+from dpshowcase.kanon.protect import check_k
+from dpshowcase.kanon.registry import check_mode
+from dpshowcase.kanon.release import k_anonymous_release
+from dpshowcase.ledger.recorder import LineageRecorder
+from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
-from dpshowcase.release.bundle import ReleaseSummary
+from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
+from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
+from dpshowcase.synthesize.aggregate_seeded import (
+    AggregateSeededSynthesizer,
+    check_fabrication_weight,
+)
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
     from dpshowcase.kanon.guarantee import GuaranteeCheck
-    from dpshowcase.ledger.recorder import LineageRecorder
 
 __all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "run_release"]
 
@@ -96,18 +113,11 @@ class ReleaseJob:
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
-        from dpshowcase.aggregate.count import check_reporting_length
-
         if self.mode == "dp":
-            from dpshowcase.synthesize.aggregate_seeded import check_fabrication_weight
-
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
-            from dpshowcase.kanon.protect import check_k
-            from dpshowcase.kanon.registry import check_mode
-
             check_k(self.k)  # type: ignore[arg-type]
             check_mode(self.k_synthesizer)
         else:
@@ -122,8 +132,6 @@ class ReleaseJob:
         self._check_lineage()
 
     def _check_lineage(self) -> None:
-        from dpshowcase.ledger.store import check_lineage_name
-
         if self.lineage is None:
             if self.id_column is not None:
                 raise ParameterError(
@@ -210,14 +218,10 @@ def run_release(
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars).
     """
-    from dpshowcase.release.bundle import check_output
-
     report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
     if job.lineage is None:
         return _run_release(job, report, None)
-    from dpshowcase.ledger.recorder import LineageRecorder
-
     recorder = LineageRecorder(
         job.lineage,
         ledger=job.ledger,
@@ -238,12 +242,6 @@ def _run_release(
     job: ReleaseJob, report: _Progress, recorder: LineageRecorder | None
 ) -> ReleaseOutcome:
     """:func:`run_release` after its checks; ``recorder`` records a lineage's release."""
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.data.load import read_table
-    from dpshowcase.data.prepare import prepare
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.release.bundle import write_release
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
     report("Reading and encoding")
     frame = read_table(job.data)
@@ -264,8 +262,6 @@ def _run_release(
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
-        from dpshowcase.kanon.release import k_anonymous_release
-
         # k-anonymity synthesizers read the sensitive records: one checked step
         k_release = k_anonymous_release(
             sensitive,
@@ -350,10 +346,6 @@ def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> Budg
 
 def _check_spent_as_reserved(plan: BudgetPlan, parameters: dict[str, Any]) -> None:
     """The mechanism must have spent exactly what the ledger reserved (else a bug)."""
-    import math
-
-    from dpshowcase.errors import InternalError
-
     spent = (parameters.get("rho"), parameters.get("epsilon"), parameters.get("delta"))
     if not all(
         isinstance(v, int | float) and math.isclose(v, w, rel_tol=1e-9)
@@ -374,11 +366,6 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     The compact comparison of :func:`~dpshowcase.release.explore.compare_release`, plus
     the evaluation report of :mod:`dpshowcase.evaluate` written into the bundle.
     """
-    from dpshowcase.evaluate.evaluation import evaluate_release
-    from dpshowcase.evaluate.release_files import load_release
-    from dpshowcase.evaluate.report import write_report
-    from dpshowcase.release.explore import compare_release
-
     comparison = compare_release(bundle)
     written = bundle / "metrics.json"  # write_release writes the public report itself
     if written.is_file():

@@ -14,8 +14,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from dpshowcase.errors import DpShowcaseError
+from dpshowcase.ledger.report import lineage_report
+from dpshowcase.ledger.store import Ledger, check_lineage_name
+from dpshowcase.ledger.withdrawal import ids_from_text
 from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.datasets import json_body
+from dpshowcase.web.pages import render
 
 __all__ = ["api", "pages"]
 
@@ -24,9 +28,7 @@ api = APIRouter(prefix="/api/lineages")
 
 
 def _report(ctx: AppContext, name: str) -> dict[str, Any]:
-    from dpshowcase.ledger.report import lineage_report
-    from dpshowcase.ledger.store import Ledger, check_lineage_name
-
+    """A lineage's report, or HTTP 404/400."""
     try:
         name = check_lineage_name(name)
         with Ledger.open(ctx.settings.ledger_path) as book:
@@ -38,8 +40,6 @@ def _report(ctx: AppContext, name: str) -> dict[str, Any]:
 
 
 def _names(ctx: AppContext) -> list[str]:
-    from dpshowcase.ledger.store import Ledger
-
     if not ctx.settings.ledger_path.is_file():
         return []
     with Ledger.open(ctx.settings.ledger_path) as book:
@@ -74,8 +74,6 @@ async def withdraw(request: Request, name: str) -> dict[str, Any]:
 
 
 def _withdraw(ctx: AppContext, name: str, text: str, column: str | None) -> Any:
-    from dpshowcase.ledger.store import Ledger
-    from dpshowcase.ledger.withdrawal import ids_from_text
 
     ids = ids_from_text(text, column)
     with Ledger.open(ctx.settings.ledger_path) as book:
@@ -85,8 +83,6 @@ def _withdraw(ctx: AppContext, name: str, text: str, column: str | None) -> Any:
 @pages.get("/lineages", response_class=HTMLResponse)
 def lineages_page(request: Request) -> HTMLResponse:
     """Every lineage, with its cumulative loss and cap."""
-    from dpshowcase.web.pages import render
-
     ctx = context(request)
     reports = [_report(ctx, name) for name in _names(ctx)]
     return render(request, "lineages.html", lineages=reports, lineage=None)
@@ -95,7 +91,5 @@ def lineages_page(request: Request) -> HTMLResponse:
 @pages.get("/lineages/{name}", response_class=HTMLResponse)
 def lineage_page(request: Request, name: str) -> HTMLResponse:
     """One lineage: releases, cumulative loss, cap, and the withdrawal form."""
-    from dpshowcase.web.pages import render
-
     ctx = context(request)
     return render(request, "lineages.html", lineages=[], lineage=_report(ctx, name))
