@@ -190,3 +190,30 @@ def test_a_killed_release_leaves_a_consistent_ledger(cases, folder, point, statu
     # it still counts, conservatively: noise may have been drawn
     assert state["cumulative"]["releases"] == 1
     assert state["cumulative"]["rho"] == pytest.approx(state["releases"][0]["rho"])
+
+
+def test_exact_counts_are_listed_outside_the_dp_accounting_and_honour_withdrawals(cases, folder):
+    ledger = folder / "exact.db"
+    ids = folder / "exact-ids.csv"
+    pl.DataFrame({"case_id": [PLANTED_ID]}).write_csv(ids)
+    result = runner.invoke(
+        app,
+        ["withdraw", "cases", "--ids", str(ids), "--column", "case_id", "--ledger", str(ledger)],
+    )
+    assert result.exit_code == 0, result.output
+    output = folder / "exact.csv"
+    result = runner.invoke(
+        app,
+        [
+            "aggregate", str(cases), "--output", str(output), "-r", "2", "--lineage", "cases",
+            "--ledger", str(ledger), "--id-column", "case_id",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = output.read_text(encoding="utf-8")
+    assert PLANTED_VALUE not in text
+    assert "case_id" not in text
+    state = show(ledger)
+    assert [(r["kind"], r["status"], r["bundle_state"], r["inside_dp_accounting"])
+            for r in state["releases"]] == [("exact", "committed", "intact", False)]
+    assert state["cumulative"]["releases"] == 0

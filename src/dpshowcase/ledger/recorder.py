@@ -238,7 +238,8 @@ class LineageRecorder:
     # 4. commit, or failure -----------------------------------------------------------
 
     def commit(self, folder: Path) -> None:
-        """Commit the entry with the checksum of the built (not yet renamed) bundle."""
+        """Commit the entry with the checksum of the built (not yet renamed) bundle, or
+        of the written (not yet renamed) file of counts."""
         r = self._reserved()
         self.ledger.commit(r.entry_id, bundle_checksum(folder))
         _crash_point("committed")

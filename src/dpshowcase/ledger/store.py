@@ -83,9 +83,16 @@ def check_lineage_name(name: object) -> str:
     return name.strip()
 
 
-def bundle_checksum(folder: Path) -> str:
-    """SHA-256 of the bundle's manifest.json (which lists the SHA-256 of every file)."""
-    return hashlib.sha256((Path(folder) / "manifest.json").read_bytes()).hexdigest()
+def bundle_checksum(output: Path) -> str:
+    """SHA-256 of a bundle's manifest.json (which lists the SHA-256 of every file), or of
+    the output itself when it is a single file (e.g. a table of counts)."""
+    output = Path(output)
+    target = output if output.is_file() else output / "manifest.json"
+    digest = hashlib.sha256()
+    with target.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -136,10 +143,10 @@ def bundle_state(entry: ReleaseEntry) -> str:
     """Whether a committed entry's bundle is where it was written, and unchanged."""
     if entry.status != COMMITTED:
         return "none"
-    folder = Path(entry.output)
-    if not (folder / "manifest.json").is_file():
+    output = Path(entry.output)
+    if not (output.is_file() or (output / "manifest.json").is_file()):
         return "missing"
-    return "intact" if bundle_checksum(folder) == entry.checksum else "changed"
+    return "intact" if bundle_checksum(output) == entry.checksum else "changed"
 
 
 def _largest_fitting(
