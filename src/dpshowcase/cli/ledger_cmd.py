@@ -122,6 +122,27 @@ def _print(data: dict[str, Any]) -> None:
     console.print(f"Rule: {escape(data['cumulative']['rule'])}", soft_wrap=True)
 
 
+@app.command("list")
+def list_lineages(ledger: LedgerOpt = None) -> None:
+    """List the lineages in the ledger, each with its cumulative loss and cap."""
+    # Deferred: the ledger loads SQLAlchemy and the library; --help stays instant.
+    from dpshowcase.ledger.store import Ledger
+
+    with user_errors(), Ledger.open(ledger) as book:
+        names = book.lineages()
+        if not names:
+            console.print(f"The ledger {escape(str(book.path))} has no lineage yet.")
+            return
+        for name in names:
+            state = book.state(name)
+            cap = "no cap" if state.cap is None else f"cap ε={state.cap.epsilon:g}"
+            console.print(
+                f"{escape(name)}: {len(state.releases)} release(s); "
+                f"{escape(state.cumulative.statement)}; {cap}",
+                soft_wrap=True,
+            )
+
+
 @app.command("cap")
 def cap(
     name: NameArg,
