@@ -131,3 +131,10 @@ def test_cap_with_delta_judges_epsilon_at_that_delta(ledger):
     with pytest.raises(ParameterError, match="δ does not fit"):
         reserve(ledger)
     assert math.isfinite(ledger.state("cases").cumulative.epsilon)
+
+
+@pytest.mark.parametrize(("epsilon", "delta"), [(0.0, None), (float("inf"), None), (1.0, 1.0)])
+def test_a_bad_cap_is_refused_and_not_recorded(ledger, epsilon, delta):
+    with pytest.raises(ParameterError, match="cap's"):
+        ledger.set_cap("cases", epsilon, delta, "typo")
+    assert ledger.state("cases").cap_history == []
