@@ -195,6 +195,8 @@ class Ledger:
         if path.exists() and not path.is_file():
             raise InputError(f"The ledger {path} is a folder; give a file name, e.g. ledger.db.")
         path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # owner-only from its first byte
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
