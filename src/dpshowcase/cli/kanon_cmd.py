@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.cli.ledger_cmd import print_lineage
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.toml_io import load_schema
 
@@ -115,6 +116,9 @@ def run_k_release(
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
+        lineage=settings.lineage,
+        ledger=settings.ledger,
+        id_column=settings.id_column,
     )
     with Stages() as stages, StageBars(stages) as bars:
         outcome = run_release(job, stages=bars)
@@ -141,6 +145,7 @@ def run_k_release(
         f"k-anonymous combinations ({mode}) to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    print_lineage(settings)
 
 
 def kanonymize(

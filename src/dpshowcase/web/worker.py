@@ -50,6 +50,9 @@ def job_from_spec(spec: dict[str, Any]) -> ReleaseJob:
         fabrication_weight=float(spec.get("fabrication_weight", DEFAULT_FABRICATION_WEIGHT)),
         allow_identifiers=bool(spec.get("allow_identifiers", False)),
         evaluate=bool(spec.get("evaluate", True)),
+        lineage=spec.get("lineage"),
+        ledger=Path(spec["ledger"]) if spec.get("ledger") else None,
+        id_column=spec.get("id_column"),
     )
 
 
