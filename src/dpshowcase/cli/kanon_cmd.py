@@ -98,13 +98,14 @@ def run_k_release(
         DEFAULT_REPORTING_LENGTH if settings.reporting_length is None else settings.reporting_length
     )
     check_reporting_length(reporting_length)
-    schema = settings.checked_paths(overwrite=overwrite)
+    paths = settings.checked_paths(overwrite=overwrite)
+    schema = paths.schema
     if schema is not None:
         check_reporting_length(reporting_length, len(schema.columns))
 
     job = ReleaseJob(
-        data=settings.data,
-        output=settings.output,
+        data=paths.data,
+        output=paths.output,
         mode="k-anonymity",
         k=k,
         k_synthesizer=mode,

@@ -218,12 +218,13 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
     # Everything that can be checked without the data is checked first.
     params = settings.dp_parameters()
     check_reporting_length(params.reporting_length)
-    schema = settings.checked_paths(overwrite=overwrite)
+    paths = settings.checked_paths(overwrite=overwrite)
+    schema = paths.schema
     if schema is not None:
         params.check_columns(len(schema.columns))
     job = ReleaseJob(
-        data=settings.data,
-        output=settings.output,
+        data=paths.data,
+        output=paths.output,
         dp=params,
         schema=schema,
         null_values=settings.null_values,

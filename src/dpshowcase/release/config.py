@@ -87,6 +87,15 @@ _TOP_KEYS = (
 
 
 @dataclass(frozen=True, kw_only=True)
+class CheckedPaths:
+    """The data file and output folder of a release, both given, and its loaded schema."""
+
+    data: Path
+    output: Path
+    schema: Schema | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReleaseConfig:
     """What a release is made from and with; None means "not given"."""
 
@@ -157,8 +166,8 @@ class ReleaseConfig:
             dp=MappingProxyType(dp),
         )
 
-    def checked_paths(self, *, overwrite: bool) -> Schema | None:
-        """Check data, output and schema before any data are read; the loaded schema."""
+    def checked_paths(self, *, overwrite: bool) -> CheckedPaths:
+        """Check data, output and schema before any data are read."""
         if self.data is None:
             raise ParameterError(
                 "No data file was given; name it (dpshowcase release DATA ...) or set data in "
@@ -169,7 +178,8 @@ class ReleaseConfig:
                 "No output folder was given; pass --output DIR or set output in the config file."
             )
         check_output(self.output, overwrite=overwrite)
-        return load_schema(self.schema) if self.schema is not None else None
+        schema = load_schema(self.schema) if self.schema is not None else None
+        return CheckedPaths(data=self.data, output=self.output, schema=schema)
 
     @property
     def synthesis_fabrication_weight(self) -> float:

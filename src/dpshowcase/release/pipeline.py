@@ -213,7 +213,7 @@ def run_release(
     progress: ProgressCallback | None = None,
     stages: StageCallback | None = None,
 ) -> ReleaseOutcome:
-    """Make the release ``job`` describes; raise a DpShowcaseError a person can fix.
+    """Make the release ``job`` describes; raise a UserError a person can fix.
 
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars).

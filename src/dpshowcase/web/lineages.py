@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from dpshowcase.errors import DpShowcaseError
+from dpshowcase.errors import UserError
 from dpshowcase.ledger.report import lineage_report
 from dpshowcase.ledger.store import Ledger, check_lineage_name
 from dpshowcase.ledger.withdrawal import ids_from_text
@@ -35,7 +35,7 @@ def _report(ctx: AppContext, name: str) -> dict[str, Any]:
             if not book.exists(name):
                 raise HTTPException(404, "No such lineage in the ledger.")
             return lineage_report(book, name)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
 
 
@@ -68,7 +68,7 @@ async def withdraw(request: Request, name: str) -> dict[str, Any]:
         raise HTTPException(400, "Send the id list as text, and the column name (if any).")
     try:
         added, moment = await run_in_threadpool(_withdraw, ctx, name, text, column)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
     return {"lineage": name, "new": added, "recorded": moment.isoformat()}
 

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from dpshowcase.aggregate.count import check_reporting_length
-from dpshowcase.errors import DpShowcaseError, ParameterError
+from dpshowcase.errors import ParameterError, UserError
 from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.registry import check_mode
 from dpshowcase.ledger.store import check_lineage_name
@@ -193,7 +193,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
                 f"The reporting length {params['reporting_length']} is more than the "
                 f"{len(schema.columns)} columns chosen."
             )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
     run_id = new_id()
     params["label"] = _label(params)
@@ -283,7 +283,7 @@ async def navigate(request: Request, run_id: str) -> dict[str, Any]:
         raise HTTPException(400, "The selection must be a list of at most 20 [column, value].")
     try:
         return await run_in_threadpool(_navigate, ctx, run_id, selection)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
 
 
