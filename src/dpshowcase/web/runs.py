@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from dpshowcase.errors import DpShowcaseError, ParameterError
+from dpshowcase.errors import ParameterError, UserError
 from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH, DP_KEYS
 from dpshowcase.release.explore import compare_release
@@ -100,6 +100,7 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         )
     weight = body.get("fabrication_weight")
     seed = body.get("seed")
+    lineage = body.get("lineage")
     return ReleaseJob(
         data=ctx.store.upload_path(dataset),
         output=ctx.store.bundle_dir(run_id),
@@ -113,6 +114,8 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         seed=None if seed == "" else seed,
         fabrication_weight=DEFAULT_FABRICATION_WEIGHT if weight is None else weight,
         evaluate=True,
+        lineage=None if lineage is None or str(lineage).strip() == "" else lineage,
+        ledger=ctx.settings.ledger_path,
     )
 
 
@@ -133,14 +136,19 @@ def _params(job: ReleaseJob) -> dict[str, Any]:
             "reporting_length": job.reporting_length,
         }
     params["seed"] = job.seed
+    params["lineage"] = job.lineage
     return params
 
 
 def _label(params: dict[str, Any]) -> str:
     """A run's parameters in a few words, for pages."""
+    lineage = f", lineage {params['lineage']}" if params.get("lineage") else ""
     if params["mode"] == "k-anonymity":
-        return f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
-    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}"
+        return (
+            f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
+            f"{lineage}"
+        )
+    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}{lineage}"
 
 
 @router.post("/datasets/{dataset_id}/runs", status_code=202)
@@ -152,7 +160,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
     run_id = new_id()
     try:
         job = _job(ctx, dataset, run_id, body)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
     params = _params(job)
     params["label"] = _label(params)
@@ -233,7 +241,7 @@ async def navigate(request: Request, run_id: str) -> dict[str, Any]:
         raise HTTPException(400, "The selection must be a list of at most 20 [column, value].")
     try:
         return await run_in_threadpool(_navigate, ctx, run_id, selection)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
 
 

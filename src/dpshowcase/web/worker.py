@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from dpshowcase.errors import DpShowcaseError
+from dpshowcase.errors import UserError
 from dpshowcase.release.pipeline import ReleaseJob, run_release
 
 __all__ = ["job_from_spec", "main"]
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
                 "evaluation": outcome.evaluation,
             }
         )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         reporter.send({"event": "failed", "message": str(exc)})
     except MemoryError:
         reporter.send(
