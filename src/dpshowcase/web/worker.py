@@ -110,10 +110,15 @@ def main(argv: list[str] | None = None) -> int:
                 "or fewer columns.",
             }
         )
-    except Exception as exc:  # a bug: say so, keep the server alive
-        reporter.send(
-            {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
-        )
+    except Exception as exc:
+        from dpshowcase.web.datafolder import DISK_FULL, is_disk_full
+
+        if is_disk_full(exc):  # the user can fix that
+            reporter.send({"event": "failed", "message": DISK_FULL})
+        else:  # a bug: say so, keep the server alive
+            reporter.send(
+                {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
+            )
     channel.close()
     return 0
 
