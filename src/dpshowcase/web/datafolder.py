@@ -29,6 +29,7 @@ __all__ = [
     "FOLDER_MODE",
     "DataFolderInUseError",
     "DataFolderLock",
+    "check_data_folder",
     "is_disk_full",
     "make_private",
     "open_private",
@@ -59,18 +60,60 @@ class DataFolderInUseError(ParameterError):
     """Another server holds the data folder."""
 
 
-def make_private(folder: Path) -> None:
-    """Create ``folder`` if missing; make it and everything in it owner-only.
+DATABASE_NAME = "dpshowcase.sqlite3"
+OWN_FILES = frozenset(
+    {
+        LOCK_NAME,
+        "secret",
+        DATABASE_NAME,
+        *(DATABASE_NAME + end for end in ("-journal", "-wal", "-shm")),
+    }
+)
+OWN_FOLDERS = frozenset({"uploads", "runs"})
+"""What the app keeps in its data folder; anything else there is not the app's to change."""
 
-    Symbolic links are neither followed nor changed (the app never creates one).
+
+def check_data_folder(folder: Path) -> None:
+    """Refuse a folder that is not (yet) a data folder of the app and holds other things.
+
+    The app makes its data folder private and deletes stray files in it: pointed at a
+    folder of other files (``--data-dir ~``) it must touch none of them.
+    """
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise ParameterError(f"The data folder {folder} is a file; give a folder.")
+    if (folder / DATABASE_NAME).is_file():
+        return
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in OWN_FILES | OWN_FOLDERS)
+    if foreign:
+        raise ParameterError(
+            f"The folder {folder} holds other files ({foreign[0]!r}"
+            f"{f' and {len(foreign) - 1:,} more' if len(foreign) > 1 else ''}); give a new or "
+            "empty folder as --data-dir, or the folder of an earlier dpshowcase serve."
+        )
+
+
+def make_private(folder: Path) -> None:
+    """Create ``folder`` if missing; make it and the app's things in it owner-only.
+
+    Only what the app keeps there is changed (its files, and everything under its
+    folders); symbolic links are neither followed nor changed (the app makes none).
     """
     folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     _chmod(folder, FOLDER_MODE)
-    for root, dirs, files in os.walk(folder):
-        for name in dirs:
-            _chmod(Path(root) / name, FOLDER_MODE)
-        for name in files:
-            _chmod(Path(root) / name, FILE_MODE)
+    for name in OWN_FILES:
+        _chmod(folder / name, FILE_MODE)
+    for name in OWN_FOLDERS:
+        top = folder / name
+        if top.is_symlink() or not top.is_dir():
+            continue
+        _chmod(top, FOLDER_MODE)
+        for root, dirs, files in os.walk(top):
+            for entry in dirs:
+                _chmod(Path(root) / entry, FOLDER_MODE)
+            for entry in files:
+                _chmod(Path(root) / entry, FILE_MODE)
 
 
 def _chmod(path: Path, mode: int) -> None:

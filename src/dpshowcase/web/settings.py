@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dpshowcase.errors import ParameterError
+from dpshowcase.web.datafolder import DATABASE_NAME
 
 __all__ = ["LOOPBACK_HOSTS", "WebSettings", "default_data_dir", "new_access_token"]
 
@@ -76,7 +77,7 @@ class WebSettings:
     @property
     def database(self) -> Path:
         """The SQLite file."""
-        return self.data_dir / "dpshowcase.sqlite3"
+        return self.data_dir / DATABASE_NAME
 
     @property
     def uploads(self) -> Path:

@@ -30,7 +30,12 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from dpshowcase.web.datafolder import FILE_MODE, DataFolderLock, make_private
+from dpshowcase.web.datafolder import (
+    FILE_MODE,
+    DataFolderLock,
+    check_data_folder,
+    make_private,
+)
 from dpshowcase.web.settings import WebSettings
 
 __all__ = ["Dataset", "Release", "Run", "Store", "new_id", "now"]
@@ -112,6 +117,7 @@ class Store:
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
+        check_data_folder(settings.data_dir)
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.lock = DataFolderLock(settings.data_dir)
         self.lock.acquire()  # before anything is touched: another server may own it

@@ -26,10 +26,12 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
+from dpshowcase.errors import ParameterError
 from dpshowcase.web import uploads
 from dpshowcase.web.app import create_app
 from dpshowcase.web.datafolder import DISK_FULL, DataFolderInUseError
 from dpshowcase.web.security import without_token
+from dpshowcase.web.settings import WebSettings
 from dpshowcase.web.store import Run, new_id, now
 
 
@@ -238,6 +240,20 @@ def test_the_data_folder_is_private(open_umask, make_client, demo_bytes, tmp_pat
         if mode != (0o700 if (data_dir / name).is_dir() else 0o600)
     }
     assert wrong == {}
+
+
+def test_a_folder_of_other_files_is_left_alone(open_umask, tmp_path):
+    home = tmp_path / "home"
+    (home / "thesis").mkdir(parents=True)
+    (home / "thesis" / "chapter1.tex").write_text("x")
+    (home / "runs").mkdir()  # a name the app uses, for something else
+    (home / "runs" / "race.csv").write_text("x")
+    before = _modes(home)
+    with pytest.raises(ParameterError, match=r"holds other files \('thesis' and 1 more\)"):
+        create_app(WebSettings(data_dir=home))
+    assert _modes(home) == before
+    assert (home / "runs" / "race.csv").is_file()
+    assert not (home / ".lock").exists()
 
 
 # -- one server per data folder --------------------------------------------------------------
