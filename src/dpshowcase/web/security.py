@@ -43,6 +43,7 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Guard",
+    "cross_origin",
     "host_allowed",
     "load_secret",
     "without_token",
