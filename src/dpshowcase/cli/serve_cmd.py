@@ -54,6 +54,7 @@ def serve(
 
 
 def _serve(host: str, port: int, data_dir: Path | None, max_upload_mb: int) -> None:
+    # Deferred: the web app loads FastAPI, uvicorn and the whole library; --help stays instant.
     import uvicorn
 
     from dpshowcase.web.app import create_app

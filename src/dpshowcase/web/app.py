@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.web import datasets, figures, pages, plotly_assets, runs
 from dpshowcase.web.context import AppContext
 from dpshowcase.web.datafolder import DISK_FULL, is_disk_full

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import stat
 from pathlib import Path
@@ -154,8 +155,6 @@ class DataFolderLock:
 
     def acquire(self) -> None:
         """Take the lock, or raise :class:`DataFolderInUseError` with a sentence."""
-        import fcntl
-
         path = self.folder / LOCK_NAME
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
         try:

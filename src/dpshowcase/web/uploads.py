@@ -25,6 +25,9 @@ import io
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from starlette.requests import Request
 
 from dpshowcase.data.load import read_table
@@ -151,8 +154,6 @@ def _check_caps(rows: int, columns: int, settings: WebSettings) -> None:
 
 
 def _check_parquet_shape(path: Path, settings: WebSettings) -> None:
-    import pyarrow.parquet as pq
-
     try:
         metadata = pq.ParquetFile(path).metadata
     except Exception as exc:  # pyarrow raises many types for a corrupt file
@@ -180,10 +181,6 @@ def _measure_parquet(path: Path, n_columns: int, settings: WebSettings) -> None:
     once (bounded by the uncompressed size checked before) and an index per cell, so
     the measurement never holds the expanded table.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     def is_text(kind: pa.DataType) -> bool:
         return bool(
             pa.types.is_string(kind)

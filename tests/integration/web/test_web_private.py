@@ -458,10 +458,9 @@ def test_a_full_disk_when_a_run_starts_fails_the_run(client, demo_bytes, monkeyp
 
 
 def test_a_full_disk_in_the_worker_is_one_sentence(tmp_path, monkeypatch, capfd):
-    from dpshowcase.release import pipeline
     from dpshowcase.web import worker
 
-    monkeypatch.setattr(pipeline, "run_release", _disk_full)
+    monkeypatch.setattr(worker, "run_release", _disk_full)
     monkeypatch.setattr(worker, "job_from_spec", lambda spec: None)
     spec = tmp_path / "spec.json"
     spec.write_text('{"data": "x.csv", "output": "out", "mode": "dp"}', encoding="utf-8")
