@@ -38,6 +38,12 @@ def serve(
     max_upload_mb: Annotated[
         int, typer.Option("--max-upload-mb", help="Largest upload accepted, in MiB.")
     ] = 256,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="The privacy ledger file [ledger.sqlite3 in the data folder]."
+        ),
+    ] = None,
 ) -> None:
     """Start the web app: prepare, protect, synthesize, evaluate, navigate, download.
 
@@ -48,12 +54,14 @@ def serve(
     """
     umask = os.umask(0o077)  # whatever this process writes is for its owner only
     try:
-        _serve(host, port, data_dir, max_upload_mb)
+        _serve(host, port, data_dir, max_upload_mb, ledger)
     finally:
         os.umask(umask)
 
 
-def _serve(host: str, port: int, data_dir: Path | None, max_upload_mb: int) -> None:
+def _serve(
+    host: str, port: int, data_dir: Path | None, max_upload_mb: int, ledger: Path | None
+) -> None:
     # Deferred: the web app loads FastAPI, uvicorn and the whole library; --help stays instant.
     import uvicorn
 
@@ -76,6 +84,7 @@ def _serve(host: str, port: int, data_dir: Path | None, max_upload_mb: int) -> N
             data_dir=data_dir or default_data_dir(),
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             extra_hosts=extra,
+            ledger=ledger,
         )
         app = create_app(settings)  # refuses a data folder another server is using
         shown = f"[{host}]" if ":" in host else host

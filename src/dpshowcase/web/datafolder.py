@@ -62,12 +62,17 @@ class DataFolderInUseError(ParameterError):
 
 
 DATABASE_NAME = "dpshowcase.sqlite3"
+LEDGER_NAME = "ledger.sqlite3"
+"""The privacy ledger, shared with the command line (see :mod:`dpshowcase.ledger`)."""
 OWN_FILES = frozenset(
     {
         LOCK_NAME,
         "secret",
-        DATABASE_NAME,
-        *(DATABASE_NAME + end for end in ("-journal", "-wal", "-shm")),
+        *(
+            name + end
+            for name in (DATABASE_NAME, LEDGER_NAME)
+            for end in ("", "-journal", "-wal", "-shm")
+        ),
     }
 )
 OWN_FOLDERS = frozenset({"uploads", "runs"})

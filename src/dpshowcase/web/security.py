@@ -222,56 +222,63 @@ class Guard:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if not host_allowed(_header(scope, b"host"), self.allowed_hosts):
-            await _plain(send, 400, "This server answers only to localhost (Host not allowed).")
-            return
-        if scope["type"] == "websocket":  # the app has none
-            await _plain(send, 403, "Not available.")
-            return
-        path, method = scope["path"], scope["method"]
         cookies = _cookies(scope)
         access = self._access(scope, cookies)
-        if not access:
-            await _plain(send, 403, NO_ACCESS)
+        limit = self.upload_limit if scope.get("path") in self.upload_paths else JSON_BODY_LIMIT
+        refusal = self._refusal(scope, access, limit)
+        if refusal is not None:
+            await _plain(send, *refusal)
             return
         access_cookie = (
             f"{ACCESS_COOKIE}_{_port_of(_header(scope, b'host'), scope.get('scheme', 'http'))}="
             f"{self.access_token}; Path=/; HttpOnly; SameSite=Strict"
         )
-        if access == "query" and method in ("GET", "HEAD"):
+        if access == "query" and scope["method"] in ("GET", "HEAD"):
             await _redirect(send, without_token(scope), access_cookie)
             return
-        limit = self.upload_limit if path in self.upload_paths else JSON_BODY_LIMIT
-        length = _header(scope, b"content-length")
-        if length is not None:
-            if not length.isdigit():
-                await _plain(send, 400, "Bad Content-Length.")
-                return
-            if int(length) > limit:
-                await _plain(send, 413, _too_large(limit))
-                return
         found = _session_of(cookies)
-        new_session = found is None
         session = secrets.token_urlsafe(32) if found is None else found
         scope.setdefault("state", {})
         scope["state"]["session"] = session
         scope["state"]["csrf_token"] = self.token(session)
-        if method in UNSAFE_METHODS:
-            if cross_origin(scope):
-                await _plain(send, 403, "Requests from another site are refused.")
-                return
-            given = _header(scope, CSRF_HEADER.encode()) or ""
-            if new_session or not _same(given, self.token(session)):
-                await _plain(
-                    send, 403, "Missing or wrong CSRF token; reload the page and try again."
-                )
+        if scope["method"] in UNSAFE_METHODS:
+            refusal = self._forged(scope, session if found is not None else None)
+            if refusal is not None:
+                await _plain(send, *refusal)
                 return
         cookie_headers = []
-        if new_session:
+        if found is None:
             cookie_headers.append(f"{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict")
         if access == "query":
             cookie_headers.append(access_cookie)
         await self.app(scope, _counting(receive, limit), _with_headers(send, cookie_headers))
+
+    def _refusal(self, scope: Scope, access: str, limit: int) -> tuple[int, str] | None:
+        """Why a request is refused before anything else (status, text), or None."""
+        if not host_allowed(_header(scope, b"host"), self.allowed_hosts):
+            return 400, "This server answers only to localhost (Host not allowed)."
+        if scope["type"] == "websocket":  # the app has none
+            return 403, "Not available."
+        if not access:
+            return 403, NO_ACCESS
+        length = _header(scope, b"content-length")
+        if length is not None and not length.isdigit():
+            return 400, "Bad Content-Length."
+        if length is not None and int(length) > limit:
+            return 413, _too_large(limit)
+        return None
+
+    def _forged(self, scope: Scope, session: str | None) -> tuple[int, str] | None:
+        """Why a state-changing request may come from another site (status, text), or None.
+
+        ``session`` is None when the request brought no session cookie.
+        """
+        if cross_origin(scope):
+            return 403, "Requests from another site are refused."
+        given = _header(scope, CSRF_HEADER.encode()) or ""
+        if session is None or not _same(given, self.token(session)):
+            return 403, "Missing or wrong CSRF token; reload the page and try again."
+        return None
 
 
 def without_token(scope: Scope) -> str:

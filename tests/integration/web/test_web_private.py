@@ -254,6 +254,12 @@ def test_a_folder_of_other_files_is_left_alone(open_umask, tmp_path):
     assert _modes(home) == before
     assert (home / "runs" / "race.csv").is_file()
     assert not (home / ".lock").exists()
+    # the user data folder where a command-line release has only written the ledger
+    shared = tmp_path / "dpshowcase"
+    shared.mkdir()
+    (shared / "ledger.sqlite3").write_bytes(b"")
+    create_app(WebSettings(data_dir=shared)).close()
+    assert stat.S_IMODE((shared / "ledger.sqlite3").stat().st_mode) == 0o600
 
 
 # -- one server per data folder --------------------------------------------------------------
