@@ -181,7 +181,9 @@ class LineageRecorder:
             "cap": None
             if r.state.cap is None
             else {"epsilon": r.state.cap.epsilon, "delta": r.state.cap.delta},
-            "withdrawals_honoured_through": _when(self._honoured_at),
+            "withdrawals_honoured_through": (
+                None if self._honoured_at is None else self._honoured_at.isoformat()
+            ),
         }
 
     def datasheet(self) -> str:
@@ -199,7 +201,8 @@ class LineageRecorder:
             assert r.loss is not None
             lines.append(
                 f"- **This release:** ε={r.loss.epsilon:g}, δ={r.loss.delta:.3g}, "
-                f"ρ={r.loss.rho:.4g} zCDP (the record count's ε_N²/2 included)."
+                f"ρ={r.loss.rho:.4g} zCDP (its pure-DP parts, the record count among them, "
+                "included as ε²/2)."
             )
         else:
             lines.append(

@@ -156,8 +156,10 @@ def _seed(body: dict[str, Any]) -> int | None:
     seed = body.get("seed")
     if seed is None or seed == "":
         return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError("The seed must be a whole number ≥ 0 (or left empty).")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise ParameterError(
+            "The seed must be a whole number from 0 to 2^64 - 1 (or left empty)."
+        )
     return seed
 
 

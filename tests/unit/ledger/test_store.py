@@ -6,6 +6,7 @@ import math
 import stat
 import subprocess
 import sys
+import threading
 
 import polars as pl
 import pytest
@@ -131,3 +132,44 @@ def test_cap_with_delta_judges_epsilon_at_that_delta(ledger):
     with pytest.raises(ParameterError, match="δ does not fit"):
         reserve(ledger)
     assert math.isfinite(ledger.state("cases").cumulative.epsilon)
+
+
+@pytest.mark.parametrize(("epsilon", "delta"), [(0.0, None), (float("inf"), None), (1.0, 1.0)])
+def test_a_bad_cap_is_refused_and_not_recorded(ledger, epsilon, delta):
+    with pytest.raises(ParameterError, match="cap's"):
+        ledger.set_cap("cases", epsilon, delta, "typo")
+    assert ledger.state("cases").cap_history == []
+
+
+def test_the_ledger_file_is_owner_only(tmp_path):
+    path = tmp_path / "sub" / "ledger.db"
+    with Ledger.open(path):
+        pass
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_concurrent_reservations_never_overrun_the_cap(tmp_path):
+    """Each reservation checks the cap and writes under SQLite's write lock (BEGIN
+    IMMEDIATE), so 8 racing releases that the cap admits 3 of get exactly 3 entries."""
+    path = tmp_path / "ledger.db"
+    pure = ReleaseLoss(rho=0.0, delta_conversion=0.0, delta_outside=0.0, epsilon=1.0)
+    with Ledger.open(path) as book:
+        book.set_cap("cases", 3.0, None, "")
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with Ledger.open(path) as book:
+            try:
+                reserve(book, loss=pure)
+                outcomes.append("reserved")
+            except ParameterError:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 5 + ["reserved"] * 3
+    with Ledger.open(path) as book:
+        assert len(book.state("cases").releases) == 3
