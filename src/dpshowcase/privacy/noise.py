@@ -290,7 +290,7 @@ def check_seed(seed: object) -> int | None:
         0 <= seed <= MAX_SEED
     ):
         raise ParameterError(
-            f"The seed must be a whole number ≥ 0 and below 2^64 (or none), not {seed!r}."
+            f"The seed must be a whole number from 0 to 2^64 - 1 (or none), not {seed!r}."
         )
     return int(seed)
 

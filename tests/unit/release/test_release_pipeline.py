@@ -114,7 +114,7 @@ def test_a_job_survives_its_json_spec(job):
     ("change", "message"),
     [
         ({"seed": -1}, "seed must be a whole number"),
-        ({"seed": 2**64}, "below 2"),
+        ({"seed": 2**64}, "from 0 to 2"),
         ({"null_values": "NA"}, "null values must be a list"),
         ({"colour": "red"}, "Unknown release setting"),
     ],
