@@ -104,12 +104,17 @@ def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
     return _plain(dataclasses.asdict(params))
 
 
-def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
-    """Validated k-anonymity parameters from a run request."""
+def _k_parameters(ctx: AppContext, body: dict[str, Any], records: int) -> dict[str, Any]:
+    """Validated k-anonymity parameters from a run request on a table of ``records`` rows."""
     k = body.get("k")
     synthesizer = body.get("k_synthesizer", "row-seeded")
     r = body.get("reporting_length", 3)
     check_k(k)  # type: ignore[arg-type]
+    if k > records:  # type: ignore[operator]
+        raise ParameterError(
+            f"k = {k} is more than the {records:,} records of the data: every count would "
+            "be suppressed. Choose a smaller k (10 or 11 is usual)."
+        )
     check_mode(synthesizer)
     check_reporting_length(r)
     if r > ctx.settings.max_reporting_length:
@@ -183,7 +188,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
                 "fabrication_weight": float(weight),
             }
         elif mode == "k-anonymity":
-            params = {"mode": mode, **_k_parameters(ctx, body)}
+            params = {"mode": mode, **_k_parameters(ctx, body, dataset.rows)}
         else:
             raise ParameterError("The mode must be 'dp' or 'k-anonymity'.")
         params["seed"] = _seed(body)
