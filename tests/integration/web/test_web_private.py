@@ -258,8 +258,10 @@ def test_a_folder_of_other_files_is_left_alone(open_umask, tmp_path):
     shared = tmp_path / "dpshowcase"
     shared.mkdir()
     (shared / "ledger.sqlite3").write_bytes(b"")
+    (shared / "ledger.sqlite3.key").write_bytes(b"k" * 32)  # after a first withdrawal
     create_app(WebSettings(data_dir=shared)).close()
     assert stat.S_IMODE((shared / "ledger.sqlite3").stat().st_mode) == 0o600
+    assert stat.S_IMODE((shared / "ledger.sqlite3.key").stat().st_mode) == 0o600
 
 
 # -- one server per data folder --------------------------------------------------------------
