@@ -101,7 +101,7 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
     weight = body.get("fabrication_weight")
     seed = body.get("seed")
     lineage = body.get("lineage")
-    return ReleaseJob(
+    job = ReleaseJob(
         data=ctx.store.upload_path(dataset),
         output=ctx.store.bundle_dir(run_id),
         mode=mode,
@@ -117,6 +117,12 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         lineage=None if lineage is None or str(lineage).strip() == "" else lineage,
         ledger=ctx.settings.ledger_path,
     )
+    if job.k is not None and job.mode == "k-anonymity" and job.k > dataset.rows:
+        raise ParameterError(  # the app knows the table's size before any worker runs
+            f"k = {job.k} is more than the {dataset.rows:,} records of the data: every count "
+            "would be suppressed. Choose a smaller k (10 or 11 is usual)."
+        )
+    return job
 
 
 def _params(job: ReleaseJob) -> dict[str, Any]:
