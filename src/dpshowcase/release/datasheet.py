@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.privacy.accounting import record_count_warning
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
 __all__ = [
@@ -59,8 +60,6 @@ def release_warnings(aggregates: ProtectedAggregates) -> tuple[str, ...]:
 
     Today: the record count's noise is large relative to the protected count.
     """
-    from dpshowcase.privacy.accounting import record_count_warning
-
     p = aggregates.parameters
     epsilon_n = p.get("epsilon_record_count")
     if aggregates.mode != "dp" or p.get("record_count_public"):

@@ -14,16 +14,40 @@ and everything after reads public outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from dpshowcase.errors import ParameterError
-from dpshowcase.privacy.accounting import DpParameters
-from dpshowcase.release.bundle import ReleaseSummary
+import polars as pl
+
+from dpshowcase.aggregate.count import check_reporting_length
+from dpshowcase.data.load import read_table
+from dpshowcase.data.prepare import prepare
+from dpshowcase.errors import InternalError, ParameterError, SchemaError
+from dpshowcase.evaluate.evaluation import evaluate_release
+from dpshowcase.evaluate.release_files import load_release
+from dpshowcase.evaluate.report import write_report
+from dpshowcase.kanon.protect import check_k
+from dpshowcase.kanon.registry import check_mode
+from dpshowcase.kanon.release import k_anonymous_release
+from dpshowcase.ledger.recorder import LineageRecorder
+from dpshowcase.ledger.store import check_lineage_name
+from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
+from dpshowcase.privacy.edges import private_edges
+from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.privacy.noise import MAX_SEED, check_seed, noise_source
+from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
+from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
+from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
+from dpshowcase.synthesize.aggregate_seeded import (
+    AggregateSeededSynthesizer,
+    check_fabrication_weight,
+)
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
@@ -56,8 +80,6 @@ def check_public_edges(schema: Schema | None, *, dp_edges: bool = False) -> None
     with edges chosen without the data), or the release spends a share of ε on choosing
     them with DP (``dp_edges``: ``--dp-edges``, see :mod:`dpshowcase.privacy.edges`).
     """
-    from dpshowcase.errors import ParameterError, SchemaError
-
     derived = schema.data_derived_edges if schema is not None else ()
     if dp_edges and not derived:
         raise ParameterError(
@@ -78,7 +100,13 @@ def check_public_edges(schema: Schema | None, *, dp_edges: bool = False) -> None
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseJob:
-    """Everything a release is made from: checked before any data are read."""
+    """Everything a release is made from: checked before any data are read.
+
+    The one model of a release's settings: the command line (flags and config file) and
+    the web app build it, and the web app's worker process gets it back from
+    :meth:`to_spec`/:meth:`from_spec`, so every adapter is checked by the same code
+    and the same settings make the same bundle.
+    """
 
     data: Path
     """The sensitive data file (.csv, .tsv or .parquet)."""
@@ -112,21 +140,23 @@ class ReleaseJob:
     evaluate: bool = True
     """After writing: compare the synthetic records with the protected counts, and add
     the public evaluation report (report.html, metrics.json) to the bundle."""
+    lineage: str | None = None
+    """The lineage the release belongs to: its budget is reserved in the ledger, its
+    withdrawals are honoured, its datasheet states the cumulative loss (see
+    :mod:`dpshowcase.ledger`)."""
+    ledger: Path | None = None
+    """The ledger file (None: ledger.sqlite3 in the user's data folder)."""
+    id_column: str | None = None
+    """The column whose ids withdrawals are matched against (None: the schema's subject
+    id); it is never released."""
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
-        from dpshowcase.aggregate.count import check_reporting_length
-
         if self.mode == "dp":
-            from dpshowcase.synthesize.aggregate_seeded import check_fabrication_weight
-
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
-            from dpshowcase.kanon.protect import check_k
-            from dpshowcase.kanon.registry import check_mode
-
             check_k(self.k)  # type: ignore[arg-type]
             check_mode(self.k_synthesizer)
         else:
@@ -138,8 +168,64 @@ class ReleaseJob:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
         if self.mode == "dp" and self.dp is not None:
             check_public_edges(self.schema, dp_edges=self.dp.edges_epsilon > 0)
+        object.__setattr__(self, "seed", check_seed(self.seed))
+        if isinstance(self.null_values, str) or not all(
+            isinstance(v, str) for v in self.null_values
+        ):
+            raise ParameterError("The null values must be a list of strings.")
+        object.__setattr__(self, "null_values", tuple(self.null_values))
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
+        self._check_lineage()
+
+    def _check_lineage(self) -> None:
+        if self.lineage is None:
+            if self.id_column is not None:
+                raise ParameterError(
+                    "--id-column names the ids that withdrawals are matched against; give the "
+                    "release a --lineage too."
+                )
+            return
+        object.__setattr__(self, "lineage", check_lineage_name(self.lineage))
+        if self.ledger is not None:
+            object.__setattr__(self, "ledger", Path(self.ledger))
+        dp = self.dp
+        inferred = dp is not None and dp.delta is None and dp.record_count_public is None
+        if self.mode == "dp" and inferred:
+            raise ParameterError(
+                "A release in a lineage needs an explicit δ (delta, e.g. 1e-6): "
+                "otherwise delta is inferred from the noisy record count, and the ledger "
+                "must reserve the budget before any noise is drawn."
+            )
+
+    def to_spec(self) -> dict[str, Any]:
+        """The job as JSON-ready data (what the web app hands its worker process)."""
+        spec: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        spec["data"] = str(self.data)
+        spec["output"] = str(self.output)
+        spec["dp"] = _plain(dataclasses.asdict(self.dp)) if self.dp is not None else None
+        spec["schema"] = schema_to_dict(self.schema) if self.schema is not None else None
+        spec["null_values"] = list(self.null_values)
+        spec["ledger"] = str(self.ledger) if self.ledger is not None else None
+        return spec
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> ReleaseJob:
+        """The job :meth:`to_spec` described, checked again."""
+        values = dict(spec)
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ParameterError(f"Unknown release setting(s) {unknown}.")
+        dp, schema = values.pop("dp", None), values.pop("schema", None)
+        nulls = values.pop("null_values", ())
+        ledger = values.pop("ledger", None)
+        return cls(
+            **values,
+            ledger=Path(ledger) if ledger is not None else None,
+            dp=DpParameters(**dp) if dp is not None else None,
+            schema=schema_from_dict(schema) if schema is not None else None,
+            null_values=tuple(nulls) if isinstance(nulls, list | tuple) else nulls,
+        )
 
     @property
     def reporting_length(self) -> int:
@@ -203,36 +289,42 @@ def run_release(
     progress: ProgressCallback | None = None,
     stages: StageCallback | None = None,
 ) -> ReleaseOutcome:
-    """Make the release ``job`` describes; raise a DpShowcaseError a person can fix.
+    """Make the release ``job`` describes; raise a UserError a person can fix.
 
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars).
     """
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.data.load import read_table
-    from dpshowcase.data.prepare import prepare
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.release.bundle import check_output, write_release
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-
     report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
+    if job.lineage is None:
+        return _run_release(job, report, None)
+    recorder = LineageRecorder(
+        job.lineage,
+        ledger=job.ledger,
+        id_column=job.id_column,
+        source=job.source_name or job.data.name,
+        output=job.output,
+    )
+    try:
+        return _run_release(job, report, recorder)
+    except BaseException as exc:
+        recorder.fail(exc)  # a reservation is marked failed, never lost
+        raise
+    finally:
+        recorder.close()
+
+
+def _run_release(
+    job: ReleaseJob, report: _Progress, recorder: LineageRecorder | None
+) -> ReleaseOutcome:
+    """:func:`run_release` after its checks; ``recorder`` records a lineage's release."""
 
     report("Reading and encoding")
     frame = read_table(job.data)
+    if recorder is not None:  # withdrawn subjects go before anything is counted
+        frame = recorder.drop_withdrawn(frame, job.schema.subject_id if job.schema else None)
     input_columns = list(frame.columns)
-    edges_report = None
-    schema_in = job.schema
-    if job.mode == "dp" and job.dp is not None and job.dp.edges_epsilon > 0:
-        from dpshowcase.privacy.edges import private_edges
-        from dpshowcase.privacy.noise import noise_source
-
-        assert job.schema is not None  # checked by ReleaseJob
-        # part of the protection: DP quantiles of the sensitive values, public edges out
-        nulls = replace(job.schema, null_values=(*job.schema.null_values, *job.null_values))
-        schema_in, edges_report = private_edges(
-            frame, nulls, job.dp, noise_source(None if job.seed is None else job.seed + 1)
-        )
+    schema_in, edges_report, plan = _dp_edges(job, frame, recorder)
     sensitive = prepare(
         frame, schema_in, null_values=job.null_values, allow_identifiers=job.allow_identifiers
     )
@@ -243,11 +335,11 @@ def run_release(
         check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
     schema = sensitive.schema
     report("Reading and encoding", 1, 1)
+    if recorder is not None and plan is None:
+        plan = _reserve(job, recorder, schema)
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
-        from dpshowcase.kanon.release import k_anonymous_release
-
         # k-anonymity synthesizers read the sensitive records: one checked step
         k_release = k_anonymous_release(
             sensitive,
@@ -273,9 +365,11 @@ def run_release(
             ),
         )
         del sensitive  # nothing below may see sensitive records
+        if plan is not None:
+            _check_spent_as_reserved(plan, aggregates.parameters)
         if edges_report is not None:
-            aggregates = replace(
-                aggregates, parameters={**aggregates.parameters, "private_edges": edges_report}
+            aggregates = aggregates.derive(
+                parameters={**aggregates.parameters, "private_edges": edges_report}
             )
 
         report("Synthesizing")
@@ -298,6 +392,9 @@ def run_release(
         source_name=job.source_name or job.data.name,
         overwrite=job.overwrite,
         measurements=measurements,
+        datasheet_extra=recorder.datasheet() if recorder else None,
+        manifest_extra=recorder.manifest() if recorder else None,
+        before_publish=recorder.commit if recorder else None,
     )
     del synthetic, aggregates
     report("Writing the bundle", 1, 1)
@@ -318,6 +415,45 @@ def run_release(
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
 
 
+def _dp_edges(
+    job: ReleaseJob, frame: pl.DataFrame, recorder: LineageRecorder | None
+) -> tuple[Schema | None, dict[str, Any] | None, BudgetPlan | None]:
+    """DP bin edges when the job spends ε on them: (schema to encode with, report, plan).
+
+    Part of the protection: DP quantiles of the sensitive values, public edges out. A
+    lineage's ledger reserves the release's budget first, before any noise is drawn.
+    """
+    if job.mode != "dp" or job.dp is None or job.dp.edges_epsilon <= 0:
+        return job.schema, None, None
+    assert job.schema is not None  # checked by ReleaseJob
+    plan = _reserve(job, recorder, job.schema) if recorder is not None else None
+    nulls = replace(job.schema, null_values=(*job.schema.null_values, *job.null_values))
+    source = noise_source(None if job.seed is None else (job.seed + 1) % (MAX_SEED + 1))
+    schema, report = private_edges(frame, nulls, job.dp, source)
+    return schema, report, plan
+
+
+def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:
+    """Reserve the release's budget in the ledger, before any noise; the DP plan."""
+    if job.mode == "k-anonymity":
+        recorder.reserve_other("k-anonymity", k=job.k)
+        return None
+    assert job.dp is not None
+    unit = "subject" if schema.subject_id else job.dp.privacy_unit
+    # δ is explicit or the count public (checked by ReleaseJob): no noise is needed
+    return recorder.reserve_dp(job.dp, privacy_unit=unit, seeded=job.seed is not None)
+
+
+def _check_spent_as_reserved(plan: BudgetPlan, parameters: dict[str, Any]) -> None:
+    """The mechanism must have spent exactly what the ledger reserved (else a bug)."""
+    spent = (parameters.get("rho"), parameters.get("epsilon"), parameters.get("delta"))
+    if not all(
+        isinstance(v, int | float) and math.isclose(v, w, rel_tol=1e-9)
+        for v, w in zip(spent, (plan.rho, plan.epsilon, plan.delta), strict=True)
+    ):
+        raise InternalError("The release spent another budget than the ledger reserved.")
+
+
 def _protecting(stage: str) -> str:
     """'Protecting: the record count' from the mechanism's 'The record count'."""
     words = stage.removeprefix("Protecting").strip()
@@ -330,11 +466,6 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     The compact comparison of :func:`~dpshowcase.release.explore.compare_release`, plus
     the evaluation report of :mod:`dpshowcase.evaluate` written into the bundle.
     """
-    from dpshowcase.evaluate.evaluation import evaluate_release
-    from dpshowcase.evaluate.release_files import load_release
-    from dpshowcase.evaluate.report import write_report
-    from dpshowcase.release.explore import compare_release
-
     comparison = compare_release(bundle)
     written = bundle / "metrics.json"  # write_release writes the public report itself
     if written.is_file():
@@ -346,3 +477,12 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     comparison["agreement"] = {str(k): v for k, v in agreement.items()}
     comparison["report"] = True
     return comparison
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively (JSON has no tuples)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

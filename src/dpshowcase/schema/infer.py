@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from dpshowcase.data.encode import (
+from dpshowcase.errors import SchemaError
+from dpshowcase.schema.conventions import (
     ZERO_VALUES,
     looks_like_identifier,
     looks_like_numeric_identifier,
 )
-from dpshowcase.errors import SchemaError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
 NUMERIC_MIN_DISTINCT = 30
