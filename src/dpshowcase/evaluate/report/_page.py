@@ -98,7 +98,8 @@ def _header(m: dict[str, Any]) -> str:
             "<div class='banner'>NOT FOR RELEASE — the noise was seeded (tests and demos "
             "only): anyone who knows the seed can remove it.</div>"
         )
-    title = "Evaluation of a release" + (
+    noun = "external synthetic data" if rel.get("kind") else "a release"
+    title = f"Evaluation of {noun}" + (
         f" of <code>{_e(rel['source'])}</code>" if rel.get("source") else ""
     )
     parts.append(f"<h1>{title}</h1>")
@@ -171,6 +172,10 @@ def _summary(m: dict[str, Any]) -> str:
     fid = m.get("fidelity") or {}
     if "marginals" in fid and fid["marginals"].get("k_marginal_score") is not None:
         cards.append(("k-marginal score (0–1000)", f"{fid['marginals']['k_marginal_score']:.0f}"))
+    nist = fid.get("nist_k_marginal") or {}
+    if nist.get("score") is not None:
+        within = ", PUMA × pairs" if nist.get("group_column") else ", all pairs"
+        cards.append((f"NIST CRC k-marginal (SDNist{within})", f"{nist['score']}"))
     if "propensity" in fid:
         cards.append(
             ("propensity pMSE (0 = indistinguishable)", f"{fid['propensity']['pmse']:.4f}")
