@@ -72,6 +72,15 @@ def release(
         float | None,
         typer.Option("--percentile", help="Percentile setting each length's sensitivity [99]."),
     ] = None,
+    synthesizer: Annotated[
+        str,
+        typer.Option(
+            "--synthesizer",
+            help="DP synthesizer: aggregate-seeded (default; fabricates least), aim or mst "
+            "(graphical model of adaptively measured marginals: higher-order fidelity; "
+            "needs dpshowcase[aim]).",
+        ),
+    ] = "aggregate-seeded",
     fabrication_weight: Annotated[
         float | None,
         typer.Option(
@@ -144,7 +153,12 @@ def release(
                 "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
                 "--epsilon 4) or --k (k-anonymity, e.g. --k 10)."
             )
-        _run(settings, overwrite=overwrite, allow_identifiers=allow_identifiers)
+        _run(
+            settings,
+            overwrite=overwrite,
+            allow_identifiers=allow_identifiers,
+            synthesizer=synthesizer,
+        )
 
 
 def _run_k(
@@ -186,7 +200,13 @@ def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
     return base.override(**flags)
 
 
-def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
+def _run(
+    settings: ReleaseConfig,
+    *,
+    overwrite: bool,
+    allow_identifiers: bool,
+    synthesizer: str = "aggregate-seeded",
+) -> None:
     from rich.markup import escape
 
     from dpshowcase.aggregate.count import check_reporting_length
@@ -209,6 +229,7 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
         fabrication_weight=settings.synthesis_fabrication_weight,
+        synthesizer=synthesizer,
     )
     if settings.seed is not None:
         console.print(

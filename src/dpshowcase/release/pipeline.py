@@ -73,6 +73,8 @@ class ReleaseJob:
     """Extra cell values meaning "no value"."""
     seed: int | None = None
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
+    synthesizer: str = "aggregate-seeded"
+    """DP mode: the synthesizer by name (see :mod:`dpshowcase.synthesize.registry`)."""
     fabrication_weight: float = 1.0
     """DP mode: how strongly synthesis avoids combinations that were not released (see
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
@@ -90,9 +92,11 @@ class ReleaseJob:
 
         if self.mode == "dp":
             from dpshowcase.synthesize.aggregate_seeded import check_fabrication_weight
+            from dpshowcase.synthesize.registry import check_synthesizer
 
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
+            check_synthesizer(self.synthesizer)
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
             from dpshowcase.kanon.protect import check_k
@@ -183,6 +187,7 @@ def run_release(
     from dpshowcase.privacy.marginals import DPMarginals
     from dpshowcase.release.bundle import check_output, write_release
     from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
+    from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS
 
     report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
@@ -218,6 +223,11 @@ def run_release(
         aggregates, synthetic = k_release.aggregates, k_release.synthetic
         measurements = None
         report("Synthesizing", 1, 1, shown=False)  # the k-anonymous records came with it
+    elif job.synthesizer in MODEL_SYNTHESIZERS:
+        assert job.dp is not None
+        aggregates, synthetic = _model_release(job, sensitive, report)
+        del sensitive  # nothing below may see sensitive records
+        measurements = None
     else:
         assert job.dp is not None
         mechanism = DPMarginals(
@@ -269,6 +279,29 @@ def run_release(
             k_agreement=k_release.agreement,
         )
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _model_release(job: ReleaseJob, sensitive: Any, report: _Progress) -> tuple[Any, Any]:
+    """AIM or MST: protected measurements, then (post-processing) the graphical model's
+    records and its consistent marginals as the published aggregates."""
+    from dpshowcase.privacy.aim import AimMechanism, MstMechanism
+    from dpshowcase.synthesize.pgm import PgmSynthesizer
+
+    assert job.dp is not None
+    mechanism = (
+        AimMechanism(job.dp, seed=job.seed)
+        if job.synthesizer == "aim"
+        else MstMechanism(job.dp, seed=job.seed)
+    )
+    measurements = mechanism.fit(
+        sensitive,
+        progress=lambda stage, step, steps: report("Protecting", step, steps, name=stage),
+    )
+    del sensitive
+    report("Synthesizing")
+    synthesizer = PgmSynthesizer(seed=job.seed).fit(measurements)
+    synthetic = synthesizer.sample(progress=lambda done, total: report("Synthesizing", done, total))
+    return synthesizer.fitted_aggregates(synthetic), synthetic
 
 
 def _protecting(stage: str) -> str:
