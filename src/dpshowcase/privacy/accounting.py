@@ -796,8 +796,7 @@ def gaussian_rho(sigma: float, sensitivity: float = 1.0) -> float:
 def gaussian_sigma(rho: float, sensitivity: float = 1.0) -> float:
     """The smallest σ (rounded up) whose measurement costs at most ``rho``: Δ/√(2ρ)."""
     rho = _check_positive_finite("rho", rho)
-    sigma = sensitivity / math.sqrt(2.0 * rho) * (1 + _RELATIVE_SAFETY)
-    return sigma
+    return sensitivity / math.sqrt(2.0 * rho) * (1 + _RELATIVE_SAFETY)
 
 
 def selection_rho(epsilon: float) -> float:
