@@ -40,7 +40,10 @@ import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "nist-acs"
+SHARED = next(
+    (p / "shared" / "data" / "nist-acs" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
+    ROOT.parent / "shared" / "data" / "nist-acs",
+)  # ../shared from the main checkout, ../../shared from a worktree
 CLI = str(Path(sys.executable).with_name("dpshowcase"))
 SNSYNTH = ROOT / "benchmarks" / ".venv-snsynth" / "bin" / "python"
 PACSYNTH = ROOT / "benchmarks" / ".venv-peers" / "bin" / "python"

@@ -116,6 +116,14 @@ def _header(m: dict[str, Any]) -> str:
         )
     if rel.get("guarantee"):
         parts.append(f"<p class='guarantee'><b>Guarantee.</b> {_e(rel['guarantee'])}</p>")
+    if rel.get("mode") == "dp":
+        from dpshowcase.synthesize.registry import CHOOSING
+
+        used = (rel.get("parameters") or {}).get("synthesizer") or "aggregate-seeded"
+        parts.append(
+            f"<p><b>Synthesizer:</b> {_e(str(used))}. <b>Which synthesizer?</b> "
+            f"{_e(CHOOSING)}</p>"
+        )
     parts.append(
         "<nav>"
         + "".join(
