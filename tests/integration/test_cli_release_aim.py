@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("mbi")
 
-from dpshowcase.cli.main import app  # noqa: E402
+from dpshowcase.cli.main import app
 
 runner = CliRunner()
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import polars as pl
 
+from dpshowcase._io.atomic import atomic_path
 from dpshowcase.errors import InputError
-from dpshowcase.release.atomic import atomic_path
 
 COUNT_COLUMNS = ("combination", "length", "count")
 

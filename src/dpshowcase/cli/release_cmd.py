@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.cli.kanon_cmd import run_k_release
+from dpshowcase.errors import ParameterError
 
 if TYPE_CHECKING:
     from dpshowcase.release.config import ReleaseConfig
@@ -147,7 +150,6 @@ def release(
             )
             return
         if settings.epsilon is None:
-            from dpshowcase.errors import ParameterError
 
             raise ParameterError(
                 "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
@@ -172,9 +174,6 @@ def _run_k(
     percentile: float | None,
 ) -> None:
     """The k-anonymity release (see :mod:`dpshowcase.cli.kanon_cmd`)."""
-    from dpshowcase.cli.kanon_cmd import run_k_release
-    from dpshowcase.errors import ParameterError
-
     if k is None:
         raise ParameterError(
             "--mode chooses a k-anonymity synthesizer; give --k too (e.g. --k 10)."
@@ -194,6 +193,7 @@ def _run_k(
 
 
 def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.release.config import ReleaseConfig, load_config
 
     base = load_config(config) if config is not None else ReleaseConfig()
@@ -207,8 +207,7 @@ def _run(
     allow_identifiers: bool,
     synthesizer: str = "aggregate-seeded",
 ) -> None:
-    from rich.markup import escape
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.release.pipeline import ReleaseJob, run_release
 

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from dpshowcase.data.attributes import AttributeIndex
-from dpshowcase.data.encode import SensitiveData
+from dpshowcase.data.encode import PublicRecords
 from dpshowcase.schema.model import Schema
 
 DELIMITER = ";"
@@ -44,17 +44,10 @@ class Records:
         """How many records hold each attribute."""
         return np.bincount(self.indices, minlength=self.attributes.n_attributes).astype(np.int64)
 
-    def as_data(self, schema: Schema) -> SensitiveData:
-        """The records in the container the counting engine reads.
-
-        Nothing sensitive is added: the container is just the engine's input type.
-        """
-        return SensitiveData(
-            schema=schema,
-            attributes=self.attributes,
-            indptr=self.indptr,
-            indices=self.indices,
-            source_rows=self.n_records,
+    def as_data(self, schema: Schema) -> PublicRecords:
+        """The records as the counting engine reads them (public: to be released)."""
+        return PublicRecords(
+            schema=schema, attributes=self.attributes, indptr=self.indptr, indices=self.indices
         )
 
     def to_frame(self) -> pl.DataFrame:

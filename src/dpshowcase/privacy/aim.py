@@ -29,8 +29,10 @@ model on each pair), a third for measuring the selected pairs.
 
 Only :class:`MarginalMeasurements` leaves this module: the noisy marginals, the released
 values of every column and the protected record count. The graphical model is estimated
-from them alone (:mod:`dpshowcase.synthesize.pgm`), inside the loop as AIM requires —
-post-processing of earlier measurements — and at the end for sampling records.
+from them alone (:mod:`dpshowcase.privacy.graphical`), inside the loop as AIM requires —
+post-processing of earlier measurements — and at the end for sampling records
+(:mod:`dpshowcase.synthesize.pgm`), whose counts the measurements then issue as the
+release's protected aggregates (:meth:`MarginalMeasurements.issue_aggregates`).
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from dpshowcase.aggregate.count import CombinationCounts
+from dpshowcase.aggregate.protected import ProtectedAggregates, issue_protected
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.errors import ParameterError
+from dpshowcase.privacy import graphical
 from dpshowcase.privacy.accounting import (
     DpParameters,
     MarginalModelBudget,
@@ -54,6 +59,7 @@ from dpshowcase.privacy.accounting import (
     selection_rho,
     value_threshold,
 )
+from dpshowcase.privacy.graphical import Measurement
 from dpshowcase.privacy.noise import NoiseSource, laplace_count, noise_source
 from dpshowcase.schema.model import Schema
 
@@ -74,18 +80,6 @@ GAUSSIAN_SHARE = 0.9
 
 Progress = Callable[[str, int, int], None]
 Clique = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One noisy marginal: every cell of the columns ``clique``, with noise scale σ."""
-
-    clique: Clique
-    """Column indices, ascending."""
-    noisy: np.ndarray
-    """float64 noisy counts of every cell, C order over the columns' value codes."""
-    sigma: float
-    """Scale of the discrete Gaussian noise of each cell."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +111,25 @@ class MarginalMeasurements:
     def guarantee(self) -> str:
         """The guarantee in one sentence."""
         return self.budget.guarantee
+
+    def issue_aggregates(
+        self, counts: CombinationCounts, parameters: dict[str, Any]
+    ) -> ProtectedAggregates:
+        """The published aggregates: ``counts`` computed from these measurements alone.
+
+        The caller (the model-based synthesizer) vouches that ``counts`` come from the
+        graphical model of these measurements — post-processing, so the guarantee of
+        the measurements covers them. No per-length noise applies (noise=None): the
+        marginals' noise is listed in ``parameters``.
+        """
+        return issue_protected(
+            counts=counts,
+            record_count=self.record_count,
+            mode="dp",
+            guarantee=self.guarantee,
+            parameters=parameters,
+            private=self.private,
+        )
 
     def parameters(self) -> dict[str, Any]:
         """Everything about the release's privacy and measurements, for parameters.json."""
@@ -297,8 +310,6 @@ class AimMechanism:
 
     def fit(self, data: SensitiveData, progress: Progress | None = None) -> MarginalMeasurements:
         """Run AIM on ``data``; return only the protected measurements."""
-        from dpshowcase.synthesize import pgm
-
         noise = noise_source(self.seed)
         run = _Run(data, self.params, "aim", noise, progress)
         d = len(run.columns)
@@ -315,7 +326,7 @@ class AimMechanism:
         candidates = _candidates(d, self.params.reporting_length)
         answers = {cl: _marginal(run.codes, sizes, cl) for cl in candidates}
         total = float(max(run.record_count, 1))
-        model = pgm.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
+        model = graphical.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
         terminate, t = False, 0
         while not terminate:
             t += 1
@@ -328,14 +339,14 @@ class AimMechanism:
             spent_after = run.account.spent + gaussian_rho(sigma) + selection_rho(epsilon)
             run.progress("Protecting: AIM rounds", min(int(100 * spent_after / rho), 99), 100)
             limit = self.max_model_size * spent_after / rho
-            allowed = pgm.within_size(sizes, model.cliques, list(candidates), limit)
+            allowed = graphical.within_size(sizes, model.cliques, list(candidates), limit)
             chosen = self._worst(run, allowed, candidates, answers, model, sigma, epsilon, t)
-            before = pgm.project(model, chosen)
+            before = graphical.project(model, chosen)
             run.measure(chosen, sigma, f"round {t}: measure {chosen}")
-            model = pgm.estimate(
+            model = graphical.estimate(
                 sizes, run.measurements, total, iters=self.estimation_iters, warm_start=model
             )
-            after = pgm.project(model, chosen)
+            after = graphical.project(model, chosen)
             n_cells = float(after.size)
             moved = float(np.abs(after - before).sum())
             if not terminate and moved <= sigma * math.sqrt(2 / math.pi) * n_cells:
@@ -366,9 +377,7 @@ class AimMechanism:
         t: int,
     ) -> Clique:
         """Exponential mechanism over ``allowed`` with AIM's quality score."""
-        from dpshowcase.synthesize import pgm
-
-        estimates = pgm.project_many(model, allowed)
+        estimates = graphical.project_many(model, allowed)
         bias = math.sqrt(2.0 / math.pi) * sigma
         scores = np.array(
             [
@@ -396,8 +405,6 @@ class MstMechanism:
 
     def fit(self, data: SensitiveData, progress: Progress | None = None) -> MarginalMeasurements:
         """Run MST on ``data``; return only the protected measurements."""
-        from dpshowcase.synthesize import pgm
-
         noise = noise_source(self.seed)
         run = _Run(data, self.params, "mst", noise, progress)
         d = len(run.columns)
@@ -408,9 +415,9 @@ class MstMechanism:
         edges: list[Clique] = []
         if d >= 2:
             total = float(max(run.record_count, 1))
-            model = pgm.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
+            model = graphical.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
             pairs = list(itertools.combinations(range(d), 2))
-            estimates = pgm.project_many(model, pairs)
+            estimates = graphical.project_many(model, pairs)
             weights = {
                 p: float(np.abs(_marginal(run.codes, sizes, p) - estimates[p]).sum()) for p in pairs
             }

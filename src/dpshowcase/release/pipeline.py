@@ -20,10 +20,28 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dpshowcase.aggregate.count import check_reporting_length
+from dpshowcase.data.load import read_table
+from dpshowcase.data.prepare import prepare
 from dpshowcase.errors import ParameterError
+from dpshowcase.evaluate.evaluation import evaluate_release
+from dpshowcase.evaluate.release_files import load_release
+from dpshowcase.evaluate.report import write_report
+from dpshowcase.kanon.protect import check_k
+from dpshowcase.kanon.registry import check_mode
+from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.privacy.accounting import DpParameters
-from dpshowcase.release.bundle import ReleaseSummary
+from dpshowcase.privacy.aim import AimMechanism, MstMechanism
+from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
+from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
+from dpshowcase.synthesize.aggregate_seeded import (
+    AggregateSeededSynthesizer,
+    check_fabrication_weight,
+)
+from dpshowcase.synthesize.pgm import PgmSynthesizer
+from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS, check_synthesizer
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
@@ -88,20 +106,12 @@ class ReleaseJob:
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
-        from dpshowcase.aggregate.count import check_reporting_length
-
         if self.mode == "dp":
-            from dpshowcase.synthesize.aggregate_seeded import check_fabrication_weight
-            from dpshowcase.synthesize.registry import check_synthesizer
-
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
             check_synthesizer(self.synthesizer)
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
-            from dpshowcase.kanon.protect import check_k
-            from dpshowcase.kanon.registry import check_mode
-
             check_k(self.k)  # type: ignore[arg-type]
             check_mode(self.k_synthesizer)
         else:
@@ -181,14 +191,6 @@ def run_release(
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars).
     """
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.data.load import read_table
-    from dpshowcase.data.prepare import prepare
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.release.bundle import check_output, write_release
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-    from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS
-
     report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
 
@@ -208,8 +210,6 @@ def run_release(
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
-        from dpshowcase.kanon.release import k_anonymous_release
-
         # k-anonymity synthesizers read the sensitive records: one checked step
         k_release = k_anonymous_release(
             sensitive,
@@ -284,9 +284,6 @@ def run_release(
 def _model_release(job: ReleaseJob, sensitive: Any, report: _Progress) -> tuple[Any, Any]:
     """AIM or MST: protected measurements, then (post-processing) the graphical model's
     records and its consistent marginals as the published aggregates."""
-    from dpshowcase.privacy.aim import AimMechanism, MstMechanism
-    from dpshowcase.synthesize.pgm import PgmSynthesizer
-
     assert job.dp is not None
     mechanism = (
         AimMechanism(job.dp, seed=job.seed)
@@ -316,11 +313,6 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     The compact comparison of :func:`~dpshowcase.release.explore.compare_release`, plus
     the evaluation report of :mod:`dpshowcase.evaluate` written into the bundle.
     """
-    from dpshowcase.evaluate.evaluation import evaluate_release
-    from dpshowcase.evaluate.release_files import load_release
-    from dpshowcase.evaluate.report import write_report
-    from dpshowcase.release.explore import compare_release
-
     comparison = compare_release(bundle)
     written = bundle / "metrics.json"  # write_release writes the public report itself
     if written.is_file():

@@ -19,7 +19,6 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -152,40 +151,40 @@ class AggregateSeededSynthesizer:
         done = 0
         round_ = 0
 
-        def work(part: int, step: int, temperature: float) -> int:
+        tables = _fit.FitTables(
+            table=table,
+            cells=cells,
+            length_weight=unreleased_weight,
+            absent_weight=int(length_weight[1]),
+            slot_of=slot_of,
+            absent_target=absent_target,
+            absent_now=absent_now,
+            child_start=child_start,
+            child_cell=children,
+            child_attribute=child_attribute,
+            n_released=released,
+            base=base,
+            reporting_length=r,
+            pair_cell=pair_cell,
+            pair_attributes=pair_attributes,
+            focus=np.zeros(0, dtype=np.int64),
+        )
+
+        def work(part: int, step: int, temperature: float, fit: _fit.FitTables) -> int:
             _fit.seed((entropy + 7919 * (round_ * threads + part)) % (2**31))
             rows = parts[part]
-            return int(
-                _fit.fit_records(
-                    records[rows[0] : rows[-1] + 1] if rows.size else records[:0],
-                    table,
-                    cells,
-                    unreleased_weight,
-                    int(length_weight[1]),
-                    slot_of,
-                    absent_target,
-                    absent_now,
-                    child_start,
-                    children,
-                    child_attribute,
-                    released,
-                    base,
-                    r,
-                    step,
-                    temperature,
-                    pair_cell,
-                    pair_attributes,
-                    focus,
-                )
-            )
+            block = records[rows[0] : rows[-1] + 1] if rows.size else records[:0]
+            return int(_fit.fit_records(block, fit, step, temperature))
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             while done < total:
                 step = min(chunk, total - done)
                 temperature = START_TEMPERATURE * max(0.0, 1.0 - done / (ANNEAL_SHARE * total))
                 shares = [max(step * p.size // n, 1) for p in parts]
-                focus = _furthest_off(cells, pair_cell, SWAP_FOCUS)
-                improved = sum(pool.map(work, range(threads), shares, [temperature] * threads))
+                fit = tables._replace(focus=_furthest_off(cells, pair_cell, SWAP_FOCUS))
+                improved = sum(
+                    pool.map(work, range(threads), shares, [temperature] * threads, [fit] * threads)
+                )
                 done += step
                 round_ += 1
                 if progress is not None:
@@ -219,10 +218,8 @@ class AggregateSeededSynthesizer:
             "protected measurements (published separately as noisy_aggregates.csv)"
         )
         parameters["synthesis"] = self.settings()
-        return replace(
-            aggregates,
-            counts=aggregates.counts.with_counts(self._fitted),
-            parameters=parameters,
+        return aggregates.derive(
+            counts=aggregates.counts.with_counts(self._fitted), parameters=parameters
         )
 
     def settings(self) -> dict[str, object]:
@@ -314,14 +311,11 @@ def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
     noise scales (k-anonymity) every length weighs the same.
     """
     r = aggregates.reporting_length
-    scales = {
-        int(entry["length"]): float(entry["noise_scale"])
-        for entry in aggregates.parameters.get("lengths", [])
-        if isinstance(entry, dict) and entry.get("noise_scale")
-    }
-    if len(scales) == r and all(v > 0 for v in scales.values()):
+    noise = aggregates.noise
+    if noise is not None and len(noise.lengths) == r:
         return np.array(
-            [1.0] + [(scales[r] / scales[k]) ** WEIGHT_EXPONENT for k in range(1, r + 1)]
+            [1.0]
+            + [(noise.scale(r) / noise.scale(k)) ** WEIGHT_EXPONENT for k in range(1, r + 1)]
         )
     return np.ones(r + 1, dtype=np.float64)
 

@@ -15,24 +15,24 @@ import pytest
 
 pytest.importorskip("mbi")
 
-from dpshowcase.data.encode import SensitiveData, encode  # noqa: E402
-from dpshowcase.errors import ParameterError  # noqa: E402
-from dpshowcase.privacy.accounting import (  # noqa: E402
+from dpshowcase.data.encode import SensitiveData, encode
+from dpshowcase.errors import ParameterError
+from dpshowcase.privacy.accounting import (
     DpParameters,
     RhoAccount,
     gaussian_rho,
     selection_rho,
     zcdp_rho,
 )
-from dpshowcase.privacy.aim import (  # noqa: E402
+from dpshowcase.privacy.aim import (
     AimMechanism,
     MarginalMeasurements,
     Measurement,
     MstMechanism,
 )
-from dpshowcase.privacy.noise import OpenDPNoise, SeededNoise  # noqa: E402
-from dpshowcase.schema.model import Schema  # noqa: E402
-from dpshowcase.synthesize.pgm import PgmSynthesizer  # noqa: E402
+from dpshowcase.privacy.noise import OpenDPNoise, SeededNoise
+from dpshowcase.schema.model import Schema
+from dpshowcase.synthesize.pgm import PgmSynthesizer
 
 COLUMNS = ("colour", "size", "shape")
 

@@ -10,6 +10,7 @@ from typing import Any
 import plotly.offline
 
 from dpshowcase.evaluate.report import _charts
+from dpshowcase.synthesize.registry import CHOOSING
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
@@ -117,8 +118,6 @@ def _header(m: dict[str, Any]) -> str:
     if rel.get("guarantee"):
         parts.append(f"<p class='guarantee'><b>Guarantee.</b> {_e(rel['guarantee'])}</p>")
     if rel.get("mode") == "dp":
-        from dpshowcase.synthesize.registry import CHOOSING
-
         used = (rel.get("parameters") or {}).get("synthesizer") or "aggregate-seeded"
         parts.append(
             f"<p><b>Synthesizer:</b> {_e(str(used))}. <b>Which synthesizer?</b> "
