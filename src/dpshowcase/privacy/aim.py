@@ -257,8 +257,8 @@ class _Run:
             self.suppressed[name] = int((~keep[1:]).sum())
         self.codes, self.sizes, self.values = codes, tuple(sizes), tuple(values)
         del self.full_codes  # from here on only the thresholded codes are read
-        for c, noisy in enumerate(noisy_one_way):
-            self.measurements.append(Measurement(clique=(c,), noisy=noisy, sigma=sigma))
+        for c, vector in enumerate(noisy_one_way):
+            self.measurements.append(Measurement(clique=(c,), noisy=vector, sigma=sigma))
 
     def result(self, private: bool, settings: dict[str, Any]) -> MarginalMeasurements:
         return MarginalMeasurements(
