@@ -40,15 +40,17 @@ import numpy as np
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = next(
+SHARED = Path(os.environ["NIST_ACS"]) if "NIST_ACS" in os.environ else next(
     (p / "shared" / "data" / "nist-acs" for p in ROOT.parents if (p / "shared" / "data").is_dir()),
     ROOT.parent / "shared" / "data" / "nist-acs",
 )  # ../shared from the main checkout, ../../shared from a worktree
 CLI = str(Path(sys.executable).with_name("dpshowcase"))
-SNSYNTH = ROOT / "benchmarks" / ".venv-snsynth" / "bin" / "python"
-PACSYNTH = ROOT / "benchmarks" / ".venv-peers" / "bin" / "python"
+VENVS = Path(os.environ.get("PEER_VENVS", ROOT / "benchmarks"))
+SNSYNTH = VENVS / ".venv-snsynth" / "bin" / "python"
+PACSYNTH = VENVS / ".venv-peers" / "bin" / "python"
 DEMOGRAPHIC = ["AGEP", "SEX", "MSP", "RAC1P", "HOUSING_TYPE", "OWN_RENT", "EDU",
                "PINCP_DECILE", "DVET", "DEYE"]  # fmt: skip
+OURS = ["aggregate-seeded", "aim", "mst"]
 PUBLISHED = {"AIM": 976, "MST": 958, "pac-synth": 567}
 PUBLIC_EDGES = {  # data-independent bins for ma2019's numeric columns (no budget)
     "AGEP": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 120],
@@ -153,7 +155,7 @@ def demographic(folder: Path, eps: str, peers: list[str], timeout: float) -> lis
         encoding="utf-8",
     )
     rows = []
-    for name in ("aggregate-seeded", "aim", "mst"):
+    for name in OURS:
         out = folder / f"demo-{name}"
         row = {"part": "demographic", "epsilon": float(eps), "tool": f"dpshowcase {name}"}
         row |= ours(data, schema, eps, name, out, timeout)
@@ -195,7 +197,7 @@ def ma2019(folder: Path, eps: str, peers: list[str], timeout: float) -> list[dic
     schema = folder / "ma2019.toml"
     schema.write_text("\n".join(lines), encoding="utf-8")
     rows = []
-    for name in ("aggregate-seeded", "aim", "mst"):
+    for name in OURS:
         out = folder / f"ma-{name}"
         row = {"part": "ma2019", "epsilon": float(eps), "tool": f"dpshowcase {name}"}
         row |= ours(data, schema, eps, name, out, timeout)
@@ -223,7 +225,9 @@ def main() -> None:
     parser.add_argument("--epsilon", default="1")
     parser.add_argument("--peers", default="aim,mst,pacsynth")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--ours", default="aggregate-seeded,aim,mst", help="our synthesizers")
     args = parser.parse_args()
+    OURS[:] = [o for o in args.ours.split(",") if o]
     peers = [p for p in args.peers.split(",") if p]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -232,7 +236,7 @@ def main() -> None:
             results += runner(Path(tmp), args.epsilon, peers, args.timeout)
     target = ROOT / "benchmarks" / "results"
     target.mkdir(exist_ok=True)
-    (target / "aim.json").write_text(
+    (target / f"aim-{args.part.replace(',', '-')}-{'-'.join(OURS)}.json").write_text(
         json.dumps({"published": PUBLISHED, "runs": results}, indent=1), encoding="utf-8"
     )
 

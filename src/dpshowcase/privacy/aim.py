@@ -303,8 +303,9 @@ class AimMechanism:
     """T; default 16·d."""
     max_model_size: float = MAX_MODEL_SIZE_MB
     """Model size cap in MB (junction-tree cells × 8 bytes)."""
-    estimation_iters: int = 250
-    """Mirror-descent iterations of the model after each round (warm-started)."""
+    estimation_iters: int = 100
+    """Mirror-descent iterations of the model after each round (warm-started from the
+    previous model, so a few suffice to rank the next candidates)."""
     seed: int | None = None
     """Seeded noise for tests and demos: NOT for release."""
 
