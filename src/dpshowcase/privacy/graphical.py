@@ -16,6 +16,7 @@ OpenDP in :mod:`dpshowcase.privacy.aim`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -165,10 +166,15 @@ def within_size(
     existing = [tuple(int(a[1:]) for a in cl) for cl in current]
     names = [tuple(cl) for cl in current]
     base = hypothetical_model_size(domain, names) if names else 0.0
+    # Adding a clique whose columns are already pairwise linked in the model's graph
+    # leaves that graph, and so its junction tree and size, unchanged: no tree needed.
+    linked = {frozenset(p) for cl in existing for p in itertools.combinations(cl, 2)}
     out = []
     for cl in candidates:
-        if any(set(cl) <= set(e) for e in existing):
-            out.append(cl)
+        pairs = [frozenset(p) for p in itertools.combinations(cl, 2)]
+        if all(p in linked for p in pairs):
+            if base <= limit or any(set(cl) <= set(e) for e in existing):
+                out.append(cl)
             continue
         own = math.prod(sizes[c] for c in cl) * 8 / 2**20
         if base + own > limit:
