@@ -14,14 +14,13 @@ from dpshowcase.data.load import read_table
 from dpshowcase.evaluate.external import load_external, nist_k_marginal
 
 runner = CliRunner()
-TEST_DATA = Path(__file__).resolve().parents[1] / "data" / "nist-acs"
-PACSYNTH = TEST_DATA / "benchmarks" / "crc_pacsynth" / "pac_synth_e_1_industry_ma2019.csv"
 
 
-def test_pacsynth_industry_ma2019_scores_nists_published_492():
+def test_pacsynth_industry_ma2019_scores_nists_published_492(nist_acs: Path):
     # The file as NIST published it: a nameless pandas index column, codes as floats
-    # ("1.0"), 9 of ma2019's 24 columns. SDNist v2.3 report (see PROVENANCE.md): 492.
-    release, sensitive, notes = load_external(PACSYNTH, read_table(TEST_DATA / "ma2019.csv"))
+    # ("1.0"), 9 of ma2019's 24 columns. SDNist v2.3 report (tests/data/PROVENANCE.md): 492.
+    pacsynth = nist_acs / "crc_pacsynth" / "pac_synth_e_1_industry_ma2019.csv"
+    release, sensitive, notes = load_external(pacsynth, read_table(nist_acs / "ma2019.csv"))
     assert release.parameters["mode"] == "external"
     assert release.synthetic is not None
     assert release.synthetic.height == 3240
