@@ -5,8 +5,10 @@
 
 Part ``demographic``: ACS national2019 (27,253 records), SDNist's demographic-focused
 features (AGEP, SEX, MSP, RAC1P, HOUSING_TYPE, OWN_RENT, EDU, PINCP_DECILE, DVET, DEYE).
-Every tool gets the same file with AGEP as the raw age (no bins: no budget is spent on
-bins and none is hidden); every value, "N" and 0 included, is a category. Scoring
+Every tool gets the same file with AGEP as the raw age; ours declares one public bin per
+year of age (0..101: a public domain, so no budget is spent on it and no age is
+suppressed by the value threshold); every other value, "N" and 0 included, is a
+category. Scoring
 follows SDNist: AGEP of the target and of each output is cut into 20 percentile bins
 *of the target* (evaluation only, after release), then the k-marginal score over all
 pairs. Published (SDNist sample reports, ε = 1): AIM 976, MST 958, pac-synth 567.
@@ -150,8 +152,13 @@ def demographic(folder: Path, eps: str, peers: list[str], timeout: float) -> lis
     data = folder / "national2019_demographic_raw_age.csv"
     target.write_csv(data)
     schema = folder / "demographic.toml"
+    # AGEP: one public bin per year of age (a public domain: no threshold, no budget);
+    # every other column categorical with 0 as a value
     schema.write_text(
-        "".join(f'[[columns]]\nname = "{c}"\nsensitive_zero = true\n\n' for c in DEMOGRAPHIC),
+        f'[[columns]]\nname = "AGEP"\nkind = "numeric"\nbins = {list(range(0, 102))}\n\n'
+        + "".join(
+            f'[[columns]]\nname = "{c}"\nsensitive_zero = true\n\n' for c in DEMOGRAPHIC[1:]
+        ),
         encoding="utf-8",
     )
     rows = []

@@ -12,6 +12,8 @@ Both start as the aggregate-seeded release does: the record count with ε_N, the
 column's 1-way marginal over the values seen in the data, with a threshold so that a
 value held by a single record is kept with probability at most δ/2. Values under the
 threshold are suppressed: their records count as "no value" in that column from then on.
+A numeric column with bin edges in the schema has a public domain (its bins): all its
+bins are kept and it needs no threshold.
 
 AIM (defaults as in the paper and its reference code): workload = every R-way marginal
 (R = reporting length, 3 by default), candidates = every marginal of ≤ R columns weighted
@@ -61,7 +63,7 @@ from dpshowcase.privacy.accounting import (
 )
 from dpshowcase.privacy.graphical import Measurement
 from dpshowcase.privacy.noise import NoiseSource, laplace_count, noise_source
-from dpshowcase.schema.model import Schema
+from dpshowcase.schema.model import ColumnKind, Schema
 
 __all__ = [
     "MAX_MODEL_SIZE_MB",
@@ -237,7 +239,14 @@ class _Run:
         """
         d = len(self.columns)
         self.account.charge("1-way marginals (value discovery)", gaussian_rho(sigma, math.sqrt(d)))
-        threshold = value_threshold(sigma, d, self.budget.delta_threshold)
+        # numeric columns with bin edges in the schema have a public domain: all bins stay
+        public = {
+            i
+            for i, spec in enumerate(self.schema.columns)
+            if spec.kind is ColumnKind.NUMERIC and spec.bins is not None
+        }
+        learnt = max(d - len(public), 1)
+        threshold = value_threshold(sigma, learnt, self.budget.delta_threshold)
         codes = np.empty_like(self.full_codes)
         values, sizes, noisy_one_way = [], [], []
         for c, name in enumerate(self.columns):
@@ -246,6 +255,8 @@ class _Run:
             noisy = self.noise.add_discrete_gaussian(exact.astype(np.int64), sigma)
             keep = noisy > threshold
             keep[0] = True
+            if c in public:
+                keep[:] = True
             new_code = np.zeros(self.full_sizes[c], dtype=np.int64)
             new_code[keep] = np.arange(int(keep.sum()))
             codes[c] = new_code[self.full_codes[c]]
@@ -303,9 +314,10 @@ class AimMechanism:
     """T; default 16·d."""
     max_model_size: float = MAX_MODEL_SIZE_MB
     """Model size cap in MB (junction-tree cells × 8 bytes)."""
-    estimation_iters: int = 100
-    """Mirror-descent iterations of the model after each round (warm-started from the
-    previous model, so a few suffice to rank the next candidates)."""
+    estimation_iters: int = 1000
+    """Mirror-descent iterations of the model after each round, warm-started (AIM's
+    1000: fewer leave the model short of what the new measurement says, which AIM then
+    reads as "nothing learnt" and anneals the budget away)."""
     seed: int | None = None
     """Seeded noise for tests and demos: NOT for release."""
 
