@@ -155,7 +155,7 @@ def demographic(folder: Path, eps: str, peers: list[str], timeout: float) -> lis
     # AGEP: one public bin per year of age (a public domain: no threshold, no budget);
     # every other column categorical with 0 as a value
     schema.write_text(
-        f'[[columns]]\nname = "AGEP"\nkind = "numeric"\nbins = {list(range(0, 102))}\n\n'
+        f'[[columns]]\nname = "AGEP"\nkind = "numeric"\nbins = {list(range(102))}\n\n'
         + "".join(
             f'[[columns]]\nname = "{c}"\nsensitive_zero = true\n\n' for c in DEMOGRAPHIC[1:]
         ),
