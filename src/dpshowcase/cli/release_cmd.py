@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.cli.kanon_cmd import run_k_release
+from dpshowcase.cli.ledger_cmd import print_lineage
+from dpshowcase.errors import ParameterError
 
 if TYPE_CHECKING:
     from dpshowcase.release.config import ReleaseConfig
@@ -102,6 +106,26 @@ def release(
             help="With --k: row-seeded (default), value-seeded, unseeded or aggregate-seeded.",
         ),
     ] = None,
+    lineage: Annotated[
+        str | None,
+        typer.Option(
+            "--lineage",
+            help="Record the release in this lineage's ledger (cumulative loss, cap, "
+            "withdrawals), e.g. --lineage ctdc-cases.",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="The ledger file [ledger.sqlite3 in the user data folder]."),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--id-column",
+            help="With --lineage: the column of ids withdrawals are matched in [schema's "
+            "subject_id]; never released.",
+        ),
+    ] = None,
 ) -> None:
     """Release DATA with differential privacy (--epsilon) or k-anonymity (--k).
 
@@ -124,6 +148,9 @@ def release(
             record_count_public=record_count_public,
             percentile_percentage=percentile,
             fabrication_weight=fabrication_weight,
+            lineage=lineage,
+            ledger=ledger,
+            id_column=id_column,
         )
         if k is not None or mode is not None:
             _run_k(
@@ -138,7 +165,6 @@ def release(
             )
             return
         if settings.epsilon is None:
-            from dpshowcase.errors import ParameterError
 
             raise ParameterError(
                 "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
@@ -158,9 +184,6 @@ def _run_k(
     percentile: float | None,
 ) -> None:
     """The k-anonymity release (see :mod:`dpshowcase.cli.kanon_cmd`)."""
-    from dpshowcase.cli.kanon_cmd import run_k_release
-    from dpshowcase.errors import ParameterError
-
     if k is None:
         raise ParameterError(
             "--mode chooses a k-anonymity synthesizer; give --k too (e.g. --k 10)."
@@ -180,6 +203,7 @@ def _run_k(
 
 
 def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.release.config import ReleaseConfig, load_config
 
     base = load_config(config) if config is not None else ReleaseConfig()
@@ -187,20 +211,20 @@ def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
 
 
 def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
-    from rich.markup import escape
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.release.pipeline import ReleaseJob, run_release
 
     # Everything that can be checked without the data is checked first.
     params = settings.dp_parameters()
     check_reporting_length(params.reporting_length)
-    schema = settings.checked_paths(overwrite=overwrite)
+    paths = settings.checked_paths(overwrite=overwrite)
+    schema = paths.schema
     if schema is not None:
         params.check_columns(len(schema.columns))
     job = ReleaseJob(
-        data=settings.data,
-        output=settings.output,
+        data=paths.data,
+        output=paths.output,
         dp=params,
         schema=schema,
         null_values=settings.null_values,
@@ -209,6 +233,9 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
         fabrication_weight=settings.synthesis_fabrication_weight,
+        lineage=settings.lineage,
+        ledger=settings.ledger,
+        id_column=settings.id_column,
     )
     if settings.seed is not None:
         console.print(
@@ -227,6 +254,7 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         f"protected combinations to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    print_lineage(settings)
     if not summary.private:
         console.print(
             "[bold yellow]NOT FOR RELEASE:[/] the noise was seeded; the bundle says so.",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,8 +23,11 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pycountry
 
+from dpshowcase.aggregate.count import count_combinations
 from dpshowcase.data.attributes import escape, natural_key
+from dpshowcase.data.encode import encode_public
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 from dpshowcase.schema.toml_io import schema_from_dict
@@ -213,8 +217,6 @@ class ReleaseExplorer:
     @cached_property
     def iso3_columns(self) -> dict[str, dict[str, str]]:
         """Columns of ISO-3 country codes: ``{column: {ISO-3: ISO-2}}``."""
-        import pycountry
-
         out: dict[str, dict[str, str]] = {}
         for column, values in self.attributes.items():
             if not values:
@@ -238,14 +240,11 @@ def compare_release(bundle: Path) -> dict[str, Any]:
     synthetic data hold but the release does not (fabricated beyond the release), and
     released combinations absent from the synthetic data.
     """
-    from dpshowcase.aggregate.count import count_combinations
-    from dpshowcase.data.encode import encode
-
     explorer = ReleaseExplorer(bundle)
     r = explorer.reporting_length
     public_schema = _public_schema(explorer.schema)
     synthetic_counts = count_combinations(
-        encode(explorer.synthetic, public_schema, allow_identifiers=True), r
+        encode_public(explorer.synthetic, public_schema), r
     ).to_frame()
     joined = explorer.aggregates.rename({"count": "protected"}).join(
         synthetic_counts.rename({"count": "synthetic", "length": "synthetic_length"}),
@@ -312,6 +311,4 @@ def _round(value: float) -> float:
 
 
 def _unescape(text: str) -> str:
-    import re
-
     return re.sub(r"\\(.)", r"\1", text)

@@ -19,7 +19,6 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -217,12 +216,9 @@ class AggregateSeededSynthesizer:
                     break  # the fit has settled: further moves would barely change it
         if progress is not None:
             progress(total, total)
-        rule = (
-            limits.unreleased_limits(aggregates),
-            limits.structural_zeros_of(aggregates),
-            np.random.default_rng(entropy),
-        )
-        self.cleared = self._enforce(records, slot_of, keys, base, r, singles, *rule)
+        rule = limits.rule_of(aggregates)
+        rng = np.random.default_rng(entropy)
+        self.cleared = self._enforce(records, slot_of, singles, rule, rng)
         if n_spare > 0:
             # the spare records take what the dense ones could not hold without
             # fabricating: fitted alone, with unreleased combinations all but banned
@@ -235,10 +231,10 @@ class AggregateSeededSynthesizer:
             _fit.seed((entropy + 104729) % (2**31))
             moves = max(self.sweeps * SPARE_MOVES * n_spare, MIN_PROPOSALS // 4)
             _fit.fit_records(records[n_dense:], spare, moves, 0.0)
-            self.cleared += self._enforce(records, slot_of, keys, base, r, singles, *rule)
+            self.cleared += self._enforce(records, slot_of, singles, rule, rng)
         self._empty_gain = _empty_gain(records, absent_target, slot_column, attributes)
         self._limits = {
-            k: int(v) for k, v in enumerate(rule[0]) if k >= 2 and v < limits.NO_LIMIT
+            k: int(v) for k, v in enumerate(rule.limits) if k >= 2 and v < limits.NO_LIMIT
         }
         synthetic = _recount(records, keys, base, r, attributes.n_attributes)
         fitted = np.empty(released, dtype=np.int64)
@@ -250,18 +246,14 @@ class AggregateSeededSynthesizer:
     def _enforce(
         records: np.ndarray,
         slot_of: np.ndarray,
-        keys: np.ndarray,
-        base: int,
-        r: int,
         singles: np.ndarray,
-        caps: np.ndarray,
-        zeros: list[np.ndarray],
+        rule: limits.Rule,
         rng: np.random.Generator,
     ) -> int:
         """Clear cells so that the rule of :mod:`.limits` holds; returns how many."""
         held = np.bincount(records[records >= 0], minlength=singles.size)
         surplus = (held - singles).astype(np.int64)
-        return limits.enforce_limits(records, slot_of, keys, base, r, caps, zeros, surplus, rng)
+        return limits.enforce_limits(records, slot_of, rule, surplus, rng)
 
     def fitted_aggregates(self) -> ProtectedAggregates:
         """The counts a release publishes (aggregates.csv): the single-attribute counts as
@@ -291,8 +283,7 @@ class AggregateSeededSynthesizer:
         )
         parameters["synthesis"] = self.settings()
         published = np.where(aggregates.counts.lengths == 1, aggregates.counts.counts, self._fitted)
-        return replace(
-            aggregates,
+        return aggregates.derive(
             counts=aggregates.counts.with_counts(published.astype(np.int64)),
             parameters=parameters,
         )
@@ -302,7 +293,7 @@ class AggregateSeededSynthesizer:
         aggregates = self._require()
         if self._fitted is None:
             raise ParameterError("Call sample() before synthetic_aggregates().")
-        return replace(aggregates, counts=aggregates.counts.with_counts(self._fitted))
+        return aggregates.derive(counts=aggregates.counts.with_counts(self._fitted))
 
     def settings(self) -> dict[str, object]:
         """The synthesis settings, as the release states them (parameters.json)."""
@@ -427,14 +418,11 @@ def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
     noise scales (k-anonymity) every length weighs the same.
     """
     r = aggregates.reporting_length
-    scales = {
-        int(entry["length"]): float(entry["noise_scale"])
-        for entry in aggregates.parameters.get("lengths", [])
-        if isinstance(entry, dict) and entry.get("noise_scale")
-    }
-    if len(scales) == r and all(v > 0 for v in scales.values()):
+    noise = aggregates.noise
+    if noise is not None and len(noise.lengths) == r:
         return np.array(
-            [1.0] + [(scales[r] / scales[k]) ** WEIGHT_EXPONENT for k in range(1, r + 1)]
+            [1.0]
+            + [(noise.scale(r) / noise.scale(k)) ** WEIGHT_EXPONENT for k in range(1, r + 1)]
         )
     return np.ones(r + 1, dtype=np.float64)
 

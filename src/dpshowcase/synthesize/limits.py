@@ -20,6 +20,7 @@ public parameters only.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -85,14 +86,33 @@ def violations(
     return keys[over], counts[over]
 
 
+class Rule(NamedTuple):
+    """What :func:`enforce_limits` enforces: the released combinations (packed ``keys``,
+    sorted, with their ``base``), the reporting length, the limit per length and the
+    structural zeros (attribute ids)."""
+
+    released_keys: np.ndarray
+    base: int
+    reporting_length: int
+    limits: np.ndarray
+    zeros: list[np.ndarray]
+
+
+def rule_of(aggregates: ProtectedAggregates) -> Rule:
+    """The rule for records synthesized from ``aggregates``."""
+    return Rule(
+        released_keys=released_keys_of(aggregates),
+        base=aggregates.attributes.n_attributes + 1,
+        reporting_length=aggregates.reporting_length,
+        limits=unreleased_limits(aggregates),
+        zeros=structural_zeros_of(aggregates),
+    )
+
+
 def enforce_limits(
     records: np.ndarray,
     slot_of: np.ndarray,
-    released_keys: np.ndarray,
-    base: int,
-    reporting_length: int,
-    limits: np.ndarray,
-    zeros: list[np.ndarray],
+    rule: Rule,
     surplus: np.ndarray,
     rng: np.random.Generator,
 ) -> int:
@@ -104,12 +124,12 @@ def enforce_limits(
     target (``surplus``, per attribute, updated here), so the single counts suffer least.
     """
     n_attributes = slot_of.size
+    released_keys, base, limits = rule.released_keys, rule.base, rule.limits
     cleared = 0
-    for zero in zeros:
+    for zero in rule.zeros:
         cleared += _thin(records, slot_of, zero, 0, surplus, rng)
-    limited = [
-        k for k in range(2, min(reporting_length, limits.size - 1) + 1) if limits[k] < NO_LIMIT
-    ]
+    longest = min(rule.reporting_length, limits.size - 1)
+    limited = [k for k in range(2, longest + 1) if limits[k] < NO_LIMIT]
     if not limited:
         return cleared
     for _ in range(_PASSES):

@@ -12,13 +12,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.kanon.registry import MODES as K_MODES
 from dpshowcase.web.context import context
 from dpshowcase.web.plotly_assets import page_assets
 from dpshowcase.web.runs import ADVANCED_KEYS
 
-__all__ = ["router", "world_map_svg"]
+__all__ = ["render", "router", "world_map_svg"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -51,6 +51,11 @@ def _page(request: Request, template: str, step: str | None, **values: Any) -> H
             **values,
         },
     )
+
+
+def render(request: Request, template: str, **values: Any) -> HTMLResponse:
+    """A page outside the five steps (e.g. the privacy ledger)."""
+    return _page(request, template, None, **values)
 
 
 @router.get("/", response_class=HTMLResponse)

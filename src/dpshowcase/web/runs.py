@@ -11,9 +11,20 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from dpshowcase.errors import DpShowcaseError, ParameterError
+from dpshowcase.aggregate.count import check_reporting_length
+from dpshowcase.errors import ParameterError, UserError
+from dpshowcase.kanon.protect import check_k
+from dpshowcase.kanon.registry import check_mode
+from dpshowcase.ledger.store import check_lineage_name
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.release.explore import compare_release
 from dpshowcase.release.package import RELEASE_FILES, guarded_csv, write_zip
 from dpshowcase.schema.model import ColumnKind
+from dpshowcase.schema.toml_io import schema_from_dict
+from dpshowcase.synthesize.aggregate_seeded import (
+    DEFAULT_FABRICATION_WEIGHT,
+    check_fabrication_weight,
+)
 from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.datasets import get_dataset, json_body
 from dpshowcase.web.store import Run, new_id, now
@@ -74,8 +85,6 @@ def finished_run(ctx: AppContext, run_id: str) -> Run:
 
 def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
     """Validated DP parameters (as plain data) from a run request."""
-    from dpshowcase.privacy.accounting import DpParameters
-
     advanced = body.get("advanced") or {}
     if not isinstance(advanced, dict) or set(advanced) - set(ADVANCED_KEYS):
         raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
@@ -97,10 +106,6 @@ def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
     """Validated k-anonymity parameters from a run request."""
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.kanon.protect import check_k
-    from dpshowcase.kanon.registry import check_mode
-
     k = body.get("k")
     synthesizer = body.get("k_synthesizer", "row-seeded")
     r = body.get("reporting_length", 3)
@@ -116,9 +121,27 @@ def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def _label(params: dict[str, Any]) -> str:
     """A run's parameters in a few words, for pages."""
+    lineage = f", lineage {params['lineage']}" if params.get("lineage") else ""
     if params["mode"] == "k-anonymity":
-        return f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
-    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}"
+        return (
+            f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
+            f"{lineage}"
+        )
+    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}{lineage}"
+
+
+def _lineage(body: dict[str, Any], params: dict[str, Any]) -> str | None:
+    """The run's lineage (checked), or None; a DP run in a lineage needs an explicit δ."""
+    lineage = body.get("lineage")
+    if lineage is None or (isinstance(lineage, str) and not lineage.strip()):
+        return None
+    name = check_lineage_name(lineage)
+    if params["mode"] == "dp" and params["dp"].get("delta") is None:
+        raise ParameterError(
+            "A release in a lineage needs an explicit δ (e.g. 1e-6): the ledger reserves the "
+            "budget before any noise is drawn, and an automatic δ depends on the noise."
+        )
+    return name
 
 
 def _plain(value: Any) -> Any:
@@ -133,8 +156,10 @@ def _seed(body: dict[str, Any]) -> int | None:
     seed = body.get("seed")
     if seed is None or seed == "":
         return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError("The seed must be a whole number ≥ 0 (or left empty).")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+        raise ParameterError(
+            "The seed must be a whole number from 0 to 2^64 - 1 (or left empty)."
+        )
     return seed
 
 
@@ -147,11 +172,6 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
     mode = body.get("mode", "dp")
     try:
         if mode == "dp":
-            from dpshowcase.synthesize.aggregate_seeded import (
-                DEFAULT_FABRICATION_WEIGHT,
-                check_fabrication_weight,
-            )
-
             dp = _parameters(ctx, body)
             weight = body.get("fabrication_weight")
             weight = DEFAULT_FABRICATION_WEIGHT if weight is None else weight
@@ -167,7 +187,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
         else:
             raise ParameterError("The mode must be 'dp' or 'k-anonymity'.")
         params["seed"] = _seed(body)
-        from dpshowcase.schema.toml_io import schema_from_dict
+        params["lineage"] = _lineage(body, params)
 
         schema = schema_from_dict(dataset.schema)
         if params["reporting_length"] > len(schema.columns):
@@ -175,7 +195,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
                 f"The reporting length {params['reporting_length']} is more than the "
                 f"{len(schema.columns)} columns chosen."
             )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
     run_id = new_id()
     params["label"] = _label(params)
@@ -200,6 +220,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
         **{k: v for k, v in params.items() if k not in ("schema", "label")},
         "source_name": dataset.name,
         "evaluate": True,
+        "ledger": str(ctx.settings.ledger_path),
     }
     ctx.jobs.submit(run_id, spec)
     return run_json(ctx, _run(ctx, run_id))
@@ -247,7 +268,6 @@ async def evaluation(request: Request, run_id: str) -> dict[str, Any]:
     run = finished_run(ctx, run_id)
     if run.evaluation:
         return run.evaluation
-    from dpshowcase.release.explore import compare_release
 
     result = await run_in_threadpool(compare_release, ctx.store.bundle_dir(run_id))
     ctx.store.update_run(run_id, evaluation=result)
@@ -265,7 +285,7 @@ async def navigate(request: Request, run_id: str) -> dict[str, Any]:
         raise HTTPException(400, "The selection must be a list of at most 20 [column, value].")
     try:
         return await run_in_threadpool(_navigate, ctx, run_id, selection)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
 
 

@@ -23,16 +23,18 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from dpshowcase.errors import UserError
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.release.pipeline import ReleaseJob, run_release
+from dpshowcase.schema.toml_io import schema_from_dict
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
+from dpshowcase.web.datafolder import DISK_FULL, is_disk_full
+
 __all__ = ["job_from_spec", "main"]
 
 
-def job_from_spec(spec: dict[str, Any]) -> Any:
+def job_from_spec(spec: dict[str, Any]) -> ReleaseJob:
     """The :class:`~dpshowcase.release.pipeline.ReleaseJob` a spec describes."""
-    from dpshowcase.privacy.accounting import DpParameters
-    from dpshowcase.release.pipeline import ReleaseJob
-    from dpshowcase.schema.toml_io import schema_from_dict
-    from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
-
     schema = spec.get("schema")
     dp = spec.get("dp")
     return ReleaseJob(
@@ -49,6 +51,9 @@ def job_from_spec(spec: dict[str, Any]) -> Any:
         fabrication_weight=float(spec.get("fabrication_weight", DEFAULT_FABRICATION_WEIGHT)),
         allow_identifiers=bool(spec.get("allow_identifiers", False)),
         evaluate=bool(spec.get("evaluate", True)),
+        lineage=spec.get("lineage"),
+        ledger=Path(spec["ledger"]) if spec.get("ledger") else None,
+        id_column=spec.get("id_column"),
     )
 
 
@@ -74,15 +79,11 @@ class _Reporter:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the release in the spec file; report on stdout; exit 0 whatever happened."""
-    from dpshowcase.errors import DpShowcaseError
-
     args = sys.argv[1:] if argv is None else argv
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     sys.stdout = sys.stderr  # library output must not mix with the events
     reporter = _Reporter(channel)
     try:
-        from dpshowcase.release.pipeline import run_release
-
         spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
         outcome = run_release(job_from_spec(spec), reporter.progress)
         summary = outcome.summary
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                 "evaluation": outcome.evaluation,
             }
         )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         reporter.send({"event": "failed", "message": str(exc)})
     except MemoryError:
         reporter.send(
@@ -110,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                 "or fewer columns.",
             }
         )
-    except Exception as exc:  # a bug: say so, keep the server alive
-        reporter.send(
-            {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
-        )
+    except Exception as exc:
+        if is_disk_full(exc):  # the user can fix that
+            reporter.send({"event": "failed", "message": DISK_FULL})
+        else:  # a bug: say so, keep the server alive
+            reporter.send(
+                {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
+            )
     channel.close()
     return 0
 

@@ -113,15 +113,13 @@ def test_is_a_pure_function_of_its_inputs(aggregates, schema):
 
 
 def test_states_the_rule_on_unreleased_combinations_and_the_empty_cells(aggregates, schema):
-    import dataclasses
-
     synthesis = {
         "fabrication_weight": 3.0,
         "unreleased_limits": {"2": 24},
         "empty_cells_gained": {"age": 0.021, "gender": 0.0},
     }
     parameters = {**aggregates.parameters, "synthesis": synthesis}
-    text = render(dataclasses.replace(aggregates, parameters=parameters), schema)
+    text = render(aggregates.derive(parameters=parameters), schema)
     assert (
         "No combination that was not released appears in the synthetic data as often as its "
         "length's release threshold (pairs: at most 24 times)"

@@ -62,17 +62,14 @@ def test_enforce_limits_clears_structural_zeros_and_keeps_the_rest():
     records = np.array([[1, 3], [1, 2], [0, 3], [1, 3], [-1, 3]], dtype=np.int32)
     slot_of = np.array([0, 0, 1, 1])
     surplus = np.array([0, 5, 0, 0], dtype=np.int64)  # attribute 1 is furthest over target
-    cleared = limits.enforce_limits(
-        records,
-        slot_of,
-        np.zeros(0, dtype=np.int64),
-        5,
-        2,
-        np.full(3, limits.NO_LIMIT, dtype=np.int64),
-        [np.array([1, 3])],
-        surplus,
-        np.random.default_rng(0),
+    rule = limits.Rule(
+        released_keys=np.zeros(0, dtype=np.int64),
+        base=5,
+        reporting_length=2,
+        limits=np.full(3, limits.NO_LIMIT, dtype=np.int64),
+        zeros=[np.array([1, 3])],
     )
+    cleared = limits.enforce_limits(records, slot_of, rule, surplus, np.random.default_rng(0))
     assert cleared == 2
     assert records.tolist() == [[-1, 3], [1, 2], [0, 3], [-1, 3], [-1, 3]]
 
