@@ -14,6 +14,7 @@ the failure from import time to run time). The layers, lowest first:
     synthesize             records from protected counts (post-processing)
     kanon                  the k-anonymity mechanisms and their synthesizers
     evaluate               metrics and the report
+    ledger                 the privacy ledger: lineages, composition, withdrawals
     release                one release, start to finish: the bundle
     web                    the local web app
     cli                    the command line
@@ -49,6 +50,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("synthesize",),
     ("kanon",),
     ("evaluate",),
+    ("ledger",),
     ("release",),
     ("web",),
     ("cli",),

@@ -27,6 +27,7 @@ import numpy as np
 
 from dpshowcase.aggregate.count import CombinationCounts
 from dpshowcase.data.attributes import AttributeIndex
+from dpshowcase.errors import InternalError
 
 _ISSUED = object()
 """Held by this module only: proof that :func:`issue_protected` made the object."""
@@ -195,7 +196,7 @@ def restrict_to_attributes(counts: CombinationCounts, keep: np.ndarray) -> Combi
     combos = counts.combinations.astype(np.int64)
     remapped = np.where(combos >= 0, new_ids[np.maximum(combos, 0)], -1)
     if np.any((combos >= 0) & (remapped < 0)):
-        raise ValueError("a combination uses an attribute that is not kept")
+        raise InternalError("a combination uses an attribute that is not kept")
     return CombinationCounts(
         attributes=index,
         combinations=remapped.astype(np.int32),

@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.cli.ledger_cmd import print_lineage
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.toml_io import load_schema
 
@@ -68,13 +69,11 @@ def run_k_release(
 ) -> None:
     """``dpshowcase release --k``: check, protect, synthesize, check the guarantee, write."""
     # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.kanon.protect import check_k
-    from dpshowcase.kanon.registry import check_mode
     from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH
     from dpshowcase.release.pipeline import ReleaseJob, run_release
 
-    # Everything that can be checked without the data is checked first.
+    # Everything that can be checked without the data is checked first: the flags that
+    # only DP takes here, the rest by ReleaseJob (as for the config file and the web app).
     if settings.epsilon is not None:
         raise ParameterError(
             "Give either --epsilon (differential privacy) or --k (k-anonymity), not both."
@@ -91,19 +90,14 @@ def run_k_release(
             f"{flag} applies to differential privacy only; drop it, or use --epsilon instead "
             "of --k."
         )
-    check_k(k)
-    check_mode(mode)
     reporting_length = (
         DEFAULT_REPORTING_LENGTH if settings.reporting_length is None else settings.reporting_length
     )
-    check_reporting_length(reporting_length)
-    schema = settings.checked_paths(overwrite=overwrite)
-    if schema is not None:
-        check_reporting_length(reporting_length, len(schema.columns))
-
+    paths = settings.checked_paths(overwrite=overwrite)
+    schema = paths.schema
     job = ReleaseJob(
-        data=settings.data,
-        output=settings.output,
+        data=paths.data,
+        output=paths.output,
         mode="k-anonymity",
         k=k,
         k_synthesizer=mode,
@@ -114,6 +108,9 @@ def run_k_release(
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
+        lineage=settings.lineage,
+        ledger=settings.ledger,
+        id_column=settings.id_column,
     )
     with Stages() as stages, StageBars(stages) as bars:
         outcome = run_release(job, stages=bars)
@@ -140,6 +137,7 @@ def run_k_release(
         f"k-anonymous combinations ({mode}) to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    print_lineage(settings)
 
 
 def kanonymize(

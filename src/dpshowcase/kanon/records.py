@@ -121,13 +121,13 @@ class Records:
             id_parts.append(known.get_column("id").to_numpy().astype(np.int64))
         n = frame.height
         records = np.concatenate(record_parts) if record_parts else np.zeros(0, np.int64)
-        ids = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64)
-        keys = np.unique(records * (attributes.n_attributes + 1) + ids)
+        held = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64)
+        keys = np.unique(records * (attributes.n_attributes + 1) + held)
         records = keys // (attributes.n_attributes + 1)
-        ids = keys % (attributes.n_attributes + 1)
+        held = keys % (attributes.n_attributes + 1)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(records, minlength=n), out=indptr[1:])
-        return cls(attributes=attributes, indptr=indptr, indices=ids.astype(np.int32)), unknown
+        return cls(attributes=attributes, indptr=indptr, indices=held.astype(np.int32)), unknown
 
 
 def from_lists(attributes: AttributeIndex, indptr: np.ndarray, indices: np.ndarray) -> Records:

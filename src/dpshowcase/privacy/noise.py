@@ -45,10 +45,12 @@ from dpshowcase.errors import InternalError, ParameterError
 
 __all__ = [
     "CHUNK_SIZE",
+    "MAX_SEED",
     "NoiseSource",
     "OpenDPNoise",
     "SeededNoise",
     "add_discrete_gaussian",
+    "check_seed",
     "default_noise_source",
     "discrete_gaussian_pmf",
     "laplace_count",
@@ -317,6 +319,26 @@ class OpenDPNoise:
 # --------------------------------------------------------------------------------------
 # Seeded (tests and demos only)
 # --------------------------------------------------------------------------------------
+
+
+MAX_SEED = 2**64 - 1
+"""The largest seed: seeds are unsigned 64-bit numbers."""
+
+
+def check_seed(seed: object) -> int | None:
+    """The seed as an int, None for no seed; refuse anything but a whole number in range.
+
+    The one check of a seed, whoever gives it (command line, config file, web app).
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+        0 <= seed <= MAX_SEED
+    ):
+        raise ParameterError(
+            f"The seed must be a whole number from 0 to 2^64 - 1 (or none), not {seed!r}."
+        )
+    return int(seed)
 
 
 class SeededNoise:

@@ -18,11 +18,10 @@ no folder or the complete one, never a half-written release.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from dpshowcase._io.atomic import atomic_directory
+from dpshowcase._io.timestamps import created_utc
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import InputError, InternalError
@@ -150,6 +150,9 @@ def write_release(
     source_name: str,
     overwrite: bool = False,
     measurements: ProtectedAggregates | None = None,
+    datasheet_extra: str | None = None,
+    manifest_extra: dict[str, Any] | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> ReleaseSummary:
     """Write the release bundle for ``aggregates`` and the records synthesized from them.
 
@@ -160,6 +163,12 @@ def write_release(
     ``aggregates`` were fitted to; they go to noisy_aggregates.csv. Nothing here reads
     sensitive data. Raises InputError when ``output`` exists
     (unless ``overwrite``) or its parent folder does not.
+
+    ``datasheet_extra`` is a Markdown section appended to the datasheet and
+    ``manifest_extra`` a block added to the manifest (the lineage's, see
+    :mod:`dpshowcase.ledger`); ``before_publish`` is called with the complete temporary
+    folder just before it is renamed into place (the ledger commits there), and an
+    error it raises leaves no bundle.
     """
     if not isinstance(aggregates, ProtectedAggregates):
         raise InternalError(
@@ -179,6 +188,8 @@ def write_release(
         measurements=measurements is not None,
         synthetic_rows=table.height,
     )
+    if datasheet_extra:
+        readme = readme.rstrip("\n") + "\n\n" + datasheet_extra.strip("\n") + "\n"
 
     with atomic_directory(output, overwrite=overwrite) as folder:
         # An absent value is a bare empty field (",,"), as in the published CTDC files.
@@ -205,7 +216,7 @@ def write_release(
         manifest = {
             "tool": "dpshowcase",
             "version": __version__,
-            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created": created_utc(),
             "source": source_name,
             "mode": aggregates.mode,
             "not_for_release": not aggregates.private,
@@ -219,7 +230,11 @@ def write_release(
             "schema": schema_to_dict(schema),
             "files": {name: _describe(folder / name) for name in written if name != MANIFEST_JSON},
         }
+        if manifest_extra:
+            manifest["lineage"] = manifest_extra
         (folder / MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
+        if before_publish is not None:
+            before_publish(folder)
     return ReleaseSummary(
         path=output,
         files=tuple(written),

@@ -14,7 +14,9 @@ and everything after reads public outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -23,19 +25,23 @@ from typing import TYPE_CHECKING, Any, Literal
 from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.data.load import read_table
 from dpshowcase.data.prepare import prepare
-from dpshowcase.errors import ParameterError
+from dpshowcase.errors import InternalError, ParameterError
 from dpshowcase.evaluate.evaluation import evaluate_release
 from dpshowcase.evaluate.release_files import load_release
 from dpshowcase.evaluate.report import write_report
 from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.registry import check_mode
 from dpshowcase.kanon.release import k_anonymous_release
-from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.ledger.recorder import LineageRecorder
+from dpshowcase.ledger.store import check_lineage_name
+from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
 from dpshowcase.privacy.aim import AimMechanism, MstMechanism
 from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
 from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
+from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
 from dpshowcase.synthesize.aggregate_seeded import (
     AggregateSeededSynthesizer,
     check_fabrication_weight,
@@ -67,7 +73,13 @@ STAGES: tuple[tuple[str, float], ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseJob:
-    """Everything a release is made from: checked before any data are read."""
+    """Everything a release is made from: checked before any data are read.
+
+    The one model of a release's settings: the command line (flags and config file) and
+    the web app build it, and the web app's worker process gets it back from
+    :meth:`to_spec`/:meth:`from_spec`, so every adapter is checked by the same code
+    and the same settings make the same bundle.
+    """
 
     data: Path
     """The sensitive data file (.csv, .tsv or .parquet)."""
@@ -103,6 +115,15 @@ class ReleaseJob:
     evaluate: bool = True
     """After writing: compare the synthetic records with the protected counts, and add
     the public evaluation report (report.html, metrics.json) to the bundle."""
+    lineage: str | None = None
+    """The lineage the release belongs to: its budget is reserved in the ledger, its
+    withdrawals are honoured, its datasheet states the cumulative loss (see
+    :mod:`dpshowcase.ledger`)."""
+    ledger: Path | None = None
+    """The ledger file (None: ledger.sqlite3 in the user's data folder)."""
+    id_column: str | None = None
+    """The column whose ids withdrawals are matched against (None: the schema's subject
+    id); it is never released."""
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
@@ -121,8 +142,64 @@ class ReleaseJob:
         check_reporting_length(self.reporting_length)
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
+        object.__setattr__(self, "seed", check_seed(self.seed))
+        if isinstance(self.null_values, str) or not all(
+            isinstance(v, str) for v in self.null_values
+        ):
+            raise ParameterError("The null values must be a list of strings.")
+        object.__setattr__(self, "null_values", tuple(self.null_values))
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
+        self._check_lineage()
+
+    def _check_lineage(self) -> None:
+        if self.lineage is None:
+            if self.id_column is not None:
+                raise ParameterError(
+                    "--id-column names the ids that withdrawals are matched against; give the "
+                    "release a --lineage too."
+                )
+            return
+        object.__setattr__(self, "lineage", check_lineage_name(self.lineage))
+        if self.ledger is not None:
+            object.__setattr__(self, "ledger", Path(self.ledger))
+        dp = self.dp
+        inferred = dp is not None and dp.delta is None and dp.record_count_public is None
+        if self.mode == "dp" and inferred:
+            raise ParameterError(
+                "A release in a lineage needs an explicit δ (delta, e.g. 1e-6): "
+                "otherwise delta is inferred from the noisy record count, and the ledger "
+                "must reserve the budget before any noise is drawn."
+            )
+
+    def to_spec(self) -> dict[str, Any]:
+        """The job as JSON-ready data (what the web app hands its worker process)."""
+        spec: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        spec["data"] = str(self.data)
+        spec["output"] = str(self.output)
+        spec["dp"] = _plain(dataclasses.asdict(self.dp)) if self.dp is not None else None
+        spec["schema"] = schema_to_dict(self.schema) if self.schema is not None else None
+        spec["null_values"] = list(self.null_values)
+        spec["ledger"] = str(self.ledger) if self.ledger is not None else None
+        return spec
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> ReleaseJob:
+        """The job :meth:`to_spec` described, checked again."""
+        values = dict(spec)
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ParameterError(f"Unknown release setting(s) {unknown}.")
+        dp, schema = values.pop("dp", None), values.pop("schema", None)
+        nulls = values.pop("null_values", ())
+        ledger = values.pop("ledger", None)
+        return cls(
+            **values,
+            ledger=Path(ledger) if ledger is not None else None,
+            dp=DpParameters(**dp) if dp is not None else None,
+            schema=schema_from_dict(schema) if schema is not None else None,
+            null_values=tuple(nulls) if isinstance(nulls, list | tuple) else nulls,
+        )
 
     @property
     def reporting_length(self) -> int:
@@ -186,16 +263,40 @@ def run_release(
     progress: ProgressCallback | None = None,
     stages: StageCallback | None = None,
 ) -> ReleaseOutcome:
-    """Make the release ``job`` describes; raise a DpShowcaseError a person can fix.
+    """Make the release ``job`` describes; raise a UserError a person can fix.
 
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars).
     """
     report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
+    if job.lineage is None:
+        return _run_release(job, report, None)
+    recorder = LineageRecorder(
+        job.lineage,
+        ledger=job.ledger,
+        id_column=job.id_column,
+        source=job.source_name or job.data.name,
+        output=job.output,
+    )
+    try:
+        return _run_release(job, report, recorder)
+    except BaseException as exc:
+        recorder.fail(exc)  # a reservation is marked failed, never lost
+        raise
+    finally:
+        recorder.close()
+
+
+def _run_release(
+    job: ReleaseJob, report: _Progress, recorder: LineageRecorder | None
+) -> ReleaseOutcome:
+    """:func:`run_release` after its checks; ``recorder`` records a lineage's release."""
 
     report("Reading and encoding")
     frame = read_table(job.data)
+    if recorder is not None:  # withdrawn subjects go before anything is counted
+        frame = recorder.drop_withdrawn(frame, job.schema.subject_id if job.schema else None)
     input_columns = list(frame.columns)
     sensitive = prepare(
         frame, job.schema, null_values=job.null_values, allow_identifiers=job.allow_identifiers
@@ -207,6 +308,7 @@ def run_release(
         check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
     schema = sensitive.schema
     report("Reading and encoding", 1, 1)
+    plan = _reserve(job, recorder, schema) if recorder is not None else None
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
@@ -227,6 +329,8 @@ def run_release(
         assert job.dp is not None
         aggregates, synthetic = _model_release(job, sensitive, report)
         del sensitive  # nothing below may see sensitive records
+        if plan is not None:
+            _check_spent_as_reserved(plan, aggregates.parameters)
         measurements = None
     else:
         assert job.dp is not None
@@ -240,6 +344,8 @@ def run_release(
             ),
         )
         del sensitive  # nothing below may see sensitive records
+        if plan is not None:
+            _check_spent_as_reserved(plan, aggregates.parameters)
 
         report("Synthesizing")
         synthesizer = AggregateSeededSynthesizer(
@@ -261,6 +367,9 @@ def run_release(
         source_name=job.source_name or job.data.name,
         overwrite=job.overwrite,
         measurements=measurements,
+        datasheet_extra=recorder.datasheet() if recorder else None,
+        manifest_extra=recorder.manifest() if recorder else None,
+        before_publish=recorder.commit if recorder else None,
     )
     del synthetic, aggregates
     report("Writing the bundle", 1, 1)
@@ -301,6 +410,27 @@ def _model_release(job: ReleaseJob, sensitive: Any, report: _Progress) -> tuple[
     return synthesizer.fitted_aggregates(synthetic), synthetic
 
 
+def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:
+    """Reserve the release's budget in the ledger, before any noise; the DP plan."""
+    if job.mode == "k-anonymity":
+        recorder.reserve_other("k-anonymity", k=job.k)
+        return None
+    assert job.dp is not None
+    unit = "subject" if schema.subject_id else job.dp.privacy_unit
+    # δ is explicit or the count public (checked by ReleaseJob): no noise is needed
+    return recorder.reserve_dp(job.dp, privacy_unit=unit, seeded=job.seed is not None)
+
+
+def _check_spent_as_reserved(plan: BudgetPlan, parameters: dict[str, Any]) -> None:
+    """The mechanism must have spent exactly what the ledger reserved (else a bug)."""
+    spent = (parameters.get("rho"), parameters.get("epsilon"), parameters.get("delta"))
+    if not all(
+        isinstance(v, int | float) and math.isclose(v, w, rel_tol=1e-9)
+        for v, w in zip(spent, (plan.rho, plan.epsilon, plan.delta), strict=True)
+    ):
+        raise InternalError("The release spent another budget than the ledger reserved.")
+
+
 def _protecting(stage: str) -> str:
     """'Protecting: the record count' from the mechanism's 'The record count'."""
     words = stage.removeprefix("Protecting").strip()
@@ -324,3 +454,12 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     comparison["agreement"] = {str(k): v for k, v in agreement.items()}
     comparison["report"] = True
     return comparison
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively (JSON has no tuples)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

@@ -23,34 +23,16 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from dpshowcase.errors import DpShowcaseError
-from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.errors import UserError
 from dpshowcase.release.pipeline import ReleaseJob, run_release
-from dpshowcase.schema.toml_io import schema_from_dict
-from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
+from dpshowcase.web.datafolder import DISK_FULL, is_disk_full
 
 __all__ = ["job_from_spec", "main"]
 
 
 def job_from_spec(spec: dict[str, Any]) -> ReleaseJob:
-    """The :class:`~dpshowcase.release.pipeline.ReleaseJob` a spec describes."""
-    schema = spec.get("schema")
-    dp = spec.get("dp")
-    return ReleaseJob(
-        data=Path(spec["data"]),
-        output=Path(spec["output"]),
-        mode=spec.get("mode", "dp"),
-        dp=DpParameters(**dp) if dp else None,
-        k=spec.get("k"),
-        k_synthesizer=spec.get("k_synthesizer", "row-seeded"),
-        k_reporting_length=spec.get("reporting_length", 3),
-        schema=schema_from_dict(schema) if schema else None,
-        source_name=spec.get("source_name"),
-        seed=spec.get("seed"),
-        fabrication_weight=float(spec.get("fabrication_weight", DEFAULT_FABRICATION_WEIGHT)),
-        allow_identifiers=bool(spec.get("allow_identifiers", False)),
-        evaluate=bool(spec.get("evaluate", True)),
-    )
+    """The :class:`~dpshowcase.release.pipeline.ReleaseJob` a spec describes (checked again)."""
+    return ReleaseJob.from_spec(spec)
 
 
 class _Reporter:
@@ -97,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 "evaluation": outcome.evaluation,
             }
         )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         reporter.send({"event": "failed", "message": str(exc)})
     except MemoryError:
         reporter.send(
@@ -107,10 +89,13 @@ def main(argv: list[str] | None = None) -> int:
                 "or fewer columns.",
             }
         )
-    except Exception as exc:  # a bug: say so, keep the server alive
-        reporter.send(
-            {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
-        )
+    except Exception as exc:
+        if is_disk_full(exc):  # the user can fix that
+            reporter.send({"event": "failed", "message": DISK_FULL})
+        else:  # a bug: say so, keep the server alive
+            reporter.send(
+                {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
+            )
     channel.close()
     return 0
 

@@ -106,7 +106,7 @@ def test_without_a_file_flags_alone_make_the_parameters():
         ("epsilon = 'four'\n", "epsilon in the config file .* must be a number"),
         ("epsilon = true\n", "epsilon in the config file .* must be a number"),
         ("reporting_length = 2.5\n", "reporting_length .* must be a whole number"),
-        ("seed = -1\n", "seed must be a whole number ≥ 0"),
+        ("seed = -1\n", "seed must be a whole number from 0 to 2\\^64 - 1"),
         ("data = 3\n", "data in the config file .* must be a path in quotes"),
         ("null_values = 'N'\n", "null_values .* must be a list of strings"),
         ("epsilon = \n", "is not valid TOML"),
@@ -160,3 +160,17 @@ def test_unknown_dp_key_given_in_code_is_refused():
         ReleaseConfig(epsilon=1.0, dp={"sigma": 1})
     with pytest.raises(ParameterError, match="Unknown release setting"):
         ReleaseConfig().override(epsilom=1.0)
+
+
+def test_lineage_settings_are_read_with_the_ledger_relative_to_the_file(tmp_path):
+    path = tmp_path / "release.toml"
+    path.write_text(
+        'lineage = "ctdc-cases"\nledger = "books/ledger.db"\nid_column = "case_id"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert (config.lineage, config.id_column) == ("ctdc-cases", "case_id")
+    assert config.ledger == tmp_path / "books" / "ledger.db"
+    assert config.override(lineage="other").lineage == "other"
+    with pytest.raises(ParameterError, match="lineage"):
+        config_from_dict({"lineage": 3})
