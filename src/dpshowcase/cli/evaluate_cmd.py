@@ -92,7 +92,11 @@ def evaluate(
     # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.data.load import read_table
     from dpshowcase.evaluate.evaluation import evaluate_release
-    from dpshowcase.evaluate.external import external_holdout, load_external, nist_k_marginal
+    from dpshowcase.evaluate.external import (
+        add_external_metrics,
+        external_holdout,
+        load_external,
+    )
     from dpshowcase.evaluate.release_files import load_release
     from dpshowcase.evaluate.report import METRICS_JSON, REPORT_HTML, write_report
     from dpshowcase.schema.toml_io import load_schema
@@ -102,20 +106,7 @@ def evaluate(
             raise ParameterError(f"--resolution must be a whole number ≥ 1, not {resolution}.")
         if holdout is not None and sensitive is None:
             raise ParameterError("--holdout needs --sensitive (the records the release used).")
-        if (release is None) == (synthetic is None):
-            raise ParameterError(
-                "Name what to evaluate: a release folder with --release, or another tool's "
-                "synthetic data with --synthetic (not both)."
-            )
-        if release is not None and _external_folder(release):
-            synthetic, release = release, None
-        if synthetic is not None and sensitive is None:
-            raise ParameterError(
-                "External synthetic data are evaluated against the sensitive data: add "
-                "--sensitive DATA."
-            )
-        if schema is not None and synthetic is None:
-            raise ParameterError("--schema is for --synthetic; a release names its own schema.")
+        release, synthetic = _targets(release, synthetic, sensitive, schema)
         output = Path(output)
         if output.exists() and not output.is_dir():
             raise InputError(f"The output {output} is a file; name a folder.")
@@ -154,13 +145,7 @@ def evaluate(
                 )
                 if synthetic is not None:
                     assert sensitive_frame is not None
-                    assert public.synthetic is not None
-                    metrics["notes"] = [*notes, *metrics.get("notes", [])]
-                    metrics["release"]["kind"] = "external synthetic data"
-                    metrics["fidelity"] = metrics.get("fidelity") or {}
-                    metrics["fidelity"]["nist_k_marginal"] = nist_k_marginal(
-                        sensitive_frame, public.synthetic, list(public.schema.column_names)
-                    )
+                    add_external_metrics(metrics, public, sensitive_frame, notes)
             with stages.stage("Writing the report"):
                 output.mkdir(exist_ok=True)
                 write_report(metrics, output)
@@ -173,6 +158,31 @@ def evaluate(
         )
     for note in metrics.get("notes", []):
         console.print(f"Note: {note}", soft_wrap=True)
+
+
+def _targets(
+    release: Path | None, synthetic: Path | None, sensitive: Path | None, schema: Path | None
+) -> tuple[Path | None, Path | None]:
+    """(release, synthetic) to evaluate: exactly one; a folder holding only another tool's
+    synthetic.csv counts as synthetic. ParameterError for a combination that cannot work."""
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
+    from dpshowcase.errors import ParameterError
+
+    if (release is None) == (synthetic is None):
+        raise ParameterError(
+            "Name what to evaluate: a release folder with --release, or another tool's "
+            "synthetic data with --synthetic (not both)."
+        )
+    if release is not None and _external_folder(release):
+        synthetic, release = release, None
+    if synthetic is not None and sensitive is None:
+        raise ParameterError(
+            "External synthetic data are evaluated against the sensitive data: add "
+            "--sensitive DATA."
+        )
+    if schema is not None and synthetic is None:
+        raise ParameterError("--schema is for --synthetic; a release names its own schema.")
+    return release, synthetic
 
 
 def _external_folder(folder: Path) -> bool:

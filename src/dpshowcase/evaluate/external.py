@@ -37,6 +37,7 @@ __all__ = [
     "EXTERNAL_GUARANTEE",
     "EXTERNAL_MODE",
     "SDNIST_GROUP_COLUMN",
+    "add_external_metrics",
     "external_holdout",
     "external_synthetic_path",
     "load_external",
@@ -265,3 +266,16 @@ def external_holdout(holdout: pl.DataFrame, schema: Schema) -> pl.DataFrame:
             "columns as the sensitive data."
         )
     return normalise_table(holdout.select(list(schema.column_names)))
+
+
+def add_external_metrics(
+    metrics: dict[str, Any], release: PublicRelease, sensitive: pl.DataFrame, notes: list[str]
+) -> None:
+    """Mark ``metrics`` as those of external synthetic data and add the NIST k-marginal."""
+    assert release.synthetic is not None
+    metrics["notes"] = [*notes, *metrics.get("notes", [])]
+    metrics["release"]["kind"] = "external synthetic data"
+    metrics["fidelity"] = metrics.get("fidelity") or {}
+    metrics["fidelity"]["nist_k_marginal"] = nist_k_marginal(
+        sensitive, release.synthetic, list(release.schema.column_names)
+    )

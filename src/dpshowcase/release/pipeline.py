@@ -327,10 +327,8 @@ def _run_release(
         report("Synthesizing", 1, 1, shown=False)  # the k-anonymous records came with it
     elif job.synthesizer in MODEL_SYNTHESIZERS:
         assert job.dp is not None
-        aggregates, synthetic = _model_release(job, sensitive, report)
+        aggregates, synthetic = _model_release(job, sensitive, report, plan)
         del sensitive  # nothing below may see sensitive records
-        if plan is not None:
-            _check_spent_as_reserved(plan, aggregates.parameters)
         measurements = None
     else:
         assert job.dp is not None
@@ -390,9 +388,12 @@ def _run_release(
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
 
 
-def _model_release(job: ReleaseJob, sensitive: Any, report: _Progress) -> tuple[Any, Any]:
-    """AIM or MST: protected measurements, then (post-processing) the graphical model's
-    records and its consistent marginals as the published aggregates."""
+def _model_release(
+    job: ReleaseJob, sensitive: Any, report: _Progress, plan: BudgetPlan | None
+) -> tuple[Any, Any]:
+    """AIM or MST: protected measurements (checked against the ledger's reservation),
+    then (post-processing) the graphical model's records and its consistent marginals as
+    the published aggregates."""
     assert job.dp is not None
     mechanism = (
         AimMechanism(job.dp, seed=job.seed)
@@ -404,6 +405,8 @@ def _model_release(job: ReleaseJob, sensitive: Any, report: _Progress) -> tuple[
         progress=lambda stage, step, steps: report("Protecting", step, steps, name=stage),
     )
     del sensitive
+    if plan is not None:
+        _check_spent_as_reserved(plan, measurements.parameters())
     report("Synthesizing")
     synthesizer = PgmSynthesizer(seed=job.seed).fit(measurements)
     synthetic = synthesizer.sample(progress=lambda done, total: report("Synthesizing", done, total))

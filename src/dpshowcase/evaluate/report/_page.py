@@ -91,6 +91,15 @@ class _Charts:
 # --- sections ----------------------------------------------------------------------
 
 
+def _nist_card(fid: dict[str, Any]) -> list[tuple[str, str]]:
+    """The NIST CRC k-marginal score of external synthetic data, when computed."""
+    nist = fid.get("nist_k_marginal") or {}
+    if nist.get("score") is None:
+        return []
+    within = ", PUMA × pairs" if nist.get("group_column") else ", all pairs"
+    return [(f"NIST CRC k-marginal (SDNist{within})", f"{nist['score']}")]
+
+
 def _header(m: dict[str, Any]) -> str:
     rel = m.get("release", {})
     parts = []
@@ -179,10 +188,7 @@ def _summary(m: dict[str, Any]) -> str:
     fid = m.get("fidelity") or {}
     if "marginals" in fid and fid["marginals"].get("k_marginal_score") is not None:
         cards.append(("k-marginal score (0–1000)", f"{fid['marginals']['k_marginal_score']:.0f}"))
-    nist = fid.get("nist_k_marginal") or {}
-    if nist.get("score") is not None:
-        within = ", PUMA × pairs" if nist.get("group_column") else ", all pairs"
-        cards.append((f"NIST CRC k-marginal (SDNist{within})", f"{nist['score']}"))
+    cards += _nist_card(fid)
     if "propensity" in fid:
         cards.append(
             ("propensity pMSE (0 = indistinguishable)", f"{fid['propensity']['pmse']:.4f}")
