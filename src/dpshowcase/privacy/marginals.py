@@ -31,6 +31,7 @@ import polars as pl
 from dpshowcase._threads import kernel_threads
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import (
     LengthNoise,
     NoiseDescription,
@@ -171,7 +172,7 @@ class DPMarginals:
         groups: np.ndarray,
         sampling_seed: int,
     ) -> _LengthResult:
-        keys = _kernels.pack(candidates, base)
+        keys = pack(candidates, base)
         per_record_bound = int(combinations_per_record(data.record_lengths(), k).max(initial=0))
         # a record's work: its k-combinations, each looked up among the candidates
         with kernel_threads(data.n_records * max(per_record_bound, 1) * k) as threads:
