@@ -42,6 +42,7 @@ from dpshowcase.aggregate.protected import (
 from dpshowcase.aggregate.sensitivity import combinations_per_record
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
+from dpshowcase.data.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
@@ -127,6 +128,7 @@ class DPMarginals:
                 "the columns with many values."
             )
         groups = _attribute_groups(data)
+        zeros = structural_zero_ids(attributes, data.schema.structural_zeros)
         results: list[_LengthResult] = []
         released_keys = np.zeros(0, dtype=np.int64)
         for k in range(1, params.reporting_length + 1):
@@ -140,6 +142,10 @@ class DPMarginals:
                 candidates = _kernels.extend_candidates(
                     previous.combinations, previous.keys, groups, base
                 )
+            if zeros:
+                # public knowledge: a structural zero is never a candidate, so noise
+                # cannot release it (nor anything holding it)
+                candidates = candidates[~holds_structural_zero(candidates, zeros)]
             if candidates.shape[0] == 0:
                 break
             result = self._protect_length(
@@ -277,6 +283,8 @@ class DPMarginals:
                 "tool": f"dpshowcase {__version__}",
             }
         )
+        if data.schema.structural_zeros:
+            details["structural_zeros"] = list(data.schema.structural_zeros)
         noise = NoiseDescription(
             tuple(
                 LengthNoise(

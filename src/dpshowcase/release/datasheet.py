@@ -314,11 +314,35 @@ def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
     synthesis = aggregates.parameters.get("synthesis")
     if not isinstance(synthesis, dict) or "fabrication_weight" not in synthesis:
         return ""
-    return (
+    text = (
         f" Synthesis weighed each such occurrence {synthesis['fabrication_weight']:g} times a "
         "unit of error of a released count (the fabrication weight; higher values give "
         "fewer such combinations and larger count errors)."
     )
+    caps = synthesis.get("unreleased_limits")
+    if isinstance(caps, dict) and caps:
+        shown = ", ".join(
+            f"{_LENGTH_NAMES.get(int(k), f'length {k}')}: at most {int(v):,} times"
+            for k, v in sorted(caps.items())
+        )
+        text += (
+            " No combination that was not released appears in the synthetic data as often "
+            f"as its length's release threshold ({shown}), and no combination the schema "
+            "lists as impossible appears at all."
+        )
+    gained = synthesis.get("empty_cells_gained")
+    if isinstance(gained, dict) and any(v > 0 for v in gained.values()):
+        top = sorted(gained.items(), key=lambda item: -item[1])
+        shown = ", ".join(f"{_code(c)} {v:.1%}" for c, v in top if v > 0)
+        text += (
+            " Where a value could only be placed by making up such combinations, a record "
+            "leaves it empty; the share of cells each column leaves empty beyond what its "
+            f"released counts imply: {shown} (other columns: none)."
+        )
+    return text
+
+
+_LENGTH_NAMES = {2: "pairs", 3: "triples"}
 
 
 def _k_suppressed(aggregates: ProtectedAggregates) -> str:
