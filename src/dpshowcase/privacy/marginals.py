@@ -31,6 +31,7 @@ import polars as pl
 from dpshowcase._threads import kernel_threads
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import (
     LengthNoise,
     NoiseDescription,
@@ -41,6 +42,7 @@ from dpshowcase.aggregate.protected import (
 from dpshowcase.aggregate.sensitivity import combinations_per_record
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
+from dpshowcase.data.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
@@ -131,6 +133,7 @@ class DPMarginals:
                 "the columns with many values."
             )
         groups = _attribute_groups(data)
+        zeros = structural_zero_ids(attributes, data.schema.structural_zeros)
         results: list[_LengthResult] = []
         released_keys = np.zeros(0, dtype=np.int64)
         slots = schema_slots(data.schema)
@@ -145,6 +148,10 @@ class DPMarginals:
                 candidates = _kernels.extend_candidates(
                     previous.combinations, previous.keys, groups, base
                 )
+            if zeros:
+                # public knowledge: a structural zero is never a candidate, so noise
+                # cannot release it (nor anything holding it)
+                candidates = candidates[~holds_structural_zero(candidates, zeros)]
             if candidates.shape[0] == 0:
                 break
             result = self._protect_length(
@@ -180,7 +187,7 @@ class DPMarginals:
         slots: int,
         sampling_seed: int,
     ) -> _LengthResult:
-        keys = _kernels.pack(candidates, base)
+        keys = pack(candidates, base)
         per_record_bound = int(combinations_per_record(data.record_lengths(), k).max(initial=0))
         # a record's work: its k-combinations, each looked up among the candidates
         with kernel_threads(data.n_records * max(per_record_bound, 1) * k) as threads:
@@ -290,6 +297,8 @@ class DPMarginals:
                 "tool": f"dpshowcase {__version__}",
             }
         )
+        if data.schema.structural_zeros:
+            details["structural_zeros"] = list(data.schema.structural_zeros)
         noise = NoiseDescription(
             tuple(
                 LengthNoise(

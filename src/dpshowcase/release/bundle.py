@@ -277,7 +277,11 @@ def _synthetic_table(synthetic: pl.DataFrame, columns: list[str], schema: Schema
             # Back to the input's own delimiter. Assumes no value holds a ';' itself.
             column = column.str.split(SYNTHESIZER_DELIMITER).list.join(spec.delimiter)
         series.append(column.alias(name))
-    return pl.DataFrame(series, schema=dict.fromkeys(columns, pl.String))
+    table = pl.DataFrame(series, schema=dict.fromkeys(columns, pl.String))
+    if not columns:
+        return table
+    # a row of empty cells describes nobody: never written, whichever synthesizer made it
+    return table.filter(pl.any_horizontal(pl.all() != ""))
 
 
 def _describe(path: Path) -> dict[str, Any]:

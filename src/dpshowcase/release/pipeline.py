@@ -37,6 +37,7 @@ from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.ledger.recorder import LineageRecorder
 from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
+from dpshowcase.privacy.aim import AimMechanism, MstMechanism
 from dpshowcase.privacy.edges import private_edges
 from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.privacy.noise import MAX_SEED, check_seed, noise_source
@@ -48,6 +49,8 @@ from dpshowcase.synthesize.aggregate_seeded import (
     AggregateSeededSynthesizer,
     check_fabrication_weight,
 )
+from dpshowcase.synthesize.pgm import PgmSynthesizer
+from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS, check_synthesizer
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
@@ -130,6 +133,8 @@ class ReleaseJob:
     """Extra cell values meaning "no value"."""
     seed: int | None = None
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
+    synthesizer: str = "aggregate-seeded"
+    """DP mode: the synthesizer by name (see :mod:`dpshowcase.synthesize.registry`)."""
     fabrication_weight: float = 1.0
     """DP mode: how strongly synthesis avoids combinations that were not released (see
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
@@ -155,6 +160,7 @@ class ReleaseJob:
         if self.mode == "dp":
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
+            check_synthesizer(self.synthesizer)
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
             check_k(self.k)  # type: ignore[arg-type]
@@ -167,6 +173,11 @@ class ReleaseJob:
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
         if self.mode == "dp" and self.dp is not None:
+            if self.synthesizer in MODEL_SYNTHESIZERS and self.dp.edges_epsilon > 0:
+                raise ParameterError(
+                    f"--dp-edges works with the aggregate-seeded synthesizer only, not "
+                    f"{self.synthesizer}; mark the bin edges public instead."
+                )
             check_public_edges(self.schema, dp_edges=self.dp.edges_epsilon > 0)
         object.__setattr__(self, "seed", check_seed(self.seed))
         if isinstance(self.null_values, str) or not all(
@@ -353,34 +364,16 @@ def _run_release(
         aggregates, synthetic = k_release.aggregates, k_release.synthetic
         measurements = None
         report("Synthesizing", 1, 1, shown=False)  # the k-anonymous records came with it
-    else:
+    elif job.synthesizer in MODEL_SYNTHESIZERS:
         assert job.dp is not None
-        mechanism = DPMarginals(
-            seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
-        )
-        aggregates = mechanism.fit(
-            sensitive,
-            progress=lambda stage, step, steps: report(
-                "Protecting", step, steps, name=_protecting(stage)
-            ),
+        aggregates, synthetic = _model_release(job, sensitive, report, plan)
+        del sensitive  # nothing below may see sensitive records
+        measurements = None
+    else:
+        aggregates, synthetic, measurements = _marginals_release(
+            job, sensitive, report, plan, edges_report
         )
         del sensitive  # nothing below may see sensitive records
-        if plan is not None:
-            _check_spent_as_reserved(plan, aggregates.parameters)
-        if edges_report is not None:
-            aggregates = aggregates.derive(
-                parameters={**aggregates.parameters, "private_edges": edges_report}
-            )
-
-        report("Synthesizing")
-        synthesizer = AggregateSeededSynthesizer(
-            seed=job.seed, fabrication_weight=job.fabrication_weight
-        ).fit(aggregates)
-        synthetic = synthesizer.sample(
-            progress=lambda done, total: report("Synthesizing", done, total)
-        )
-        # publish the fitted records' counts; the raw measurements go beside them
-        measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
 
     report("Writing the bundle")
     summary = write_release(
@@ -415,6 +408,43 @@ def _run_release(
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
 
 
+def _marginals_release(
+    job: ReleaseJob,
+    sensitive: Any,
+    report: _Progress,
+    plan: BudgetPlan | None,
+    edges_report: dict[str, Any] | None,
+) -> tuple[Any, Any, Any]:
+    """DP marginals, then (post-processing) the fitted records and their counts.
+
+    Returns the published aggregates, the synthetic records and the raw measurements.
+    """
+    assert job.dp is not None
+    mechanism = DPMarginals(
+        seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
+    )
+    aggregates = mechanism.fit(
+        sensitive,
+        progress=lambda stage, step, steps: report(
+            "Protecting", step, steps, name=_protecting(stage)
+        ),
+    )
+    del sensitive  # nothing below may see sensitive records
+    if plan is not None:
+        _check_spent_as_reserved(plan, aggregates.parameters)
+    if edges_report is not None:
+        aggregates = aggregates.derive(
+            parameters={**aggregates.parameters, "private_edges": edges_report}
+        )
+    report("Synthesizing")
+    synthesizer = AggregateSeededSynthesizer(
+        seed=job.seed, fabrication_weight=job.fabrication_weight
+    ).fit(aggregates)
+    synthetic = synthesizer.sample(progress=lambda done, total: report("Synthesizing", done, total))
+    # publish the fitted records' counts; the raw measurements go beside them
+    return synthesizer.fitted_aggregates(), synthetic, aggregates
+
+
 def _dp_edges(
     job: ReleaseJob, frame: pl.DataFrame, recorder: LineageRecorder | None
 ) -> tuple[Schema | None, dict[str, Any] | None, BudgetPlan | None]:
@@ -431,6 +461,31 @@ def _dp_edges(
     source = noise_source(None if job.seed is None else (job.seed + 1) % (MAX_SEED + 1))
     schema, report = private_edges(frame, nulls, job.dp, source)
     return schema, report, plan
+
+
+def _model_release(
+    job: ReleaseJob, sensitive: Any, report: _Progress, plan: BudgetPlan | None
+) -> tuple[Any, Any]:
+    """AIM or MST: protected measurements (checked against the ledger's reservation),
+    then (post-processing) the graphical model's records and its consistent marginals as
+    the published aggregates."""
+    assert job.dp is not None
+    mechanism = (
+        AimMechanism(job.dp, seed=job.seed)
+        if job.synthesizer == "aim"
+        else MstMechanism(job.dp, seed=job.seed)
+    )
+    measurements = mechanism.fit(
+        sensitive,
+        progress=lambda stage, step, steps: report("Protecting", step, steps, name=stage),
+    )
+    del sensitive
+    if plan is not None:
+        _check_spent_as_reserved(plan, measurements.parameters())
+    report("Synthesizing")
+    synthesizer = PgmSynthesizer(seed=job.seed).fit(measurements)
+    synthetic = synthesizer.sample(progress=lambda done, total: report("Synthesizing", done, total))
+    return synthesizer.fitted_aggregates(synthetic), synthetic
 
 
 def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:

@@ -110,3 +110,20 @@ def test_takes_only_public_inputs():
 
 def test_is_a_pure_function_of_its_inputs(aggregates, schema):
     assert render(aggregates, schema) == render(aggregates, schema)
+
+
+def test_states_the_rule_on_unreleased_combinations_and_the_empty_cells(aggregates, schema):
+    synthesis = {
+        "fabrication_weight": 3.0,
+        "unreleased_limits": {"2": 24},
+        "empty_cells_gained": {"age": 0.021, "gender": 0.0},
+    }
+    parameters = {**aggregates.parameters, "synthesis": synthesis}
+    text = render(aggregates.derive(parameters=parameters), schema)
+    assert (
+        "No combination that was not released appears in the synthetic data as often as its "
+        "length's release threshold (pairs: at most 24 times)"
+    ) in text
+    assert "the schema lists as impossible appears at all" in text
+    assert "beyond what its released counts imply: `age` 2.1% (other columns: none)" in text
+    assert "as often as its length's release threshold" not in render(aggregates, schema)
