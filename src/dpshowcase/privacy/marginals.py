@@ -20,7 +20,6 @@ post-processing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,10 +46,8 @@ from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 from dpshowcase.privacy.noise import NoiseSource, OpenDPNoise, SeededNoise, laplace_count
+from dpshowcase.progress import Progress
 from dpshowcase.schema.model import Schema
-
-StageCallback = Callable[[str, int, int], None]
-"""Called with (stage, step, steps) as the mechanism proceeds."""
 
 MAX_PERCENTILE_CANDIDATES = 100_000
 """Upper bound on Δ_k candidates scored by the DP percentile."""
@@ -88,7 +85,7 @@ class DPMarginals:
     def fit(
         self,
         data: SensitiveData | pl.DataFrame | Path | str,
-        progress: StageCallback | None = None,
+        progress: Progress | None = None,
         *,
         schema: Schema | Path | str | None = None,
     ) -> ProtectedAggregates:

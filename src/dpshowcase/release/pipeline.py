@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,6 +37,7 @@ from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
 from dpshowcase.privacy.aim import AimMechanism, MstMechanism
 from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.privacy.noise import check_seed
+from dpshowcase.progress import Progress
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
 from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
@@ -55,11 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "run_release"]
 
-ProgressCallback = Callable[[str, float], None]
-"""Called with (stage, fraction of the whole job done in [0, 1])."""
-StageCallback = Callable[[str, float, float], None]
-"""Called with (stage name, done, total) for a display of one bar per stage; the names
-are finer than :data:`STAGES` (e.g. "Protecting: noisy counts of length 2")."""
 
 STAGES: tuple[tuple[str, float], ...] = (
     ("Reading and encoding", 0.10),
@@ -226,7 +221,7 @@ class ReleaseOutcome:
 class _Progress:
     """Turn stage-local progress into one fraction of the whole job."""
 
-    def __init__(self, callback: ProgressCallback | None, stages: StageCallback | None) -> None:
+    def __init__(self, callback: Progress | None, stages: Progress | None) -> None:
         self._callback = callback
         self._stages = stages
         self._starts: dict[str, float] = {}
@@ -251,21 +246,22 @@ class _Progress:
         if self._callback is None:
             return
         share = min(max(done / total, 0.0), 1.0) if total else 0.0
-        self._callback(stage, self._starts[stage] + self._weights[stage] * share)
+        self._callback(stage, self._starts[stage] + self._weights[stage] * share, 1.0)
 
     def finish(self) -> None:
         if self._callback is not None:
-            self._callback("Done", 1.0)
+            self._callback("Done", 1.0, 1.0)
 
 
 def run_release(
     job: ReleaseJob,
-    progress: ProgressCallback | None = None,
-    stages: StageCallback | None = None,
+    progress: Progress | None = None,
+    stages: Progress | None = None,
 ) -> ReleaseOutcome:
     """Make the release ``job`` describes; raise a UserError a person can fix.
 
-    ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
+    Both are :class:`~dpshowcase.progress.Progress`. ``progress`` follows the whole job
+    as one fraction, reported as (stage, fraction, 1.0) (the web app's bar); ``stages``
     gets each stage by name (the command line's bars).
     """
     report = _Progress(progress, stages)
@@ -350,7 +346,7 @@ def _run_release(
             seed=job.seed, fabrication_weight=job.fabrication_weight
         ).fit(aggregates)
         synthetic = synthesizer.sample(
-            progress=lambda done, total: report("Synthesizing", done, total)
+            progress=lambda _stage, done, total: report("Synthesizing", done, total)
         )
         # publish the fitted records' counts; the raw measurements go beside them
         measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
@@ -409,7 +405,9 @@ def _model_release(
         _check_spent_as_reserved(plan, measurements.parameters())
     report("Synthesizing")
     synthesizer = PgmSynthesizer(seed=job.seed).fit(measurements)
-    synthetic = synthesizer.sample(progress=lambda done, total: report("Synthesizing", done, total))
+    synthetic = synthesizer.sample(
+        progress=lambda _stage, done, total: report("Synthesizing", done, total)
+    )
     return synthesizer.fitted_aggregates(synthetic), synthetic
 
 

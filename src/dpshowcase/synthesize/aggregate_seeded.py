@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,9 +26,11 @@ from dpshowcase.aggregate.count import count_attribute_combinations
 from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
+from dpshowcase.progress import Progress
 from dpshowcase.synthesize import _fit, limits
 
-ProgressCallback = Callable[[int, int], None]
+SYNTHESIZING = "Synthesizing"
+"""The stage synthesis reports (as proposals done of proposals planned)."""
 
 START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling linearly..."""
@@ -110,7 +111,7 @@ class AggregateSeededSynthesizer:
         self._fitted = None
         return self
 
-    def sample_records(self, progress: ProgressCallback | None = None) -> np.ndarray:
+    def sample_records(self, progress: Progress | None = None) -> np.ndarray:
         """The fitted records as slot arrays (see :mod:`._fit`)."""
         aggregates = self._require()
         attributes = aggregates.attributes
@@ -211,11 +212,11 @@ class AggregateSeededSynthesizer:
                 done += step
                 round_ += 1
                 if progress is not None:
-                    progress(done, total)
+                    progress(SYNTHESIZING, done, total)
                 if temperature == 0 and improved < STALL_SHARE * step:
                     break  # the fit has settled: further moves would barely change it
         if progress is not None:
-            progress(total, total)
+            progress(SYNTHESIZING, total, total)
         rule = limits.rule_of(aggregates)
         rng = np.random.default_rng(entropy)
         self.cleared = self._enforce(records, slot_of, singles, rule, rng)
@@ -309,7 +310,7 @@ class AggregateSeededSynthesizer:
             "empty_cells_gained": self._empty_gain,
         }
 
-    def sample(self, progress: ProgressCallback | None = None) -> pl.DataFrame:
+    def sample(self, progress: Progress | None = None) -> pl.DataFrame:
         """Synthetic microdata: one row per record, one string column per attribute column."""
         aggregates = self._require()
         records = self.sample_records(progress)
