@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dpshowcase.csv_guard import unguard_frame, write_csv
 from dpshowcase.errors import InputError
 from dpshowcase.release.atomic import atomic_path
 
@@ -13,14 +14,17 @@ COUNT_COLUMNS = ("combination", "length", "count")
 
 
 def write_table(frame: pl.DataFrame, path: Path) -> None:
-    """Write ``frame`` as CSV, or Parquet when the name ends in .parquet, atomically."""
+    """Write ``frame`` as CSV, or Parquet when the name ends in .parquet, atomically.
+
+    A CSV is guarded against spreadsheet formulas (see :mod:`dpshowcase.csv_guard`).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise InputError(f"Cannot write {path}: name the output .csv or .parquet.")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            frame.write_csv(tmp)
+            write_csv(frame, tmp)
         else:
             frame.write_parquet(tmp)
 
@@ -33,7 +37,7 @@ def read_counts(path: Path) -> pl.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
         frame = pl.read_parquet(path)
     else:
-        frame = pl.read_csv(path, schema_overrides={"combination": pl.String})
+        frame = unguard_frame(pl.read_csv(path, schema_overrides={"combination": pl.String}))
     if tuple(frame.columns) != COUNT_COLUMNS:
         raise InputError(
             f"{path} is not a count table (expected columns {', '.join(COUNT_COLUMNS)})."

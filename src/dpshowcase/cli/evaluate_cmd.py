@@ -76,6 +76,8 @@ def evaluate(
         if holdout is not None and sensitive is None:
             raise ParameterError("--holdout needs --sensitive (the records the release used).")
         output = Path(output)
+        if sensitive is not None:
+            _refuse_bundle_output(output)
         if output.exists() and not output.is_dir():
             raise InputError(f"The output {output} is a file; name a folder.")
         if not overwrite and any((output / n).exists() for n in (REPORT_HTML, METRICS_JSON)):
@@ -111,6 +113,20 @@ def evaluate(
         )
     for note in metrics.get("notes", []):
         console.print(f"Note: {note}", soft_wrap=True)
+
+
+def _refuse_bundle_output(output: Path) -> None:
+    """A report on sensitive data must never land in (or inside) a release bundle."""
+    from dpshowcase.errors import InputError
+    from dpshowcase.release.bundle import enclosing_bundle
+
+    bundle = enclosing_bundle(output)
+    if bundle is not None:
+        raise InputError(
+            f"With --sensitive the report is confidential, and {output} is in the release "
+            f"bundle {bundle}, which is published as a whole; write it to a folder outside "
+            "any release bundle."
+        )
 
 
 def compare(

@@ -49,6 +49,7 @@ __all__ = [
     "OpenDPNoise",
     "SeededNoise",
     "add_discrete_gaussian",
+    "check_seed",
     "default_noise_source",
     "discrete_gaussian_pmf",
     "laplace_count",
@@ -272,6 +273,23 @@ class OpenDPNoise:
 # --------------------------------------------------------------------------------------
 
 
+MAX_SEED = 2**63 - 1
+"""The largest seed: the compiled samplers take it as a signed 64-bit integer."""
+
+
+def check_seed(seed: object) -> None:
+    """ParameterError unless ``seed`` is None or a whole number in [0, 2⁶³)."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ParameterError(f"The seed must be a whole number, not {seed!r}.")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ParameterError(
+            f"The seed must be a whole number from 0 to 2^63 - 1 ({MAX_SEED}), not {seed}; "
+            "pick a smaller one."
+        )
+
+
 class SeededNoise:
     """The same distributions from a seeded numpy Generator. NOT for release."""
 
@@ -279,8 +297,7 @@ class SeededNoise:
 
     def __init__(self, seed: int) -> None:
         """Seed a PCG64 generator; the same seed and calls give the same noise."""
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ParameterError(f"The seed must be an integer, got {seed!r}.")
+        check_seed(seed)
         self.seed = int(seed)
         self._rng = np.random.default_rng(self.seed)
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dpshowcase.csv_guard import unguard_frame
 from dpshowcase.data.attributes import escape, natural_key
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
@@ -83,9 +84,11 @@ class ReleaseExplorer:
         self.columns: tuple[str, ...] = tuple(manifest["columns"])
         self.record_count = int(parameters.get("protected_record_count", 0))
         self.parameters: dict[str, Any] = parameters
-        aggregates = pl.read_csv(
-            bundle / "aggregates.csv",
-            schema_overrides={"combination": pl.String, "length": pl.Int64, "count": pl.Int64},
+        aggregates = unguard_frame(
+            pl.read_csv(
+                bundle / "aggregates.csv",
+                schema_overrides={"combination": pl.String, "length": pl.Int64, "count": pl.Int64},
+            )
         )
         self.aggregates = aggregates
         longest = int(aggregates.get_column("length").max() or 1)  # type: ignore[arg-type]

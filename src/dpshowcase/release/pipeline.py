@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import ReleaseSummary
 from dpshowcase.schema.model import Schema
 
@@ -105,6 +106,7 @@ class ReleaseJob:
                 f"The release mode {self.mode!r} is unknown; use 'dp' or 'k-anonymity'."
             )
         check_reporting_length(self.reporting_length)
+        check_seed(self.seed)
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
         object.__setattr__(self, "data", Path(self.data))
@@ -175,8 +177,22 @@ def run_release(
     """Make the release ``job`` describes; raise a DpShowcaseError a person can fix.
 
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
-    gets each stage by name (the command line's bars).
+    gets each stage by name (the command line's bars). The output's lock is held from
+    the first check to the last file, so a second run aiming at the same output fails
+    at once with a sentence (see :func:`~dpshowcase.release.atomic.output_lock`).
     """
+    from dpshowcase.release.atomic import output_lock
+
+    with output_lock(job.output):
+        return _run_release(job, progress, stages)
+
+
+def _run_release(
+    job: ReleaseJob,
+    progress: ProgressCallback | None,
+    stages: StageCallback | None,
+) -> ReleaseOutcome:
+    """:func:`run_release` with the output's lock held."""
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.data.load import read_table
     from dpshowcase.data.prepare import prepare

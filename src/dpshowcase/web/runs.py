@@ -135,6 +135,9 @@ def _seed(body: dict[str, Any]) -> int | None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError("The seed must be a whole number ≥ 0 (or left empty).")
+    from dpshowcase.privacy.noise import check_seed
+
+    check_seed(seed)  # below 2^64
     return seed
 
 
