@@ -14,6 +14,7 @@ from typing import Any
 
 from dpshowcase import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
 __all__ = ["NOT_FOR_RELEASE_BANNER", "NOT_FOR_RELEASE_WARNING", "render_datasheet"]
@@ -121,7 +122,7 @@ def _columns(aggregates: ProtectedAggregates, schema: Schema, columns: Sequence[
             shown += f", … ({len(values):,} in all)"
         if not values:
             shown = "none: no value passed protection, so the column is empty"
-        lines.append(f"| {_cell(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
+        lines.append(f"| {plain(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
     if schema.subject_id:
         lines += [
             "",
@@ -406,9 +407,10 @@ def _number(value: Any) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text}`" if "`" not in text else text
+    """Text from the data or the user as a code span: never HTML, never Markdown."""
+    return code_span(text)
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
+    """Code spans and fixed words, safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")

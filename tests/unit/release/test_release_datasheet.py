@@ -110,3 +110,82 @@ def test_takes_only_public_inputs():
 
 def test_is_a_pure_function_of_its_inputs(aggregates, schema):
     assert render(aggregates, schema) == render(aggregates, schema)
+
+
+HOSTILE_COLUMNS = (
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "a|<b onmouseover=alert(3)>",
+    "x\n<script>alert(4)</script>",
+)
+HOSTILE_VALUES = (
+    "<img src=x onerror=alert(5)>",
+    "`</code><script>alert(6)</script>",
+    "v|<script>alert(7)</script>",
+    "[link](javascript:alert(8))",
+    "\\|<script>alert(9)</script>",
+    "*bold* <a href=javascript:alert(10)>x</a>",
+)
+_ALLOWED_TAGS = {
+    "h1", "h2", "p", "blockquote", "strong", "em", "code", "ul", "li",
+    "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+
+
+def _hostile_release(aggregates):
+    """The hand-made release with column names and values an attacker chose."""
+    import dataclasses
+
+    index = dataclasses.replace(
+        aggregates.attributes, columns=HOSTILE_COLUMNS, attribute_value=HOSTILE_VALUES
+    )
+    counts = dataclasses.replace(aggregates.counts, attributes=index)
+    schema = Schema(
+        columns=tuple(ColumnSpec(name=name) for name in HOSTILE_COLUMNS),
+        subject_id="<svg onload=alert(11)>",
+    )
+    return dataclasses.replace(aggregates, counts=counts), schema
+
+
+def test_the_rendered_datasheet_holds_no_html_from_the_data(aggregates):
+    """CommonMark (with GFM tables) renders every hostile name and value as text."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    hostile, schema = _hostile_release(aggregates)
+    text = render_datasheet(
+        aggregates=hostile,
+        schema=schema,
+        columns=list(HOSTILE_COLUMNS),
+        source_name="<img src=x onerror=alert(12)>.csv",
+        synthetic_rows=4,
+    )
+    html = MarkdownIt("commonmark").enable("table").render(text)
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, list]] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, attrs))
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    parser = Tags()
+    parser.feed(html)
+    assert {tag for tag, _ in parser.tags} <= _ALLOWED_TAGS
+    for tag, attrs in parser.tags:  # only the alignment markdown-it writes on cells
+        assert all(name == "style" and value.startswith("text-align") for name, value in attrs), (
+            tag,
+            attrs,
+        )
+    shown = "".join(parser.text)
+    for name in HOSTILE_COLUMNS:  # shown as text, line breaks as a visible ␊
+        assert name.replace("\n", "\u240a") in shown
+    for value in HOSTILE_VALUES:
+        assert value in shown
+    assert "<svg onload=alert(11)>" in shown
