@@ -89,9 +89,8 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_one(tmp_path):
 
 def test_a_full_disk_is_one_sentence_and_nothing_is_written(tmp_path):
     output = tmp_path / "counts.csv"
-    with pytest.raises(InputError, match="disk is full") as caught:  # noqa: PT012
-        with atomic_path(output):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    with pytest.raises(InputError, match="disk is full") as caught, atomic_path(output):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     assert caught.value.__cause__ is None
     assert list(tmp_path.iterdir()) == []
 
