@@ -58,6 +58,24 @@ def count_extensions(
     ``occurrence_*`` is the inverted index: for attribute ``a``, entries
     ``occurrence_start[a]:occurrence_start[a+1]`` hold each record containing ``a`` and
     the position (within the record) just after ``a``.
+
+    The combinations starting with ``first`` are walked depth first on a stack kept by
+    hand (numba has no recursion worth the name); level ``d`` of the stack is the
+    prefix of d attributes ``prefix[d]`` (packed) and:
+
+    - ``entry_record[d, segment_start[d]:segment_stop[d]]``: the records holding the
+      prefix, each with ``entry_next[d, ·]``, the position in the record just after the
+      prefix's last attribute (records are sorted, so only later attributes extend it);
+    - ``extensions[d, :n_extensions[d]]``: the attributes that extend the prefix (found
+      when the level is entered, ``fresh``; their counts are written out at once);
+    - ``bucket_start/stop[d, i]``: where, in level d+1's rows of ``entry_*``, the records
+      holding prefix + ``extensions[d, i]`` were placed (a counting sort by attribute);
+    - ``cursor[d]``: the next extension to descend into.
+
+    Descending into extension i makes its bucket level d+1's segment; a level whose
+    cursor has passed its last extension (or at depth R−1, whose extensions are only
+    counted) pops back to d−1. Level d+1's rows are rebuilt each time level d is
+    entered, so each level's rows are only valid while that level is on the stack.
     """
     R = reporting_length  # noqa: N806 (the domain writes the reporting length R)
     base = n_attributes + 1

@@ -167,12 +167,16 @@ def _level(
     items = np.array([bounds[hi] - bounds[lo] for lo, hi in pieces], dtype=np.int64)
     shares = _shares(pool, items, rng) if from_pool else [pool] * len(pieces)
 
+    item_state = _kernels.Items(
+        state.hash, state.set, state.length, state.parent, state.last, state.seed
+    )
+    previous = _kernels.Level(state.rows, state.start, state.stop)
+
     def run(piece: tuple[int, int], share: np.ndarray) -> tuple:
         lo, hi = piece
         return _kernels.grow_groups(
             data.indptr,
             data.indices,
-            data.attributes.n_attributes,
             resolution,
             first,
             active,
@@ -180,16 +184,9 @@ def _level(
             lo,
             uniforms,
             zobrist,
-            state.hash,
-            state.set,
-            state.length,
-            state.parent,
-            state.last,
-            state.seed,
+            item_state,
             share,
-            state.rows,
-            state.start,
-            state.stop,
+            previous,
         )
 
     results = list(executor.map(run, pieces, shares))

@@ -30,6 +30,8 @@ exactly however the work is spread over threads. None of it is privacy noise.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -84,11 +86,48 @@ def _multinomial(n: int, weights: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+class Items(NamedTuple):
+    """The records being grown, one entry per item (updated in place): the Zobrist
+    ``hash`` of its set, the ``set`` itself (padded), its ``length``, the global number of
+    the group it was last in (``parent``), its ``last`` pick, and its ``seed`` (a
+    sensitive record id, or −1 for an item drawing from the pool)."""
+
+    hash: np.ndarray
+    set: np.ndarray
+    length: np.ndarray
+    parent: np.ndarray
+    last: np.ndarray
+    seed: np.ndarray
+
+
+class Level(NamedTuple):
+    """The rows of the previous level's groups: group g's rows are
+    ``rows[start[g]:stop[g]]``."""
+
+    rows: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+
+
+class _GroupScratch(NamedTuple):
+    """Per-call buffers of :func:`grow_groups`, indexed by attribute id: ``counts[b]`` =
+    |rows(S ∪ b)| for the attributes ``touched`` so far (reset after each group),
+    ``in_set[a]`` = the stamp of the group whose set holds a; ``candidates``,
+    ``cumulative``, ``options`` and ``weights``: the draw tables."""
+
+    counts: np.ndarray
+    touched: np.ndarray
+    candidates: np.ndarray
+    cumulative: np.ndarray
+    options: np.ndarray
+    weights: np.ndarray
+    in_set: np.ndarray
+
+
 @numba.njit(cache=True, nogil=True)
 def grow_groups(
     indptr: np.ndarray,
     indices: np.ndarray,
-    n_attributes: int,
     resolution: int,
     first_level: bool,
     active: np.ndarray,
@@ -96,43 +135,39 @@ def grow_groups(
     group_offset: int,
     uniforms: np.ndarray,
     zobrist: np.ndarray,
-    item_hash: np.ndarray,
-    item_set: np.ndarray,
-    item_len: np.ndarray,
-    item_parent: np.ndarray,
-    item_last: np.ndarray,
-    item_seed: np.ndarray,
+    items: Items,
     pool: np.ndarray,
-    previous_rows: np.ndarray,
-    previous_start: np.ndarray,
-    previous_stop: np.ndarray,
+    previous: Level,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """Add one attribute to every record of some groups that can take one.
 
-    ``active`` lists record (item) ids sorted by ``item_hash``, so records holding the
+    ``active`` lists record (item) ids sorted by ``items.hash``, so records holding the
     same set are adjacent; group i is ``active[bounds[i]:bounds[i+1]]`` and gets the
-    global number ``group_offset + i``. An item with ``item_seed[i] ≥ 0`` draws only
+    global number ``group_offset + i``. An item with ``items.seed[i] ≥ 0`` draws only
     among the attributes of that sensitive record (row-seeded); otherwise among the
-    attributes with ``pool[a] > 0``, taking one from the pool (then groups must be run
-    one call at a time). ``uniforms[j]`` is the draw of ``active[j]``. ``previous_*``
-    hold the rows of the previous level's groups, which ``item_parent`` numbers; on the
-    first level every set is empty and every row qualifies.
+    attributes with ``pool[a] > 0`` (``pool`` has one entry per attribute), taking one
+    from the pool (then groups must be run one call at a time). ``uniforms[j]`` is the
+    draw of ``active[j]``. ``previous`` holds the rows of the previous level's groups,
+    which ``items.parent`` numbers; on the first level every set is empty and every row
+    qualifies.
 
     Returns the rows of these groups (buffer, start, stop — relative to the buffer),
     whether each item grew (aligned with ``bounds[0]:bounds[-1]``), and False if two
     different sets shared a hash (the caller retries with other hashes).
     """
-    n_records = indptr.size - 1
+    n_attributes = pool.size
     n_groups = bounds.size - 1
     base = bounds[0]
     grew = np.zeros(bounds[-1] - base, dtype=np.bool_)
-    counts = np.zeros(n_attributes, dtype=np.int64)
-    touched = np.empty(n_attributes, dtype=np.int64)
-    candidates = np.empty(n_attributes, dtype=np.int64)
-    weights = np.empty(n_attributes, dtype=np.float64)
-    cumulative = np.empty(n_attributes, dtype=np.float64)
-    options = np.empty(n_attributes, dtype=np.int64)
-    in_set = np.zeros(n_attributes, dtype=np.int64)
+    work = _GroupScratch(
+        np.zeros(n_attributes, dtype=np.int64),
+        np.empty(n_attributes, dtype=np.int64),
+        np.empty(n_attributes, dtype=np.int64),
+        np.empty(n_attributes, dtype=np.float64),
+        np.empty(n_attributes, dtype=np.int64),
+        np.empty(n_attributes, dtype=np.float64),
+        np.zeros(n_attributes, dtype=np.int64),
+    )
     group_start = np.zeros(n_groups, dtype=np.int64)
     group_stop = np.zeros(n_groups, dtype=np.int64)
     rows = np.empty(1024, dtype=np.int32)
@@ -140,104 +175,182 @@ def grow_groups(
     for g in range(n_groups):
         i0 = bounds[g]
         i1 = bounds[g + 1]
-        first = active[i0]
-        # every item of the group must hold the same set as the first one
         stamp = g + 1
-        for j in range(item_len[first]):
-            in_set[item_set[first, j]] = stamp
-        for ii in range(i0 + 1, i1):
-            it = active[ii]
-            if item_len[it] != item_len[first]:
-                return rows, group_start, group_stop, grew, False
-            for j in range(item_len[it]):
-                if in_set[item_set[it, j]] != stamp:
-                    return rows, group_start, group_stop, grew, False
-        # rows(S) — every row on the first level, else the parent's rows holding the
-        # last pick — and |rows(S ∪ b)| for every b, in one pass
+        if not _same_set(active, i0, i1, items, work.in_set, stamp):
+            return rows, group_start, group_stop, grew, False
+        first = active[i0]
         if first_level:
-            lo, hi, b = 0, n_records, -1
+            lo, hi, b = 0, indptr.size - 1, -1
         else:
-            p = item_parent[first]
-            lo, hi, b = previous_start[p], previous_stop[p], item_last[first]
+            p = items.parent[first]
+            lo, hi, b = previous.start[p], previous.stop[p], items.last[first]
         if rows.size < n_rows + hi - lo:
             grown = np.empty(max(n_rows + hi - lo, 2 * rows.size), dtype=np.int32)
             grown[:n_rows] = rows[:n_rows]
             rows = grown
-        start = n_rows
-        n_touched = 0
-        for j in range(lo, hi):
-            r = j if first_level else previous_rows[j]
-            q0 = indptr[r]
-            q1 = indptr[r + 1]
-            if b >= 0 and not _holds(indices, q0, q1, b):
-                continue
-            rows[n_rows] = r
-            n_rows += 1
-            for q in range(q0, q1):
-                a = indices[q]
-                if counts[a] == 0:
-                    touched[n_touched] = a
-                    n_touched += 1
-                counts[a] += 1
-        group_start[g] = start
+        group_start[g] = n_rows
+        n_rows, n_touched = _rows_and_counts(
+            indptr, indices, first_level, previous.rows, lo, hi, b, rows, n_rows, work
+        )
         group_stop[g] = n_rows
-        # candidates of pool items: drawn from one cumulative table per group, rebuilt
-        # only when a drawn attribute turns out to be used up
-        n_candidates = 0
-        for t in range(n_touched):
-            a = touched[t]
-            if counts[a] >= resolution and in_set[a] != stamp and pool[a] > 0:
-                candidates[n_candidates] = a
-                n_candidates += 1
-        acc = 0.0
-        for c in range(n_candidates):
-            acc += counts[candidates[c]]
-            cumulative[c] = acc
+        n_candidates, acc = _pool_candidates(resolution, n_touched, pool, stamp, work)
         for ii in range(i0, i1):
             it = active[ii]
-            s = item_seed[it]
+            s = items.seed[it]
             if s >= 0:
-                n_options = 0
-                for q in range(indptr[s], indptr[s + 1]):
-                    a = indices[q]
-                    if counts[a] >= resolution and in_set[a] != stamp:
-                        options[n_options] = a
-                        weights[n_options] = counts[a]
-                        n_options += 1
-                pick = _draw(weights, n_options, uniforms[ii])
-                if pick < 0:
-                    continue
-                chosen = options[pick]
+                chosen = _draw_seeded(indptr, indices, s, resolution, stamp, uniforms[ii], work)
             else:
-                chosen = -1
-                while n_candidates > 0:
-                    c = np.searchsorted(cumulative[:n_candidates], uniforms[ii] * acc, side="right")
-                    c = min(c, n_candidates - 1)
-                    if pool[candidates[c]] > 0:
-                        chosen = candidates[c]
-                        break
-                    kept = 0
-                    acc = 0.0
-                    for c in range(n_candidates):
-                        a = candidates[c]
-                        if pool[a] > 0:
-                            candidates[kept] = a
-                            acc += counts[a]
-                            cumulative[kept] = acc
-                            kept += 1
-                    n_candidates = kept
-                if chosen < 0:
-                    continue
-                pool[chosen] -= 1
-            item_set[it, item_len[it]] = chosen
-            item_len[it] += 1
-            item_hash[it] ^= zobrist[chosen]
-            item_parent[it] = group_offset + g
-            item_last[it] = chosen
+                chosen, n_candidates, acc = _draw_from_pool(
+                    pool, n_candidates, acc, uniforms[ii], work
+                )
+                if chosen >= 0:
+                    pool[chosen] -= 1
+            if chosen < 0:
+                continue
+            _add(items, it, chosen, zobrist, group_offset + g)
             grew[ii - base] = True
         for t in range(n_touched):
-            counts[touched[t]] = 0
+            work.counts[work.touched[t]] = 0
     return rows[:n_rows], group_start, group_stop, grew, True
+
+
+@numba.njit(cache=True, inline="always")
+def _same_set(
+    active: np.ndarray, i0: int, i1: int, items: Items, in_set: np.ndarray, stamp: int
+) -> bool:
+    """Mark the set of the group's first item with ``stamp`` in ``in_set``; whether every
+    other item of the group holds the same set (False: two sets shared a hash)."""
+    first = active[i0]
+    for j in range(items.length[first]):
+        in_set[items.set[first, j]] = stamp
+    for ii in range(i0 + 1, i1):
+        it = active[ii]
+        if items.length[it] != items.length[first]:
+            return False
+        for j in range(items.length[it]):
+            if in_set[items.set[it, j]] != stamp:
+                return False
+    return True
+
+
+@numba.njit(cache=True, inline="always")
+def _rows_and_counts(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    first_level: bool,
+    previous_rows: np.ndarray,
+    lo: int,
+    hi: int,
+    b: int,
+    rows: np.ndarray,
+    n_rows: int,
+    work: _GroupScratch,
+) -> tuple[int, int]:
+    """rows(S) appended to ``rows`` — every row on the first level, else the parent's rows
+    ``previous_rows[lo:hi]`` holding the last pick ``b`` — and |rows(S ∪ a)| for every a
+    in ``work.counts``, in one pass. Returns the new row count and the attributes touched."""
+    counts = work.counts
+    touched = work.touched
+    n_touched = 0
+    for j in range(lo, hi):
+        r = j if first_level else previous_rows[j]
+        q0 = indptr[r]
+        q1 = indptr[r + 1]
+        if b >= 0 and not _holds(indices, q0, q1, b):
+            continue
+        rows[n_rows] = r
+        n_rows += 1
+        for q in range(q0, q1):
+            a = indices[q]
+            if counts[a] == 0:
+                touched[n_touched] = a
+                n_touched += 1
+            counts[a] += 1
+    return n_rows, n_touched
+
+
+@numba.njit(cache=True, inline="always")
+def _pool_candidates(
+    resolution: int, n_touched: int, pool: np.ndarray, stamp: int, work: _GroupScratch
+) -> tuple[int, float]:
+    """The group's candidates for pool items (held by ≥ resolution rows with S, not in S,
+    left in the pool) and their cumulative weights; returns (how many, total weight).
+    Pool items draw from this one table, rebuilt only when a drawn attribute turns out
+    to be used up (see :func:`_draw_from_pool`)."""
+    n_candidates = 0
+    for t in range(n_touched):
+        a = work.touched[t]
+        if work.counts[a] >= resolution and work.in_set[a] != stamp and pool[a] > 0:
+            work.candidates[n_candidates] = a
+            n_candidates += 1
+    acc = 0.0
+    for c in range(n_candidates):
+        acc += work.counts[work.candidates[c]]
+        work.cumulative[c] = acc
+    return n_candidates, acc
+
+
+@numba.njit(cache=True, inline="always")
+def _draw_seeded(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    seed_record: int,
+    resolution: int,
+    stamp: int,
+    u: float,
+    work: _GroupScratch,
+) -> int:
+    """An attribute of sensitive record ``seed_record`` not in S and held by ≥ resolution
+    rows with S, drawn with weight |rows(S ∪ a)| from the uniform ``u``; −1 if none."""
+    n_options = 0
+    for q in range(indptr[seed_record], indptr[seed_record + 1]):
+        a = indices[q]
+        if work.counts[a] >= resolution and work.in_set[a] != stamp:
+            work.options[n_options] = a
+            work.weights[n_options] = work.counts[a]
+            n_options += 1
+    pick = _draw(work.weights, n_options, u)
+    if pick < 0:
+        return -1
+    return work.options[pick]
+
+
+@numba.njit(cache=True, inline="always")
+def _draw_from_pool(
+    pool: np.ndarray, n_candidates: int, acc: float, u: float, work: _GroupScratch
+) -> tuple[int, int, float]:
+    """A candidate drawn from the cumulative table with the uniform ``u``; if the pool has
+    run out of it, the table is rebuilt without the used-up ones and the draw repeated.
+    Returns (attribute or −1, candidates left, their total weight)."""
+    candidates = work.candidates
+    cumulative = work.cumulative
+    while n_candidates > 0:
+        drawn = min(
+            int(np.searchsorted(cumulative[:n_candidates], u * acc, side="right")), n_candidates - 1
+        )
+        if pool[candidates[drawn]] > 0:
+            return candidates[drawn], n_candidates, acc
+        kept = 0
+        acc = 0.0
+        for c in range(n_candidates):
+            a = candidates[c]
+            if pool[a] > 0:
+                candidates[kept] = a
+                acc += work.counts[a]
+                cumulative[kept] = acc
+                kept += 1
+        n_candidates = kept
+    return -1, n_candidates, acc
+
+
+@numba.njit(cache=True, inline="always")
+def _add(items: Items, it: int, chosen: int, zobrist: np.ndarray, group: int) -> None:
+    """Item ``it`` takes attribute ``chosen``; it came from group number ``group``."""
+    items.set[it, items.length[it]] = chosen
+    items.length[it] += 1
+    items.hash[it] ^= zobrist[chosen]
+    items.parent[it] = group
+    items.last[it] = chosen
 
 
 @numba.njit(cache=True, nogil=True)

@@ -27,6 +27,8 @@ combinations.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -295,199 +297,267 @@ def _others(record: np.ndarray, skip: int, out: np.ndarray) -> int:
     return n
 
 
-@numba.njit(cache=True, nogil=True)
-def fit_records(
-    records: np.ndarray,
-    table: np.ndarray,
-    cells: np.ndarray,
-    length_weight: np.ndarray,
-    absent_weight: int,
-    slot_of: np.ndarray,
-    absent_target: np.ndarray,
-    absent_now: np.ndarray,
-    child_start: np.ndarray,
-    child_cell: np.ndarray,
-    child_attribute: np.ndarray,
-    n_released: int,
-    base: int,
-    reporting_length: int,
-    moves: int,
-    temperature: float,
-    pair_cell: np.ndarray,
-    pair_attributes: np.ndarray,
-    focus: np.ndarray,
-) -> int:
-    """Make ``moves`` proposals on random records; return how many improved the fit.
+class FitTables(NamedTuple):
+    """What the fit reads and updates, passed to the kernel as one argument.
 
-    ``length_weight[k]`` is the error weight of a new (unreleased) combination of
-    length k; ``absent_weight`` that of the count of records without a value in a slot.
-
-    ``records`` (n, slots), ``cells`` (keys in ``table``) and ``absent_now`` (records
-    without a value, per slot) are updated in place and always agree.
-    ``child_start[row]:child_start[row+1]`` lists the children (cell, added attribute) of
-    released row ``row``; the children of the empty combination (every single
-    attribute) come last, at row ``n_released``.
-    ``pair_cell[i]`` is the cell of the i-th released pair, ``pair_attributes[i]`` its
-    two attributes.
+    ``table``/``cells``: the cell table (see :func:`build_cells`); ``cells`` is updated.
+    ``length_weight[k]``: error weight of a new (unreleased) combination of length k;
+    ``absent_weight``: that of the count of records without a value in a slot.
+    ``slot_of[a]``: the slot attribute ``a`` goes in; ``absent_target``/``absent_now``:
+    records without a value per slot, wanted and now (``absent_now`` is updated).
+    ``child_start[row]:child_start[row+1]`` lists the children (``child_cell``,
+    ``child_attribute``: cell and added attribute) of released row ``row``; the children
+    of the empty combination (every single attribute) come last, at row ``n_released``.
+    ``pair_cell[i]``/``pair_attributes[i]``: cell and attributes of the i-th released
+    pair; ``focus``: indices of the pairs swaps work on (see :func:`_swap_for_pair`).
     """
-    n, n_slots = records.shape
+
+    table: np.ndarray
+    cells: np.ndarray
+    length_weight: np.ndarray
+    absent_weight: int
+    slot_of: np.ndarray
+    absent_target: np.ndarray
+    absent_now: np.ndarray
+    child_start: np.ndarray
+    child_cell: np.ndarray
+    child_attribute: np.ndarray
+    n_released: int
+    base: int
+    reporting_length: int
+    pair_cell: np.ndarray
+    pair_attributes: np.ndarray
+    focus: np.ndarray
+
+
+class _Scratch(NamedTuple):
+    """Buffers of one fitting thread, allocated once per call of :func:`fit_records`.
+
+    ``removed``/``added`` (and ``removed2``/``added2`` for a swap's second record): cells
+    losing or gaining an occurrence; ``unreleased_*[0]``: the summed weight of the
+    unreleased combinations lost or gained; ``present``/``others``/``chosen``: a record's
+    attributes, the others of a slot, a grow move's random subset; ``subset``, ``merged``
+    and ``position``: the state of :func:`_affected_walk`.
+    """
+
+    removed: np.ndarray
+    added: np.ndarray
+    removed2: np.ndarray
+    added2: np.ndarray
+    unreleased_removed: np.ndarray
+    unreleased_added: np.ndarray
+    present: np.ndarray
+    others: np.ndarray
+    chosen: np.ndarray
+    subset: np.ndarray
+    merged: np.ndarray
+    position: np.ndarray
+
+
+@numba.njit(cache=True)
+def _scratch(n_slots: int, reporting_length: int) -> _Scratch:
+    """Buffers large enough for every combination one move can touch."""
     max_others = reporting_length - 1
-    cap = 1
+    cap = 1  # 1 + C(n_slots, 1) + ... + C(n_slots, max_others), over-estimated
     for i in range(max_others):
         cap = cap * (n_slots - i) // (i + 1) + cap
     cap = cap + 2
-    removed = np.empty(cap * 2, dtype=np.int64)
-    added = np.empty(cap * 2, dtype=np.int64)
-    removed2 = np.empty(cap * 2, dtype=np.int64)
-    added2 = np.empty(cap * 2, dtype=np.int64)
-    others = np.empty(n_slots, dtype=np.int64)
-    present = np.empty(n_slots, dtype=np.int64)
-    chosen = np.empty(reporting_length + 1, dtype=np.int64)
-    subset = np.empty(max_others + 2, dtype=np.int64)
-    merged = np.empty(max_others + 2, dtype=np.int64)
-    position = np.empty(max_others + 2, dtype=np.int64)
-    unreleased_removed = np.zeros(1, dtype=np.int64)
-    unreleased_added = np.zeros(1, dtype=np.int64)
+    return _Scratch(
+        np.empty(cap * 2, dtype=np.int64),
+        np.empty(cap * 2, dtype=np.int64),
+        np.empty(cap * 2, dtype=np.int64),
+        np.empty(cap * 2, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+        np.empty(n_slots, dtype=np.int64),
+        np.empty(n_slots, dtype=np.int64),
+        np.empty(reporting_length + 1, dtype=np.int64),
+        np.empty(max_others + 2, dtype=np.int64),
+        np.empty(max_others + 2, dtype=np.int64),
+        np.empty(max_others + 2, dtype=np.int64),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def fit_records(records: np.ndarray, fit: FitTables, moves: int, temperature: float) -> int:
+    """Make ``moves`` proposals on random records; return how many improved the fit.
+
+    ``records`` (n, slots), ``fit.cells`` and ``fit.absent_now`` are updated in place and
+    always agree. Each proposal is a swap (share :data:`SWAP_SHARE`), a prune (share
+    :data:`PRUNE_SHARE`) or a grow move; it is taken or not by :func:`_rejected`.
+    """
+    work = _scratch(records.shape[1], fit.reporting_length)
     taken = 0
     for _ in range(moves):
-        r2 = -1  # the second record of a swap; -1 for a one-slot move
         u = np.random.random()
-        m = 0
         if u < SWAP_SHARE:
-            # exchange slot s between records r and r2: single counts and absences
-            # stay as they are, only the combinations change
-            r, r2, s = _swap_for_pair(records, cells, pair_cell, pair_attributes, focus, slot_of)
+            delta = _try_swap(records, fit, temperature, work)
+        else:
+            r, s, old, new = _propose_one_slot(records, fit, u, work)
             if r < 0:
                 continue
-            old = records[r, s]
-            new = records[r2, s]
-        else:
-            r = np.random.randint(n)
-            for s in range(n_slots):
-                a = records[r, s]
-                if a >= 0:
-                    present[m] = a
-                    m += 1
-            if m > 0 and u < SWAP_SHARE + PRUNE_SHARE:
-                old = present[np.random.randint(m)]
-                s = slot_of[old]
-                new = -1
-            else:
-                j = np.random.randint(min(max_others, m) + 1)
-                for i in range(m):
-                    others[i] = present[i]
-                for i in range(j):
-                    k = i + np.random.randint(m - i)
-                    others[i], others[k] = others[k], others[i]
-                    chosen[i] = others[i]
-                for i in range(1, j):  # sort the chosen subset
-                    v = chosen[i]
-                    k = i
-                    while k > 0 and chosen[k - 1] > v:
-                        chosen[k] = chosen[k - 1]
-                        k -= 1
-                    chosen[k] = v
-                if j == 0:
-                    parent = n_released
-                else:
-                    key = np.int64(0)
-                    for i in range(j):
-                        key = key * base + chosen[i] + 1
-                    c = _cell(table, key)
-                    if c < 0 or cells[c, ROW] < 0:
-                        continue
-                    parent = cells[c, ROW]
-                lo = child_start[parent]
-                hi = child_start[parent + 1]
-                if hi == lo:
-                    continue
-                new = -1
-                best = 0
-                for _try in range(CHILD_TRIES):
-                    i = lo + np.random.randint(hi - lo)
-                    c = child_cell[i]
-                    d = np.int64(cells[c, TARGET]) - cells[c, SYNTHETIC]
-                    d *= np.int64(cells[c, WEIGHT])
-                    if d > best:
-                        best = d
-                        new = child_attribute[i]
-                if new < 0:
-                    continue
-                s = slot_of[new]
-                old = records[r, s]
-                if old == new and j == 0:
-                    # a single attribute short of its target: try it on other records
-                    for _retry in range(RECORD_RETRIES):
-                        r = np.random.randint(n)
-                        old = records[r, s]
-                        if old != new:
-                            break
-                if old == new:
-                    continue
-        delta, n_removed, n_added = _evaluate(
-            records[r],
-            s,
-            old,
-            new,
-            table,
-            cells,
-            length_weight,
-            absent_weight,
-            absent_now,
-            absent_target,
-            max_others,
-            base,
-            removed,
-            added,
-            unreleased_removed,
-            unreleased_added,
-            others,
-            subset,
-            merged,
-            position,
-        )
-        if r2 >= 0:
-            # the second half: record r2 takes ``old`` for its value, counted after the
-            # first half is applied (both may touch the same combinations)
-            _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
-            records[r, s] = new
-            second, n2_removed, n2_added = _evaluate(
-                records[r2],
-                s,
-                new,
-                old,
-                table,
-                cells,
-                length_weight,
-                absent_weight,
-                absent_now,
-                absent_target,
-                max_others,
-                base,
-                removed2,
-                added2,
-                unreleased_removed,
-                unreleased_added,
-                others,
-                subset,
-                merged,
-                position,
-            )
-            if _rejected(delta + second, temperature):
-                _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, -1)
-                records[r, s] = old
-                continue
-            _apply(cells, removed2, n2_removed, added2, n2_added, absent_now, s, new, old, 1)
-            records[r2, s] = old
-            delta += second
-        else:
-            if _rejected(delta, temperature):
-                continue
-            _apply(cells, removed, n_removed, added, n_added, absent_now, s, old, new, 1)
-            records[r, s] = new
+            delta = _try_one_slot(records, fit, r, s, old, new, temperature, work)
         if delta < 0:
             taken += 1
     return taken
+
+
+@numba.njit(cache=True)
+def _propose_one_slot(
+    records: np.ndarray, fit: FitTables, u: float, work: _Scratch
+) -> tuple[int, int, int, int]:
+    """(record, slot, old value, new value) of a prune or grow move on a random record,
+    or record −1 when no move was found."""
+    n, n_slots = records.shape
+    r = np.random.randint(n)
+    present = work.present
+    m = 0
+    for s in range(n_slots):
+        a = records[r, s]
+        if a >= 0:
+            present[m] = a
+            m += 1
+    if m > 0 and u < SWAP_SHARE + PRUNE_SHARE:
+        old = present[np.random.randint(m)]
+        return r, fit.slot_of[old], old, -1
+    return _propose_grow(records, fit, r, m, work)
+
+
+@numba.njit(cache=True)
+def _propose_grow(
+    records: np.ndarray, fit: FitTables, r: int, m: int, work: _Scratch
+) -> tuple[int, int, int, int]:
+    """A grow move: a released child, below target, of a random subset S (up to R−1) of
+    record r's ``m`` attributes (in ``work.present``); for S empty, a single attribute
+    below target, tried on other records if r holds it already."""
+    n = records.shape[0]
+    j, parent = _random_parent(fit, m, work)
+    if parent < 0:
+        return -1, -1, -1, -1
+    new = _neediest_child(fit, parent)
+    if new < 0:
+        return -1, -1, -1, -1
+    s = fit.slot_of[new]
+    old = records[r, s]
+    if old == new and j == 0:
+        # a single attribute short of its target: try it on other records
+        for _retry in range(RECORD_RETRIES):
+            r = np.random.randint(n)
+            old = records[r, s]
+            if old != new:
+                break
+    if old == new:
+        return -1, -1, -1, -1
+    return r, s, old, new
+
+
+@numba.njit(cache=True, inline="always")
+def _random_parent(fit: FitTables, m: int, work: _Scratch) -> tuple[int, int]:
+    """(size j, released row) of a random subset of j ≤ R−1 of the record's ``m``
+    attributes; row ``fit.n_released`` for the empty set, −1 if it was not released."""
+    others = work.others
+    chosen = work.chosen
+    present = work.present
+    j = np.random.randint(min(fit.reporting_length - 1, m) + 1)
+    for i in range(m):
+        others[i] = present[i]
+    for i in range(j):
+        k = i + np.random.randint(m - i)
+        others[i], others[k] = others[k], others[i]
+        chosen[i] = others[i]
+    for i in range(1, j):  # sort the chosen subset
+        v = chosen[i]
+        k = i
+        while k > 0 and chosen[k - 1] > v:
+            chosen[k] = chosen[k - 1]
+            k -= 1
+        chosen[k] = v
+    if j == 0:
+        return j, fit.n_released
+    key = np.int64(0)
+    for i in range(j):
+        key = key * fit.base + chosen[i] + 1
+    c = _cell(fit.table, key)
+    if c < 0 or fit.cells[c, ROW] < 0:
+        return j, -1
+    return j, fit.cells[c, ROW]
+
+
+@numba.njit(cache=True, inline="always")
+def _neediest_child(fit: FitTables, parent: int) -> int:
+    """The added attribute of the child of ``parent``, among :data:`CHILD_TRIES` random
+    ones, furthest below target (weighted); −1 if none is below target."""
+    lo = fit.child_start[parent]
+    hi = fit.child_start[parent + 1]
+    if hi == lo:
+        return -1
+    new = -1
+    best = 0
+    for _try in range(CHILD_TRIES):
+        i = lo + np.random.randint(hi - lo)
+        c = fit.child_cell[i]
+        d = np.int64(fit.cells[c, TARGET]) - fit.cells[c, SYNTHETIC]
+        d *= np.int64(fit.cells[c, WEIGHT])
+        if d > best:
+            best = d
+            new = fit.child_attribute[i]
+    return new
+
+
+@numba.njit(cache=True)
+def _try_one_slot(
+    records: np.ndarray,
+    fit: FitTables,
+    r: int,
+    s: int,
+    old: int,
+    new: int,
+    temperature: float,
+    work: _Scratch,
+) -> int:
+    """Set slot ``s`` of record ``r`` from ``old`` to ``new`` unless rejected; returns the
+    change of the objective if taken, else 0."""
+    delta, n_removed, n_added = _evaluate(
+        records[r], s, old, new, fit, work.removed, work.added, work
+    )
+    if _rejected(delta, temperature):
+        return 0
+    _apply(fit, work.removed, n_removed, work.added, n_added, s, old, new, 1)
+    records[r, s] = new
+    return delta
+
+
+@numba.njit(cache=True)
+def _try_swap(records: np.ndarray, fit: FitTables, temperature: float, work: _Scratch) -> int:
+    """Exchange one slot's values between two records chosen by :func:`_swap_for_pair`
+    unless rejected; returns the change of the objective if taken, else 0.
+
+    Single counts and absences stay as they are, only the combinations change. The
+    second half (record r2 takes ``old``) is counted after the first is applied, since
+    both may touch the same combinations.
+    """
+    r, r2, s = _swap_for_pair(
+        records, fit.cells, fit.pair_cell, fit.pair_attributes, fit.focus, fit.slot_of
+    )
+    if r < 0:
+        return 0
+    old = records[r, s]
+    new = records[r2, s]
+    delta, n_removed, n_added = _evaluate(
+        records[r], s, old, new, fit, work.removed, work.added, work
+    )
+    _apply(fit, work.removed, n_removed, work.added, n_added, s, old, new, 1)
+    records[r, s] = new
+    second, n2_removed, n2_added = _evaluate(
+        records[r2], s, new, old, fit, work.removed2, work.added2, work
+    )
+    if _rejected(delta + second, temperature):
+        _apply(fit, work.removed, n_removed, work.added, n_added, s, old, new, -1)
+        records[r, s] = old
+        return 0
+    _apply(fit, work.removed2, n2_removed, work.added2, n2_added, s, new, old, 1)
+    records[r2, s] = old
+    return delta + second
 
 
 @numba.njit(cache=True)
@@ -558,29 +628,20 @@ def _evaluate(
     s: int,
     old: int,
     new: int,
-    table: np.ndarray,
-    cells: np.ndarray,
-    length_weight: np.ndarray,
-    absent_weight: int,
-    absent_now: np.ndarray,
-    absent_target: np.ndarray,
-    max_others: int,
-    base: int,
+    fit: FitTables,
     removed: np.ndarray,
     added: np.ndarray,
-    unreleased_removed: np.ndarray,
-    unreleased_added: np.ndarray,
-    others: np.ndarray,
-    subset: np.ndarray,
-    merged: np.ndarray,
-    position: np.ndarray,
+    work: _Scratch,
 ) -> tuple[int, int, int]:
     """Change of the objective if slot ``s`` of ``record`` went from ``old`` to ``new``.
 
     Returns (delta, cells losing one, cells gaining one); the cells are in ``removed``
     and ``added``.
     """
+    others = work.others
     k = _others(record, s, others)
+    max_others = fit.reporting_length - 1
+    cells = fit.cells
     n_removed = 0
     if old >= 0:
         n_removed = _affected(
@@ -588,14 +649,14 @@ def _evaluate(
             k,
             old,
             max_others,
-            base,
-            table,
-            length_weight,
+            fit.base,
+            fit.table,
+            fit.length_weight,
             removed,
-            unreleased_removed,
-            subset,
-            merged,
-            position,
+            work.unreleased_removed,
+            work.subset,
+            work.merged,
+            work.position,
         )
     n_added = 0
     if new >= 0:
@@ -604,20 +665,20 @@ def _evaluate(
             k,
             new,
             max_others,
-            base,
-            table,
-            length_weight,
+            fit.base,
+            fit.table,
+            fit.length_weight,
             added,
-            unreleased_added,
-            subset,
-            merged,
-            position,
+            work.unreleased_added,
+            work.subset,
+            work.merged,
+            work.position,
         )
     delta = 0
     if old >= 0:
-        delta -= unreleased_removed[0]
+        delta -= work.unreleased_removed[0]
     if new >= 0:
-        delta += unreleased_added[0]
+        delta += work.unreleased_added[0]
     for i in range(n_removed):
         c = removed[i]
         w = np.int64(cells[c, WEIGHT])
@@ -626,6 +687,9 @@ def _evaluate(
         c = added[i]
         w = np.int64(cells[c, WEIGHT])
         delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w
+    absent_now = fit.absent_now
+    absent_target = fit.absent_target
+    absent_weight = fit.absent_weight
     if old < 0:
         delta += -absent_weight if absent_now[s] > absent_target[s] else absent_weight
     if new < 0:
@@ -635,23 +699,23 @@ def _evaluate(
 
 @numba.njit(cache=True, inline="always")
 def _apply(
-    cells: np.ndarray,
+    fit: FitTables,
     removed: np.ndarray,
     n_removed: int,
     added: np.ndarray,
     n_added: int,
-    absent_now: np.ndarray,
     s: int,
     old: int,
     new: int,
     sign: int,
 ) -> None:
     """Update the counts for slot ``s`` going from ``old`` to ``new`` (sign −1 undoes it)."""
+    cells = fit.cells
     for i in range(n_removed):
         cells[removed[i], SYNTHETIC] -= sign
     for i in range(n_added):
         cells[added[i], SYNTHETIC] += sign
     if old < 0:
-        absent_now[s] -= sign
+        fit.absent_now[s] -= sign
     if new < 0:
-        absent_now[s] += sign
+        fit.absent_now[s] += sign

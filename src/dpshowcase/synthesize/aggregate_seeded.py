@@ -152,40 +152,40 @@ class AggregateSeededSynthesizer:
         done = 0
         round_ = 0
 
-        def work(part: int, step: int, temperature: float) -> int:
+        tables = _fit.FitTables(
+            table=table,
+            cells=cells,
+            length_weight=unreleased_weight,
+            absent_weight=int(length_weight[1]),
+            slot_of=slot_of,
+            absent_target=absent_target,
+            absent_now=absent_now,
+            child_start=child_start,
+            child_cell=children,
+            child_attribute=child_attribute,
+            n_released=released,
+            base=base,
+            reporting_length=r,
+            pair_cell=pair_cell,
+            pair_attributes=pair_attributes,
+            focus=np.zeros(0, dtype=np.int64),
+        )
+
+        def work(part: int, step: int, temperature: float, fit: _fit.FitTables) -> int:
             _fit.seed((entropy + 7919 * (round_ * threads + part)) % (2**31))
             rows = parts[part]
-            return int(
-                _fit.fit_records(
-                    records[rows[0] : rows[-1] + 1] if rows.size else records[:0],
-                    table,
-                    cells,
-                    unreleased_weight,
-                    int(length_weight[1]),
-                    slot_of,
-                    absent_target,
-                    absent_now,
-                    child_start,
-                    children,
-                    child_attribute,
-                    released,
-                    base,
-                    r,
-                    step,
-                    temperature,
-                    pair_cell,
-                    pair_attributes,
-                    focus,
-                )
-            )
+            block = records[rows[0] : rows[-1] + 1] if rows.size else records[:0]
+            return int(_fit.fit_records(block, fit, step, temperature))
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             while done < total:
                 step = min(chunk, total - done)
                 temperature = START_TEMPERATURE * max(0.0, 1.0 - done / (ANNEAL_SHARE * total))
                 shares = [max(step * p.size // n, 1) for p in parts]
-                focus = _furthest_off(cells, pair_cell, SWAP_FOCUS)
-                improved = sum(pool.map(work, range(threads), shares, [temperature] * threads))
+                fit = tables._replace(focus=_furthest_off(cells, pair_cell, SWAP_FOCUS))
+                improved = sum(
+                    pool.map(work, range(threads), shares, [temperature] * threads, [fit] * threads)
+                )
                 done += step
                 round_ += 1
                 if progress is not None:
