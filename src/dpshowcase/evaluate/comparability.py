@@ -182,8 +182,9 @@ def largest_disagreements(
     """Released combinations whose synthetic count strays furthest from the protected one.
 
     Only real disagreements are listed (a difference of 0 is none): the table is empty
-    when the synthetic records reproduce every protected count. Both tables are ``combination, length, count``; a combination absent from the
-    synthetic counts has synthetic count 0. Rows are ranked by the absolute difference
+    when the synthetic records reproduce every protected count. Both tables are
+    ``combination, length, count``; a combination absent from the synthetic counts has
+    synthetic count 0. Rows are ranked by the absolute difference
     (the number of records a reader would be misled by), ties by the relative one.
     Columns: combination, length, protected, synthetic, difference, ratio.
     """

@@ -20,11 +20,12 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dpshowcase.aggregate.count import count_attribute_combinations
+from dpshowcase.aggregate.count import CombinationCounts, count_attribute_combinations
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy._kernels import pack
@@ -53,6 +54,22 @@ DEFAULT_SWEEPS = 10
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
+
+
+RELEASED = (
+    "a combination is released when aggregates.csv lists it: its noisy count passed the "
+    "threshold (passed_threshold) and its fitted count is at least 1"
+)
+"""What "released" means in a DP release's parameters.json, datasheet and report."""
+
+
+def _released_by_length(entry: dict[str, Any], counts: CombinationCounts) -> dict[str, Any]:
+    """A per-length parameter entry with ``released`` counted as aggregates.csv lists."""
+    entry = dict(entry)
+    if "length" in entry:
+        entry["passed_threshold"] = entry.get("released")
+        entry["released"] = int((counts.lengths == int(entry["length"])).sum())
+    return entry
 
 
 class AggregateSeededSynthesizer:
@@ -219,11 +236,16 @@ class AggregateSeededSynthesizer:
             "protected measurements (published separately as noisy_aggregates.csv)"
         )
         parameters["synthesis"] = self.settings()
-        return replace(
-            aggregates,
-            counts=aggregates.counts.with_counts(self._fitted),
-            parameters=parameters,
-        )
+        # One meaning of "released" everywhere (datasheet, report, parameters.json): a
+        # combination listed in aggregates.csv. One fitted to 0 is not listed there (it
+        # stays in noisy_aggregates.csv with the other measurements).
+        fitted = np.asarray(self._fitted, dtype=np.int64)
+        counts = aggregates.counts.with_counts(fitted).filter(fitted > 0)
+        parameters["released"] = RELEASED
+        parameters["lengths"] = [
+            _released_by_length(entry, counts) for entry in parameters.get("lengths") or []
+        ]
+        return replace(aggregates, counts=counts, parameters=parameters)
 
     def settings(self) -> dict[str, object]:
         """The synthesis settings, as the release states them (parameters.json)."""

@@ -189,3 +189,30 @@ def test_the_rendered_datasheet_holds_no_html_from_the_data(aggregates):
     for value in HOSTILE_VALUES:
         assert value in shown
     assert "<svg onload=alert(11)>" in shown
+
+
+def test_the_datasheet_says_nothing_it_contradicts(aggregates_factory, schema):
+    """DP: aggregates.csv is reproduced exactly, and no sentence says otherwise."""
+    text = render(aggregates_factory(), schema)
+    assert "synthetic records reproduce exactly" in text
+    assert "do not match" not in text
+    assert "reproduce every count listed there exactly" in text
+    assert "a combination is *released* when it is listed here" in text
+    k_text = render(aggregates_factory(mode="k-anonymity"), schema)
+    assert "do not match them all exactly" in k_text
+
+
+def test_a_threshold_of_zero_says_what_it_releases(aggregates, schema):
+    text = render(aggregates, schema)  # length 2 has threshold 0 in the hand-made release
+    assert "Length 2: A threshold of 0 releases every candidate whose noisy count" in text
+    assert "Length 1:" not in text
+
+
+def test_k_anonymity_defines_held_by_and_identical_side_by_side(aggregates_factory, schema):
+    aggregates = aggregates_factory(mode="k-anonymity")
+    aggregates.parameters.update({"k": 5, "synthesizer": "row-seeded"})
+    text = render(aggregates, schema)
+    notion = text.split("**Held by k, and identical: two notions.**")[1].split("\n")[0]
+    assert "*holds* a synthetic record" in notion
+    assert "*identical* to a real one when the two are equal in every column" in notion
+    assert "held by 5 real records can still be identical to one real record that is unique" in notion
