@@ -215,4 +215,4 @@ def test_k_anonymity_defines_held_by_and_identical_side_by_side(aggregates_facto
     notion = text.split("**Held by k, and identical: two notions.**")[1].split("\n")[0]
     assert "*holds* a synthetic record" in notion
     assert "*identical* to a real one when the two are equal in every column" in notion
-    assert "held by 5 real records can still be identical to one real record that is unique" in notion
+    assert "held by 5 real records can still be identical to one real record" in notion
