@@ -212,9 +212,11 @@ def largest_disagreements(
 def _nearest(wanted: str, known: Sequence[str]) -> list[str]:
     """The known names closest to ``wanted`` (case ignored first), best first."""
     by_case = [k for k in known if k.casefold() == wanted.casefold()]
+    if by_case:  # only the case is wrong: that is the answer
+        return by_case[:3]
     folded = {k.casefold(): k for k in known}
     close = difflib.get_close_matches(wanted.casefold(), list(folded), n=3, cutoff=0.5)
-    return list(dict.fromkeys([*by_case, *(folded[c] for c in close)]))[:3]
+    return [folded[c] for c in close]
 
 
 def _suggestion(wanted: str, known: Sequence[str], what: str) -> str:
