@@ -6,6 +6,6 @@ microdata that agrees with them, an evaluation report and a local web app.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from dpshowcase._version import __version__
 
 __all__ = ["__version__"]

@@ -23,8 +23,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from dpshowcase._io.atomic import output_lock
 from dpshowcase.cli.main import app
-from dpshowcase.release.atomic import output_lock
 from dpshowcase.schema.model import Schema
 from dpshowcase.schema.toml_io import schema_to_dict
 

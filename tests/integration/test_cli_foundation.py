@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from dpshowcase.aggregate.count import count_combinations
+from dpshowcase.aggregate.resolution import apply_resolution
 from dpshowcase.cli.main import app
 from dpshowcase.data.prepare import prepare
-from dpshowcase.kanon.resolution import apply_resolution
 from dpshowcase.schema.toml_io import load_schema
 
 runner = CliRunner()

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dpshowcase.aggregate.count import CombinationCounts
+from dpshowcase.aggregate.resolution import apply_resolution, round_down
 from dpshowcase.data.attributes import AttributeIndex
-from dpshowcase.kanon.resolution import apply_resolution, round_down
 
 COUNTS = st.lists(st.integers(0, 10_000), min_size=0, max_size=200)
 K = st.integers(1, 50)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from dpshowcase.csv_guard import unguard_frame, write_csv
+from dpshowcase._io.atomic import atomic_path
+from dpshowcase._io.csv_guard import unguard_frame, write_csv
 from dpshowcase.errors import InputError
-from dpshowcase.release.atomic import atomic_path
 
 COUNT_COLUMNS = ("combination", "length", "count")
 
@@ -16,7 +16,7 @@ COUNT_COLUMNS = ("combination", "length", "count")
 def write_table(frame: pl.DataFrame, path: Path) -> None:
     """Write ``frame`` as CSV, or Parquet when the name ends in .parquet, atomically.
 
-    A CSV is guarded against spreadsheet formulas (see :mod:`dpshowcase.csv_guard`).
+    A CSV is guarded against spreadsheet formulas (see :mod:`dpshowcase._io.csv_guard`).
     """
     path = Path(path)
     suffix = path.suffix.lower()

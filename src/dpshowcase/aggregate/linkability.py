@@ -25,8 +25,8 @@ import numba
 import numpy as np
 
 from dpshowcase.aggregate.count import ProgressCallback, count_combinations
+from dpshowcase.aggregate.resolution import check_resolution
 from dpshowcase.data.encode import SensitiveData
-from dpshowcase.kanon.resolution import check_resolution
 
 __all__ = ["Linkability", "linkability"]
 

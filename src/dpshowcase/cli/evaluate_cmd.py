@@ -8,12 +8,17 @@ protected count, and the combinations where the two disagree most.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from dpshowcase.cli._output import Stages, console, user_errors
+from dpshowcase.errors import InputError, ParameterError
+from dpshowcase.release.bundle import enclosing_bundle
 
 
 def evaluate(
@@ -64,8 +69,8 @@ def evaluate(
     bundle already holds one). With --sensitive the report compares the release with the
     sensitive records: keep it confidential.
     """
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.data.load import read_table
-    from dpshowcase.errors import InputError, ParameterError
     from dpshowcase.evaluate.evaluation import evaluate_release
     from dpshowcase.evaluate.release_files import load_release
     from dpshowcase.evaluate.report import METRICS_JSON, REPORT_HTML, write_report
@@ -117,9 +122,6 @@ def evaluate(
 
 def _refuse_bundle_output(output: Path) -> None:
     """A report on sensitive data must never land in (or inside) a release bundle."""
-    from dpshowcase.errors import InputError
-    from dpshowcase.release.bundle import enclosing_bundle
-
     bundle = enclosing_bundle(output)
     if bundle is not None:
         raise InputError(
@@ -153,12 +155,7 @@ def compare(
     ] = False,
 ) -> None:
     """Compare synthetic and protected counts: for a selection, and where they differ most."""
-    import json
-
-    from rich.markup import escape
-    from rich.table import Table
-
-    from dpshowcase.errors import ParameterError
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.evaluate._space import count_table, encode_released
     from dpshowcase.evaluate.comparability import (
         compare_selection,

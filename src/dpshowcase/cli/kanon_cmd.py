@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.errors import InputError, ParameterError
+from dpshowcase.schema.toml_io import load_schema
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.compare import Comparison
@@ -63,10 +67,8 @@ def run_k_release(
     dp_flags: dict[str, Any],
 ) -> None:
     """``dpshowcase release --k``: check, protect, synthesize, check the guarantee, write."""
-    from rich.markup import escape
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.errors import ParameterError
     from dpshowcase.kanon.protect import check_k
     from dpshowcase.kanon.registry import check_mode
     from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH
@@ -160,8 +162,7 @@ def kanonymize(
     attributes a release of the result would lose. The output holds the schema's columns
     (quasi-identifiers generalised), written atomically.
     """
-    from rich.table import Table
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length, count_combinations
     from dpshowcase.aggregate.io import write_table
     from dpshowcase.data.load import read_table
@@ -257,6 +258,7 @@ def kanon_compare(
     sensitive data are preserved, suppressed and fabricated. The figures come from exact
     counts: they are for the data owner, not for publication.
     """
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     import polars as pl
 
     from dpshowcase.aggregate.count import check_reporting_length
@@ -308,8 +310,6 @@ def kanon_compare(
 
 
 def _print_comparison(comparisons: list[Comparison], details: dict[str, Any], k: int) -> None:
-    from rich.table import Table
-
     table = Table(title=f"Beside the sensitive data (k = {k}; exact counts: not for publication)")
     table.add_column("")
     for comparison in comparisons:
@@ -360,14 +360,10 @@ def _short(method: str) -> str:
 
 
 def _schema(path: Path | None) -> Any:
-    from dpshowcase.schema.toml_io import load_schema
-
     return load_schema(path) if path is not None else None
 
 
 def _check_table_output(path: Path) -> None:
-    from dpshowcase.errors import InputError
-
     if path.suffix.lower() not in (".csv", ".parquet", ".pq"):
         raise InputError(f"Cannot write {path}: name the output .csv or .parquet.")
     if not path.resolve().parent.is_dir():

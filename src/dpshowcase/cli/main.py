@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.table import Table
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.cli import evaluate_cmd, kanon_cmd, release_cmd, schema_cmd, serve_cmd
 from dpshowcase.cli._output import Stages, console, user_errors
 
@@ -84,6 +85,7 @@ def demo_data(
     ] = 0,
 ) -> None:
     """Write realistic, entirely fictitious counter-trafficking case records."""
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.io import write_table
     from dpshowcase.data.demo import generate_demo_records
 
@@ -128,11 +130,12 @@ def aggregate(
     Writes a table with the header combination,length,count; a combination is written
     column:value;column:value. The counts are exact (sensitive!) unless --resolution is given.
     """
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length, count_combinations
     from dpshowcase.aggregate.io import write_table
+    from dpshowcase.aggregate.resolution import apply_resolution, check_resolution
     from dpshowcase.aggregate.sensitivity import sensitivity
     from dpshowcase.data.prepare import prepare
-    from dpshowcase.kanon.resolution import apply_resolution, check_resolution
 
     with user_errors():
         check_reporting_length(reporting_length)
@@ -162,7 +165,6 @@ def _print_summary(
     n_records: int,
     resolution: int | None,
 ) -> None:
-    from rich.table import Table
 
     table = Table(
         title=f"{n_records:,} records"

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.cli.kanon_cmd import run_k_release
+from dpshowcase.errors import ParameterError
 
 if TYPE_CHECKING:
     from dpshowcase.release.config import ReleaseConfig
@@ -138,7 +141,6 @@ def release(
             )
             return
         if settings.epsilon is None:
-            from dpshowcase.errors import ParameterError
 
             raise ParameterError(
                 "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
@@ -158,9 +160,6 @@ def _run_k(
     percentile: float | None,
 ) -> None:
     """The k-anonymity release (see :mod:`dpshowcase.cli.kanon_cmd`)."""
-    from dpshowcase.cli.kanon_cmd import run_k_release
-    from dpshowcase.errors import ParameterError
-
     if k is None:
         raise ParameterError(
             "--mode chooses a k-anonymity synthesizer; give --k too (e.g. --k 10)."
@@ -180,6 +179,7 @@ def _run_k(
 
 
 def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.release.config import ReleaseConfig, load_config
 
     base = load_config(config) if config is not None else ReleaseConfig()
@@ -187,8 +187,7 @@ def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
 
 
 def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
-    from rich.markup import escape
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.release.pipeline import ReleaseJob, run_release
 

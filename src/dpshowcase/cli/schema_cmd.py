@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from dpshowcase.cli._output import console, user_errors
+from dpshowcase.errors import ParameterError
 
 app = typer.Typer(
     help="Propose a schema from data (infer) and show a schema file (show).",
@@ -35,10 +37,8 @@ def infer(
     ] = None,
 ) -> None:
     """Propose a schema for DATA and print what was decided for each column, and why."""
-    from rich.table import Table
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.data.load import read_table
-    from dpshowcase.errors import ParameterError
     from dpshowcase.schema.infer import infer_schema
     from dpshowcase.schema.toml_io import dump_schema, save_schema
 
@@ -72,8 +72,7 @@ def infer(
 @app.command()
 def show(schema: Annotated[Path, typer.Argument(help="A schema TOML file.")]) -> None:
     """Check SCHEMA and print its columns."""
-    from rich.table import Table
-
+    # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.schema.toml_io import load_schema
 
     with user_errors():

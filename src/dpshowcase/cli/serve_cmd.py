@@ -43,6 +43,7 @@ def serve(
     Everything stays on this machine: pages, scripts and data are served by the app
     itself and nothing is sent anywhere else.
     """
+    # Deferred: the web app loads FastAPI, uvicorn and the whole library; --help stays instant.
     import uvicorn
 
     from dpshowcase.web.app import create_app

@@ -19,14 +19,12 @@ import polars as pl
 from dpshowcase.data.attributes import AttributeIndex, natural_key
 from dpshowcase.errors import InputError, SchemaError
 from dpshowcase.schema.binning import assign_bins, bin_labels, is_whole, quantile_edges
+from dpshowcase.schema.conventions import (
+    IDENTIFIER_DISTINCT_SHARE,
+    IDENTIFIER_MIN_VALUES,
+    ZERO_VALUES,
+)
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
-
-IDENTIFIER_DISTINCT_SHARE = 0.9
-"""A column whose present values are more than this share distinct looks like an identifier."""
-IDENTIFIER_MIN_VALUES = 20
-"""Columns with fewer present values than this are never called identifiers."""
-ZERO_VALUES = ("0", "0.0")
-"""How a zero reads as text (a float column of a Parquet file gives ``0.0``)."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from dpshowcase._threads import kernel_threads
 from dpshowcase.evaluate import _kernels
 
 __all__ = [
@@ -151,9 +152,10 @@ def distance_to_closest(
     base_d = np.zeros(sens_pick.size, dtype=np.int32)
     alone = counts[groups] == 1  # a record with an identical twin is at distance 0
     if alone.any():
-        base_d[alone] = _kernels.nearest_hamming(
-            np.ascontiguousarray(refs[groups[alone]]), refs, groups[alone].astype(np.int64), 1
-        )
+        with kernel_threads(int(alone.sum()) * refs.size):  # each query against every ref
+            base_d[alone] = _kernels.nearest_hamming(
+                np.ascontiguousarray(refs[groups[alone]]), refs, groups[alone].astype(np.int64), 1
+            )
     return DistanceToClosest(
         columns=n_columns,
         sample=int(syn_pick.size),
@@ -184,9 +186,10 @@ def nearest_distances(refs: np.ndarray, queries: np.ndarray) -> np.ndarray:
     )
     rest = ~known
     if rest.any():
-        out[rest] = _kernels.nearest_hamming(
-            np.ascontiguousarray(rows[rest]), refs, np.full(int(rest.sum()), -1, np.int64), 1
-        )
+        with kernel_threads(int(rest.sum()) * refs.size):  # each query against every ref
+            out[rest] = _kernels.nearest_hamming(
+                np.ascontiguousarray(rows[rest]), refs, np.full(int(rest.sum()), -1, np.int64), 1
+            )
     return out
 
 

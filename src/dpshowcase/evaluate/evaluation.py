@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.data.encode import SensitiveData, encode
 from dpshowcase.evaluate import _space
 from dpshowcase.evaluate.comparability import TOLERANCE, largest_disagreements
@@ -46,6 +46,7 @@ from dpshowcase.evaluate.membership import membership_audit, rerelease_audit_dat
 from dpshowcase.evaluate.preservation import compare_counts
 from dpshowcase.evaluate.propensity import propensity_score
 from dpshowcase.evaluate.release_files import PublicRelease
+from dpshowcase.evaluate.report import world_ids
 from dpshowcase.schema.model import ColumnKind
 
 __all__ = ["METRICS_KEYS", "METRICS_VERSION", "evaluate_release"]
@@ -370,8 +371,6 @@ def _why(params: dict[str, Any]) -> str:
 
 
 def _iso3_columns(singles: dict[str, pl.DataFrame]) -> list[str]:
-    from dpshowcase.evaluate.report import world_ids
-
     ids = world_ids()
     table = singles.get("protected")
     if table is None:

@@ -23,9 +23,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba
 import numpy as np
 
+from dpshowcase._threads import kernel_threads
 from dpshowcase.evaluate import _kernels
 from dpshowcase.evaluate._space import compact_codes
 
@@ -88,7 +88,6 @@ def marginal_fidelity(
     card = np.asarray(cardinality, dtype=np.int64)
     a = compact_codes(reference, card)
     b = compact_codes(compared, card)
-    threads = max(1, numba.get_num_threads())
     n_columns = card.size
     mean: dict[int, float] = {}
     worst_tvd: dict[int, float] = {}
@@ -100,12 +99,15 @@ def marginal_fidelity(
             continue
         subsets = np.array(list(itertools.combinations(range(n_columns), k)), dtype=np.int64)
         subsets = subsets.reshape(-1, k)
-        if k == 3:
-            pairs = np.array(list(itertools.combinations(range(n_columns), 2)), dtype=np.int64)
-            first = np.concatenate([[0], np.cumsum(n_columns - 1 - pairs[:, 1])]).astype(np.int64)
-            l1 = _kernels.triple_l1(a, b, card, pairs, first, threads, _kernels.DENSE_CELLS)
-        else:
-            l1 = _kernels.marginal_l1(a, b, card, subsets, threads, _kernels.DENSE_CELLS)
+        # every marginal reads its k columns of both tables
+        with kernel_threads((a.shape[1] + b.shape[1]) * subsets.size) as threads:
+            if k == 3:
+                pairs = np.array(list(itertools.combinations(range(n_columns), 2)), np.int64)
+                first = np.concatenate([[0], np.cumsum(n_columns - 1 - pairs[:, 1])])
+                first = first.astype(np.int64)
+                l1 = _kernels.triple_l1(a, b, card, pairs, first, threads, _kernels.DENSE_CELLS)
+            else:
+                l1 = _kernels.marginal_l1(a, b, card, subsets, threads, _kernels.DENSE_CELLS)
         tvd = 0.5 * l1
         mean[k] = float(tvd.mean())
         worst_tvd[k] = float(tvd.max())

@@ -38,7 +38,11 @@ from typing import Any
 
 import numpy as np
 
+from dpshowcase.data.encode import encode
 from dpshowcase.evaluate.disclosure import distinct_rows, nearest_distances
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
 __all__ = ["MembershipAudit", "clopper_pearson", "membership_audit"]
 
@@ -202,11 +206,6 @@ def rerelease_audit_data(
     from a seeded generator of the same distributions (an audit needs draws of the
     mechanism, not secrecy), so the audit is reproducible.
     """
-    from dpshowcase.data.encode import encode
-    from dpshowcase.privacy.accounting import DpParameters
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-
     rng = np.random.default_rng(seed)
     n = min(frame.height, records)
     pick = rng.permutation(frame.height)[:n]

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from dpshowcase._threads import kernel_threads
 from dpshowcase.evaluate import _kernels
 
 __all__ = ["PropensityScore", "propensity_score"]
@@ -112,9 +113,10 @@ def propensity_score(
             L2,
             seed + f,
         )
-        predicted[test] = _kernels.logistic_predict(
-            rows[test], weights, card, main_offset, pair_i, pair_j, pair_offset, dims
-        )
+        with kernel_threads(int(test.sum()) * (card.size + pair_i.size)):  # features per row
+            predicted[test] = _kernels.logistic_predict(
+                rows[test], weights, card, main_offset, pair_i, pair_j, pair_offset, dims
+            )
     c = 0.5
     pmse = float(np.mean((predicted - c) ** 2))
     return PropensityScore(

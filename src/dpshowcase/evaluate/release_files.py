@@ -15,8 +15,8 @@ from typing import Any
 
 import polars as pl
 
+from dpshowcase._io.csv_guard import unguard_frame
 from dpshowcase.aggregate.io import read_counts
-from dpshowcase.csv_guard import unguard_frame
 from dpshowcase.errors import InputError
 from dpshowcase.schema.model import Schema
 from dpshowcase.schema.toml_io import schema_from_dict

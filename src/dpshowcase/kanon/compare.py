@@ -25,9 +25,13 @@ import polars as pl
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
 from dpshowcase.data.attributes import AttributeIndex
 from dpshowcase.data.encode import SensitiveData
+from dpshowcase.kanon.baseline import k_anonymize
 from dpshowcase.kanon.guarantee import lookup, pack
 from dpshowcase.kanon.records import Records, from_lists, index_map
+from dpshowcase.kanon.release import k_anonymous_release
+from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.schema.model import Schema
+from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
 StageCallback = Callable[[str, int, int], None]
 
@@ -172,11 +176,6 @@ def side_by_side(
 
     Returns the comparisons and details (the baseline's report, the release check).
     """
-    from dpshowcase.kanon.baseline import k_anonymize
-    from dpshowcase.kanon.release import k_anonymous_release
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-
     notify = progress or (lambda stage, step, steps: None)
     n = sensitive.n_records
     notify("Counting combinations", 0, 1)

@@ -20,10 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dpshowcase.aggregate.resolution import round_down
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.kanon._growth import grow
 from dpshowcase.kanon.records import Records, without_empty
-from dpshowcase.kanon.resolution import round_down
 
 ProgressCallback = Callable[[int, int], None]
 StageCallback = Callable[[str, int, int], None]

@@ -1,6 +1,6 @@
 """k-protected aggregates: exact counts at reporting resolution k, as a public object.
 
-The counts released are those of :func:`~dpshowcase.kanon.resolution.apply_resolution`:
+The counts released are those of :func:`~dpshowcase.aggregate.resolution.apply_resolution`:
 only combinations held by at least k records, each count rounded down to a multiple
 of k. The number of records is rounded down to a multiple of k as well. The result is
 a :class:`~dpshowcase.aggregate.protected.ProtectedAggregates` in mode
@@ -18,8 +18,8 @@ import numpy as np
 
 from dpshowcase.aggregate.count import CombinationCounts
 from dpshowcase.aggregate.protected import ProtectedAggregates, restrict_to_attributes
+from dpshowcase.aggregate.resolution import apply_resolution, round_down
 from dpshowcase.errors import ParameterError
-from dpshowcase.kanon.resolution import apply_resolution, round_down
 
 MIN_K = 2
 """k = 1 protects nothing: every combination describes at least one record anyway."""

@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 import polars as pl
 
-from dpshowcase import __version__
+from dpshowcase._threads import kernel_threads
+from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
 from dpshowcase.aggregate.protected import ProtectedAggregates, restrict_to_attributes
 from dpshowcase.aggregate.sensitivity import combinations_per_record
 from dpshowcase.data.encode import SensitiveData
+from dpshowcase.data.prepare import prepare
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
@@ -166,29 +167,32 @@ class DPMarginals:
     ) -> _LengthResult:
         keys = _kernels.pack(candidates, base)
         per_record_bound = int(combinations_per_record(data.record_lengths(), k).max(initial=0))
-        held = _kernels.candidates_per_record(
-            data.indptr,
-            data.indices,
-            k,
-            base,
-            released_keys,
-            keys,
-            max(per_record_bound, 1),
-            _chunks(),
-        )
-        sensitivity = self._sensitivity(held, plan, k, groups)
-        counts = _kernels.bounded_counts(
-            data.indptr,
-            data.indices,
-            k,
-            base,
-            released_keys,
-            keys,
-            max(per_record_bound, 1),
-            sensitivity,
-            sampling_seed,
-            _chunks(),
-        )
+        # a record's work: its k-combinations, each looked up among the candidates
+        with kernel_threads(data.n_records * max(per_record_bound, 1) * k) as threads:
+            chunks = threads * _kernels.CHUNKS_PER_THREAD
+            held = _kernels.candidates_per_record(
+                data.indptr,
+                data.indices,
+                k,
+                base,
+                released_keys,
+                keys,
+                max(per_record_bound, 1),
+                chunks,
+            )
+            sensitivity = self._sensitivity(held, plan, k, groups)
+            counts = _kernels.bounded_counts(
+                data.indptr,
+                data.indices,
+                k,
+                base,
+                released_keys,
+                keys,
+                max(per_record_bound, 1),
+                sensitivity,
+                sampling_seed,
+                chunks,
+            )
         noisy = self.noise.add_discrete_gaussian(counts, plan.noise_scale(k, sensitivity))
         keep = noisy > plan.threshold(k, sensitivity)
         return _LengthResult(
@@ -297,8 +301,6 @@ def _attribute_groups(data: SensitiveData) -> np.ndarray:
 
 def _as_sensitive(data: object, schema: Schema | Path | str | None) -> SensitiveData:
     """A table (polars/pandas DataFrame or file) encoded for the mechanism."""
-    from dpshowcase.data.prepare import prepare
-
     if type(data).__module__.partition(".")[0] == "pandas":
         data = pl.from_pandas(data)  # type: ignore[arg-type]
     if not isinstance(data, pl.DataFrame | Path | str):
@@ -309,12 +311,5 @@ def _as_sensitive(data: object, schema: Schema | Path | str | None) -> Sensitive
     return prepare(data, schema)
 
 
-def _chunks() -> int:
-    """Parts the records are split into for the parallel counting kernels."""
-    return numba.get_num_threads() * _kernels.CHUNKS_PER_THREAD
-
-
 def _with(params: DpParameters, **changes: Any) -> DpParameters:
-    from dataclasses import replace
-
     return replace(params, **changes)

@@ -171,6 +171,7 @@ class OpenDPNoise:
 
     def __init__(self) -> None:
         """Import OpenDP and enable its "contrib" features (needed for these mechanisms)."""
+        # Deferred: OpenDP takes about half a second to import; seeded runs never need it.
         import opendp.prelude as dp
 
         dp.enable_features("contrib")

@@ -30,11 +30,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from dpshowcase import __version__
+from dpshowcase._io.atomic import atomic_directory
+from dpshowcase._io.csv_guard import write_csv
+from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
-from dpshowcase.csv_guard import write_csv
 from dpshowcase.errors import InputError, InternalError
-from dpshowcase.release.atomic import atomic_directory
+from dpshowcase.evaluate.bundle_report import write_public_report
 from dpshowcase.release.datasheet import NOT_FOR_RELEASE_WARNING, render_datasheet
 from dpshowcase.schema.model import ColumnKind, Schema
 from dpshowcase.schema.toml_io import schema_to_dict
@@ -79,7 +80,7 @@ SPREADSHEET_GUARD = (
     "In every CSV file, a text cell or column name that a spreadsheet would run as a "
     "formula starts with one extra ' (the Parquet file holds the values as they are)."
 )
-"""What the manifest says about the CSV guard (see :mod:`dpshowcase.csv_guard`)."""
+"""What the manifest says about the CSV guard (see :mod:`dpshowcase._io.csv_guard`)."""
 
 SYNTHESIZER_DELIMITER = ";"
 """The separator the synthesizer joins the values of a multi-value cell with."""
@@ -251,7 +252,6 @@ def write_release(
         (folder / PARAMETERS_JSON).write_text(_json(parameters), encoding="utf-8")
         (folder / README_MD).write_text(readme, encoding="utf-8")
         # the public evaluation: computed from the files above only, never sensitive data
-        from dpshowcase.evaluate.bundle_report import write_public_report
 
         write_public_report(
             folder,

@@ -39,6 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.release.bundle import check_output
+from dpshowcase.schema.toml_io import load_schema
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
 
 if TYPE_CHECKING:
     from dpshowcase.schema.model import Schema
@@ -144,9 +147,6 @@ class ReleaseConfig:
 
     def checked_paths(self, *, overwrite: bool) -> Schema | None:
         """Check data, output and schema before any data are read; the loaded schema."""
-        from dpshowcase.release.bundle import check_output
-        from dpshowcase.schema.toml_io import load_schema
-
         if self.data is None:
             raise ParameterError(
                 "No data file was given; name it (dpshowcase release DATA ...) or set data in "
@@ -162,8 +162,6 @@ class ReleaseConfig:
     @property
     def synthesis_fabrication_weight(self) -> float:
         """The fabrication weight synthesis uses: the one given, else the default."""
-        from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
-
         given = self.fabrication_weight
         return DEFAULT_FABRICATION_WEIGHT if given is None else given
 

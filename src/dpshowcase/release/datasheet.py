@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema

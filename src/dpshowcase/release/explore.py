@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,9 +23,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pycountry
 
-from dpshowcase.csv_guard import unguard_frame
+from dpshowcase._io.csv_guard import unguard_frame
+from dpshowcase.aggregate.count import count_combinations
 from dpshowcase.data.attributes import escape, natural_key
+from dpshowcase.data.encode import encode
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 from dpshowcase.schema.toml_io import schema_from_dict
@@ -216,8 +220,6 @@ class ReleaseExplorer:
     @cached_property
     def iso3_columns(self) -> dict[str, dict[str, str]]:
         """Columns of ISO-3 country codes: ``{column: {ISO-3: ISO-2}}``."""
-        import pycountry
-
         out: dict[str, dict[str, str]] = {}
         for column, values in self.attributes.items():
             if not values:
@@ -241,9 +243,6 @@ def compare_release(bundle: Path) -> dict[str, Any]:
     synthetic data hold but the release does not (fabricated beyond the release), and
     released combinations absent from the synthetic data.
     """
-    from dpshowcase.aggregate.count import count_combinations
-    from dpshowcase.data.encode import encode
-
     explorer = ReleaseExplorer(bundle)
     r = explorer.reporting_length
     public_schema = _public_schema(explorer.schema)
@@ -315,6 +314,4 @@ def _round(value: float) -> float:
 
 
 def _unescape(text: str) -> str:
-    import re
-
     return re.sub(r"\\(.)", r"\1", text)

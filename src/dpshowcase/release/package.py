@@ -1,7 +1,7 @@
 """Handing a release bundle out: CSV files safe to open in a spreadsheet, and a zip.
 
 Every CSV of a bundle is written guarded against spreadsheet formulas (see
-:mod:`dpshowcase.csv_guard`; the manifest says so under ``spreadsheet_guard``), so its
+:mod:`dpshowcase._io.csv_guard`; the manifest says so under ``spreadsheet_guard``), so its
 bytes are handed out as they are. A bundle written before the guard existed is guarded
 on the way out instead.
 
@@ -23,7 +23,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from dpshowcase.csv_guard import guard_cell, guard_frame
+from dpshowcase._io.csv_guard import guard_cell, guard_frame
 from dpshowcase.errors import InputError
 from dpshowcase.release.bundle import BUNDLE_FILES, MANIFEST_JSON, NOISY_AGGREGATES_CSV
 

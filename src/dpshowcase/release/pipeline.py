@@ -20,11 +20,27 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dpshowcase._io.atomic import output_lock
+from dpshowcase.aggregate.count import check_reporting_length
+from dpshowcase.data.load import read_table
+from dpshowcase.data.prepare import prepare
 from dpshowcase.errors import ParameterError
+from dpshowcase.evaluate.evaluation import evaluate_release
+from dpshowcase.evaluate.release_files import load_release
+from dpshowcase.evaluate.report import write_report
+from dpshowcase.kanon.protect import check_k
+from dpshowcase.kanon.registry import check_mode
+from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.privacy.noise import check_seed
-from dpshowcase.release.bundle import ReleaseSummary
+from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
+from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
+from dpshowcase.synthesize.aggregate_seeded import (
+    AggregateSeededSynthesizer,
+    check_fabrication_weight,
+)
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
@@ -87,18 +103,11 @@ class ReleaseJob:
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
-        from dpshowcase.aggregate.count import check_reporting_length
-
         if self.mode == "dp":
-            from dpshowcase.synthesize.aggregate_seeded import check_fabrication_weight
-
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
-            from dpshowcase.kanon.protect import check_k
-            from dpshowcase.kanon.registry import check_mode
-
             check_k(self.k)  # type: ignore[arg-type]
             check_mode(self.k_synthesizer)
         else:
@@ -179,10 +188,8 @@ def run_release(
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars). The output's lock is held from
     the first check to the last file, so a second run aiming at the same output fails
-    at once with a sentence (see :func:`~dpshowcase.release.atomic.output_lock`).
+    at once with a sentence (see :func:`~dpshowcase._io.atomic.output_lock`).
     """
-    from dpshowcase.release.atomic import output_lock
-
     with output_lock(job.output):
         return _run_release(job, progress, stages)
 
@@ -193,13 +200,6 @@ def _run_release(
     stages: StageCallback | None,
 ) -> ReleaseOutcome:
     """:func:`run_release` with the output's lock held."""
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.data.load import read_table
-    from dpshowcase.data.prepare import prepare
-    from dpshowcase.privacy.marginals import DPMarginals
-    from dpshowcase.release.bundle import check_output, write_release
-    from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-
     report = _Progress(progress, stages)
     check_output(job.output, overwrite=job.overwrite)
 
@@ -219,8 +219,6 @@ def _run_release(
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
-        from dpshowcase.kanon.release import k_anonymous_release
-
         # k-anonymity synthesizers read the sensitive records: one checked step
         k_release = k_anonymous_release(
             sensitive,
@@ -299,11 +297,6 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     The compact comparison of :func:`~dpshowcase.release.explore.compare_release`, plus
     the evaluation report of :mod:`dpshowcase.evaluate` written into the bundle.
     """
-    from dpshowcase.evaluate.evaluation import evaluate_release
-    from dpshowcase.evaluate.release_files import load_release
-    from dpshowcase.evaluate.report import write_report
-    from dpshowcase.release.explore import compare_release
-
     comparison = compare_release(bundle)
     written = bundle / "metrics.json"  # write_release writes the public report itself
     if written.is_file():

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from dpshowcase.data.encode import (
+from dpshowcase.errors import SchemaError
+from dpshowcase.schema.conventions import (
     IDENTIFIER_DISTINCT_SHARE,
     IDENTIFIER_MIN_VALUES,
     ZERO_VALUES,
 )
-from dpshowcase.errors import SchemaError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
 NUMERIC_MIN_DISTINCT = 30

@@ -31,8 +31,8 @@ from typing import Any
 
 import tomli_w
 
+from dpshowcase._io.atomic import atomic_write_text
 from dpshowcase.errors import SchemaError
-from dpshowcase.release.atomic import atomic_write_text
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
 _COLUMN_KEYS = {

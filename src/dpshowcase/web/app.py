@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.web import datasets, figures, pages, plotly_assets, runs
 from dpshowcase.web.context import AppContext
 from dpshowcase.web.security import Guard, load_secret

@@ -13,6 +13,7 @@ from dpshowcase.release.explore import ReleaseExplorer
 from dpshowcase.web.jobs import JobManager
 from dpshowcase.web.settings import WebSettings
 from dpshowcase.web.store import Dataset, Store
+from dpshowcase.web.uploads import load_upload
 
 __all__ = ["LRU", "AppContext", "context"]
 
@@ -73,8 +74,6 @@ class AppContext:
 
     def frame(self, dataset: Dataset) -> pl.DataFrame:
         """The dataset's table (read from its upload once, then cached)."""
-        from dpshowcase.web.uploads import load_upload
-
         frame = self.frames.get(dataset.id)
         if frame is None:
             frame = load_upload(self.store.upload_path(dataset), dataset.name, self.settings)

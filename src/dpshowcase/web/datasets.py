@@ -9,8 +9,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from dpshowcase.errors import DpShowcaseError, InputError, SchemaError
+from dpshowcase.aggregate.linkability import linkability
+from dpshowcase.data.prepare import prepare
+from dpshowcase.errors import DpShowcaseError, InputError, ParameterError, SchemaError
+from dpshowcase.schema.infer import infer_schema
 from dpshowcase.schema.model import Schema
+from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
 from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.store import Dataset, new_id, now
 from dpshowcase.web.uploads import UploadTooLargeError, load_upload, receive_upload
@@ -73,9 +77,6 @@ async def upload(request: Request, name: str = "upload.csv") -> dict[str, Any]:
 
 
 def _register(ctx: AppContext, path: Any, display: str) -> Dataset:
-    from dpshowcase.schema.infer import infer_schema
-    from dpshowcase.schema.toml_io import schema_to_dict
-
     frame = load_upload(path, display, ctx.settings)
     try:
         schema, reports = infer_schema(frame)
@@ -149,8 +150,6 @@ def values(request: Request, dataset_id: str, column: str) -> dict[str, Any]:
 
 
 def _schema(body: dict[str, Any] | None, dataset: Dataset) -> Schema:
-    from dpshowcase.schema.toml_io import schema_from_dict
-
     raw = body if body is not None else dataset.schema
     if not isinstance(raw, dict):
         raise SchemaError("The schema must be an object with a list of columns.")
@@ -175,9 +174,6 @@ async def put_schema(request: Request, dataset_id: str) -> dict[str, Any]:
 
 
 def _check_schema(ctx: AppContext, dataset: Dataset, body: dict[str, Any]) -> dict[str, Any]:
-    from dpshowcase.data.prepare import prepare
-    from dpshowcase.schema.toml_io import schema_to_dict
-
     schema = _schema(body, dataset)
     sensitive = prepare(ctx.frame(dataset), schema)
     stored = schema_to_dict(schema)
@@ -203,9 +199,6 @@ async def risk(request: Request, dataset_id: str) -> dict[str, Any]:
 
 
 def _risk(ctx: AppContext, dataset: Dataset, body: dict[str, Any]) -> dict[str, Any]:
-    from dpshowcase.aggregate.linkability import linkability
-    from dpshowcase.data.prepare import prepare
-
     schema = _schema(body.get("schema"), dataset)
     resolution = _whole(body.get("resolution", 10), "resolution", 1, 1_000_000)
     r = _whole(
@@ -239,8 +232,6 @@ def delete(request: Request, dataset_id: str, releases: bool = False) -> JSONRes
 
 
 def _whole(value: Any, name: str, low: int, high: int) -> int:
-    from dpshowcase.errors import ParameterError
-
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ParameterError(f"The {name} must be a whole number from {low} to {high}.")
     return value

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from dpshowcase import __version__
+from dpshowcase._version import __version__
 from dpshowcase.kanon.registry import MODES as K_MODES
 from dpshowcase.web.context import context
 from dpshowcase.web.plotly_assets import page_assets

@@ -29,6 +29,7 @@ import plotly.offline
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from dpshowcase.evaluate import report
 from dpshowcase.evaluate.report import CONFIG as REPORT_CONFIG
 
 __all__ = ["PLOTLY_CONFIG", "page_assets", "plotly_css", "plotly_js", "router"]
@@ -93,8 +94,6 @@ def _maplibre_id() -> str | None:
 
 @functools.cache
 def _world_topojson() -> bytes:
-    from dpshowcase.evaluate import report
-
     return resources.files(report).joinpath("world_110m.json").read_bytes()
 
 

@@ -11,9 +11,20 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.errors import DpShowcaseError, ParameterError
+from dpshowcase.kanon.protect import check_k
+from dpshowcase.kanon.registry import check_mode
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.privacy.noise import check_seed
+from dpshowcase.release.explore import compare_release
 from dpshowcase.release.package import RELEASE_FILES, guarded_csv, write_zip
 from dpshowcase.schema.model import ColumnKind
+from dpshowcase.schema.toml_io import schema_from_dict
+from dpshowcase.synthesize.aggregate_seeded import (
+    DEFAULT_FABRICATION_WEIGHT,
+    check_fabrication_weight,
+)
 from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.datasets import get_dataset, json_body
 from dpshowcase.web.store import Run, new_id, now
@@ -74,8 +85,6 @@ def finished_run(ctx: AppContext, run_id: str) -> Run:
 
 def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
     """Validated DP parameters (as plain data) from a run request."""
-    from dpshowcase.privacy.accounting import DpParameters
-
     advanced = body.get("advanced") or {}
     if not isinstance(advanced, dict) or set(advanced) - set(ADVANCED_KEYS):
         raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
@@ -97,10 +106,6 @@ def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
     """Validated k-anonymity parameters from a run request."""
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.kanon.protect import check_k
-    from dpshowcase.kanon.registry import check_mode
-
     k = body.get("k")
     synthesizer = body.get("k_synthesizer", "row-seeded")
     r = body.get("reporting_length", 3)
@@ -135,9 +140,7 @@ def _seed(body: dict[str, Any]) -> int | None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ParameterError("The seed must be a whole number ≥ 0 (or left empty).")
-    from dpshowcase.privacy.noise import check_seed
-
-    check_seed(seed)  # below 2^64
+    check_seed(seed)  # below 2^63: one sentence, HTTP 400
     return seed
 
 
@@ -150,11 +153,6 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
     mode = body.get("mode", "dp")
     try:
         if mode == "dp":
-            from dpshowcase.synthesize.aggregate_seeded import (
-                DEFAULT_FABRICATION_WEIGHT,
-                check_fabrication_weight,
-            )
-
             dp = _parameters(ctx, body)
             weight = body.get("fabrication_weight")
             weight = DEFAULT_FABRICATION_WEIGHT if weight is None else weight
@@ -170,7 +168,6 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
         else:
             raise ParameterError("The mode must be 'dp' or 'k-anonymity'.")
         params["seed"] = _seed(body)
-        from dpshowcase.schema.toml_io import schema_from_dict
 
         schema = schema_from_dict(dataset.schema)
         if params["reporting_length"] > len(schema.columns):
@@ -250,7 +247,6 @@ async def evaluation(request: Request, run_id: str) -> dict[str, Any]:
     run = finished_run(ctx, run_id)
     if run.evaluation:
         return run.evaluation
-    from dpshowcase.release.explore import compare_release
 
     result = await run_in_threadpool(compare_release, ctx.store.bundle_dir(run_id))
     ctx.store.update_run(run_id, evaluation=result)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from dpshowcase.errors import ParameterError
 
 __all__ = ["LOOPBACK_HOSTS", "WebSettings", "default_data_dir"]
@@ -15,8 +17,6 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 def default_data_dir() -> Path:
     """The user's data folder for dpshowcase (e.g. ~/.local/share/dpshowcase)."""
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("dpshowcase", appauthor=False))
 
 

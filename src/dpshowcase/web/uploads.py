@@ -17,6 +17,7 @@ import io
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 from starlette.requests import Request
 
 from dpshowcase.data.load import read_table
@@ -107,8 +108,6 @@ def _check_caps(rows: int, columns: int, settings: WebSettings) -> None:
 
 
 def _check_parquet_shape(path: Path, settings: WebSettings) -> None:
-    import pyarrow.parquet as pq
-
     try:
         metadata = pq.ParquetFile(path).metadata
     except Exception as exc:  # pyarrow raises many types for a corrupt file

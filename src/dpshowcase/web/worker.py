@@ -23,16 +23,17 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from dpshowcase.errors import DpShowcaseError
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.release.pipeline import ReleaseJob, run_release
+from dpshowcase.schema.toml_io import schema_from_dict
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
+
 __all__ = ["job_from_spec", "main"]
 
 
-def job_from_spec(spec: dict[str, Any]) -> Any:
+def job_from_spec(spec: dict[str, Any]) -> ReleaseJob:
     """The :class:`~dpshowcase.release.pipeline.ReleaseJob` a spec describes."""
-    from dpshowcase.privacy.accounting import DpParameters
-    from dpshowcase.release.pipeline import ReleaseJob
-    from dpshowcase.schema.toml_io import schema_from_dict
-    from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
-
     schema = spec.get("schema")
     dp = spec.get("dp")
     return ReleaseJob(
@@ -74,15 +75,11 @@ class _Reporter:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the release in the spec file; report on stdout; exit 0 whatever happened."""
-    from dpshowcase.errors import DpShowcaseError
-
     args = sys.argv[1:] if argv is None else argv
     channel = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     sys.stdout = sys.stderr  # library output must not mix with the events
     reporter = _Reporter(channel)
     try:
-        from dpshowcase.release.pipeline import run_release
-
         spec = json.loads(Path(args[0]).read_text(encoding="utf-8"))
         outcome = run_release(job_from_spec(spec), reporter.progress)
         summary = outcome.summary

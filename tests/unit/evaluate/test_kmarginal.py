@@ -10,9 +10,6 @@ import pytest
 from dpshowcase.errors import InputError, ParameterError, SchemaError
 from dpshowcase.evaluate.kmarginal import NULL_GROUP_KEY, k_marginal_score
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-NIST_ACS = SHARED_DATA / "nist-acs"
 INDUSTRY_FEATURES = [
     "PUMA",
     "SEX",
@@ -155,11 +152,9 @@ def test_columns_argument_restricts_the_marginals():
 # --- the NIST anchor --------------------------------------------------------------
 
 
-def test_reproduces_published_sdnist_scores_for_pacsynth_industry_ma2019():
-    target_path = NIST_ACS / "ma2019.csv"
-    deid_path = NIST_ACS / "benchmarks" / "crc_pacsynth" / "pac_synth_e_1_industry_ma2019.csv"
-    if not (target_path.exists() and deid_path.exists()):
-        pytest.skip(f"NIST CRC data not found under {NIST_ACS}")
+def test_reproduces_published_sdnist_scores_for_pacsynth_industry_ma2019(nist_acs: Path):
+    target_path = nist_acs / "ma2019.csv"
+    deid_path = nist_acs / "crc_pacsynth" / "pac_synth_e_1_industry_ma2019.csv"
     target = pl.read_csv(target_path, infer_schema_length=0).select(INDUSTRY_FEATURES)
     deid = pl.read_csv(deid_path, infer_schema_length=0).select(INDUSTRY_FEATURES)
     assert (target.height, deid.height) == (7634, 3240)

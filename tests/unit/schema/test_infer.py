@@ -160,8 +160,8 @@ def test_report_has_one_line_per_column_in_order() -> None:
     assert [r.name for r in reports] == ["b", "a", "c"]
 
 
-def test_ctdc_file(ctdc_csv: Path) -> None:
-    frame = read_table(ctdc_csv)
+def test_a_file_laid_out_like_ctdc(ctdc_like_csv: Path) -> None:
+    frame = read_table(ctdc_like_csv)
     schema, reports = infer_schema(frame)
     for name in ("IP_Gender", "IP_Relation", "IP_PayMoney"):
         assert schema.column(name).kind is ColumnKind.MULTI_VALUE, name

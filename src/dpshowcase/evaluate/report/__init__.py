@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dpshowcase._io.atomic import atomic_write_text
 from dpshowcase.evaluate.report._charts import CONFIG, across_releases, report_charts
 from dpshowcase.evaluate.report._page import render_page
-from dpshowcase.release.atomic import atomic_write_text
 
 __all__ = [
     "CONFIG",

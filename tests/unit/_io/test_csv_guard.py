@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dpshowcase.csv_guard import guard_cell, guard_frame, unguard_cell, unguard_frame, write_csv
+from dpshowcase._io.csv_guard import guard_cell, guard_frame, unguard_cell, unguard_frame, write_csv
 
 
 @pytest.mark.parametrize(

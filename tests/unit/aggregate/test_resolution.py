@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 
 from dpshowcase.aggregate.count import count_combinations
+from dpshowcase.aggregate.resolution import apply_resolution, check_resolution, round_down
 from dpshowcase.data.encode import encode
 from dpshowcase.errors import ParameterError
-from dpshowcase.kanon.resolution import apply_resolution, check_resolution, round_down
 from dpshowcase.schema.model import Schema
 
 

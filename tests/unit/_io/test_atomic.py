@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from dpshowcase.errors import InputError
-from dpshowcase.release.atomic import (
+from dpshowcase._io.atomic import (
     atomic_directory,
     atomic_path,
     atomic_write_text,
     output_lock,
 )
+from dpshowcase.errors import InputError
 
 
 def _hold_lock(path: str, locked, release) -> None:  # runs in another process
