@@ -212,6 +212,12 @@ def compare(
         )
         out.print(table)
         out.print(escape(result.reason), soft_wrap=True)
+    if worst is not None and not worst.height:
+        out.print(
+            "No released combination disagrees: the synthetic records reproduce every "
+            "protected count exactly.",
+            soft_wrap=True,
+        )
     if worst is not None and worst.height:
         table = Table(
             title="Where synthetic and protected counts disagree most", title_justify="left"
