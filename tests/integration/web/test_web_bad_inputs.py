@@ -17,7 +17,7 @@ def test_a_seed_of_2_to_the_64_is_400_not_500(client, demo_bytes):
 
 
 @pytest.mark.parametrize("size", [128 * 1024 + 1, 200_000])
-def test_a_cell_over_128_KiB_is_400_and_nothing_is_kept(client, size):
+def test_a_cell_over_128_kib_is_400_and_nothing_is_kept(client, size):
     content = ("a,b\n" + "x,y\n" * 30 + "Z" * size + ",y\n").encode()
     response = client.send_upload(content)
     assert response.status_code == 400, response.text
