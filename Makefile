@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint typecheck bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
 # Debian's Chromium for the browser tests (tests/e2e); Playwright drives it, never
 # downloading a browser of its own. Installed when missing and we are root (CI is).
 browser:
@@ -34,7 +37,7 @@ browser:
 	  fi; \
 	fi
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint typecheck browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

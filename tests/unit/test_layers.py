@@ -14,10 +14,12 @@ the failure from import time to run time). The layers, lowest first:
     synthesize             records from protected counts (post-processing)
     kanon                  the k-anonymity mechanisms and their synthesizers
     evaluate               metrics and the report
+    ledger                 the privacy ledger: lineages, composition, withdrawals
     release                one release, start to finish: the bundle
     web                    the local web app
     cli                    the command line
-    dpshowcase (__init__)  the public API, above everything
+    dpshowcase (__init__)  the public API, above everything; beside it ``testing``
+                           (test-only helpers: nothing in the package imports them)
 
 A module may import from its own package and from lower layers only. A new package
 must be given its place in :data:`LAYERS` (the test says so). An import inside a
@@ -48,10 +50,11 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("synthesize",),
     ("kanon",),
     ("evaluate",),
+    ("ledger",),
     ("release",),
     ("web",),
     ("cli",),
-    (ROOT,),
+    (ROOT, "testing"),
 )
 """Lowest first. Packages in one tuple are peers: neither may import the other."""
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from dpshowcase.aggregate import _kernels
 from dpshowcase.data.attributes import AttributeIndex
-from dpshowcase.data.encode import SensitiveData
+from dpshowcase.data.encode import EncodedRecords
 from dpshowcase.errors import ParameterError
 
 ProgressCallback = Callable[[int, int], None]
@@ -119,7 +119,7 @@ def check_reporting_length(reporting_length: int, n_columns: int | None = None) 
 
 
 def count_combinations(
-    data: SensitiveData,
+    data: EncodedRecords,
     reporting_length: int = 3,
     *,
     progress: ProgressCallback | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -13,10 +14,15 @@ from dpshowcase.errors import InputError
 COUNT_COLUMNS = ("combination", "length", "count")
 
 
-def write_table(frame: pl.DataFrame, path: Path) -> None:
+def write_table(
+    frame: pl.DataFrame, path: Path, before_publish: Callable[[Path], None] | None = None
+) -> None:
     """Write ``frame`` as CSV, or Parquet when the name ends in .parquet, atomically.
 
     A CSV is guarded against spreadsheet formulas (see :mod:`dpshowcase._io.csv_guard`).
+    ``before_publish`` is called with the complete temporary file just before it is
+    renamed into place (the privacy ledger commits there); an error it raises leaves
+    no file.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -27,6 +33,8 @@ def write_table(frame: pl.DataFrame, path: Path) -> None:
             write_csv(frame, tmp)
         else:
             frame.write_parquet(tmp)
+        if before_publish is not None:
+            before_publish(tmp)
 
 
 def read_counts(path: Path) -> pl.DataFrame:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from dpshowcase.errors import DpShowcaseError
+from dpshowcase.errors import UserError
 
 console = Console(stderr=True, highlight=False)
 """Messages and progress go to stderr so stdout stays clean for data."""
@@ -33,7 +33,7 @@ def user_errors() -> Iterator[None]:
     """Turn dpshowcase's user errors and Ctrl-C into one line and an exit code."""
     try:
         yield
-    except DpShowcaseError as exc:
+    except UserError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         console.print("Interrupted; no output was written.")

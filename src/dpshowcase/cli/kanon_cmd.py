@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
+from dpshowcase.cli.ledger_cmd import print_lineage
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.toml_io import load_schema
 
@@ -97,13 +98,14 @@ def run_k_release(
         DEFAULT_REPORTING_LENGTH if settings.reporting_length is None else settings.reporting_length
     )
     check_reporting_length(reporting_length)
-    schema = settings.checked_paths(overwrite=overwrite)
+    paths = settings.checked_paths(overwrite=overwrite)
+    schema = paths.schema
     if schema is not None:
         check_reporting_length(reporting_length, len(schema.columns))
 
     job = ReleaseJob(
-        data=settings.data,
-        output=settings.output,
+        data=paths.data,
+        output=paths.output,
         mode="k-anonymity",
         k=k,
         k_synthesizer=mode,
@@ -114,6 +116,9 @@ def run_k_release(
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
+        lineage=settings.lineage,
+        ledger=settings.ledger,
+        id_column=settings.id_column,
     )
     with Stages() as stages, StageBars(stages) as bars:
         outcome = run_release(job, stages=bars)
@@ -140,6 +145,7 @@ def run_k_release(
         f"k-anonymous combinations ({mode}) to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    print_lineage(settings)
 
 
 def kanonymize(

@@ -6,6 +6,7 @@ an error a person can fix is one sentence on stderr and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,7 +14,14 @@ import typer
 from rich.table import Table
 
 from dpshowcase._version import __version__
-from dpshowcase.cli import evaluate_cmd, kanon_cmd, release_cmd, schema_cmd, serve_cmd
+from dpshowcase.cli import (
+    evaluate_cmd,
+    kanon_cmd,
+    ledger_cmd,
+    release_cmd,
+    schema_cmd,
+    serve_cmd,
+)
 from dpshowcase.cli._output import Stages, console, user_errors
 
 if TYPE_CHECKING:
@@ -33,6 +41,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schema_cmd.app, name="schema")
+app.add_typer(ledger_cmd.app, name="ledger")
+app.command("withdraw")(ledger_cmd.withdraw)
 app.command("release")(release_cmd.release)
 app.command("serve")(serve_cmd.serve)
 app.command("evaluate")(evaluate_cmd.evaluate)
@@ -124,6 +134,26 @@ def aggregate(
             "--allow-identifiers", help="Count columns even if nearly every value is distinct."
         ),
     ] = False,
+    lineage: Annotated[
+        str | None,
+        typer.Option(
+            "--lineage",
+            help="List the output in this lineage's ledger (outside the DP accounting) and "
+            "honour its withdrawals.",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="The ledger file [ledger.sqlite3 in the user data folder]."),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--id-column",
+            help="With --lineage: the column of ids withdrawals are matched in [schema's "
+            "subject_id]; never counted.",
+        ),
+    ] = None,
 ) -> None:
     """Count every attribute combination of length 1..R in DATA.
 
@@ -135,24 +165,51 @@ def aggregate(
     from dpshowcase.aggregate.io import write_table
     from dpshowcase.aggregate.resolution import apply_resolution, check_resolution
     from dpshowcase.aggregate.sensitivity import sensitivity
+    from dpshowcase.data.load import read_table
     from dpshowcase.data.prepare import prepare
+    from dpshowcase.errors import ParameterError
+    from dpshowcase.ledger.recorder import LineageRecorder
+    from dpshowcase.schema.toml_io import load_schema
 
-    with user_errors():
+    with user_errors(), contextlib.ExitStack() as cleanup:
         check_reporting_length(reporting_length)
         if resolution is not None:
             check_resolution(resolution)
+        if lineage is None and id_column is not None:
+            raise ParameterError("--id-column works with --lineage; give the lineage too.")
+        recorder = None
+        if lineage is not None:
+            recorder = LineageRecorder(
+                lineage, ledger=ledger, id_column=id_column, source=data.name, output=output
+            )
+            cleanup.callback(recorder.close)
         with Stages() as stages:
             with stages.stage("Reading and encoding"):
+                frame = read_table(data)
+                spec = load_schema(schema) if schema is not None else None
+                if recorder is not None:  # withdrawn subjects go before anything is counted
+                    frame = recorder.drop_withdrawn(frame, spec.subject_id if spec else None)
                 sensitive = prepare(
-                    data, schema, null_values=tuple(null or ()), allow_identifiers=allow_identifiers
+                    frame, spec, null_values=tuple(null or ()), allow_identifiers=allow_identifiers
                 )
+                del frame
             check_reporting_length(reporting_length, len(sensitive.attributes.columns))
-            with stages.stage("Counting combinations") as update:
-                counts = count_combinations(sensitive, reporting_length, progress=update)
-            if resolution is not None:
-                counts = apply_resolution(counts, resolution)
-            with stages.stage("Writing"):
-                write_table(counts.to_frame(), output)
+            if recorder is not None:
+                kind = "exact" if resolution is None else "k-anonymity"
+                recorder.reserve_other(kind, k=resolution)
+            try:
+                with stages.stage("Counting combinations") as update:
+                    counts = count_combinations(sensitive, reporting_length, progress=update)
+                if resolution is not None:
+                    counts = apply_resolution(counts, resolution)
+                with stages.stage("Writing"):
+                    write_table(
+                        counts.to_frame(), output, recorder.commit if recorder else None
+                    )
+            except BaseException as exc:
+                if recorder is not None:
+                    recorder.fail(exc)
+                raise
         _print_summary(
             counts, sensitivity(sensitive, reporting_length), sensitive.n_records, resolution
         )

@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from dpshowcase.cli._output import StageBars, Stages, console, user_errors
 from dpshowcase.cli.kanon_cmd import run_k_release
+from dpshowcase.cli.ledger_cmd import print_lineage
 from dpshowcase.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -105,6 +106,26 @@ def release(
             help="With --k: row-seeded (default), value-seeded, unseeded or aggregate-seeded.",
         ),
     ] = None,
+    lineage: Annotated[
+        str | None,
+        typer.Option(
+            "--lineage",
+            help="Record the release in this lineage's ledger (cumulative loss, cap, "
+            "withdrawals), e.g. --lineage ctdc-cases.",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="The ledger file [ledger.sqlite3 in the user data folder]."),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--id-column",
+            help="With --lineage: the column of ids withdrawals are matched in [schema's "
+            "subject_id]; never released.",
+        ),
+    ] = None,
 ) -> None:
     """Release DATA with differential privacy (--epsilon) or k-anonymity (--k).
 
@@ -127,6 +148,9 @@ def release(
             record_count_public=record_count_public,
             percentile_percentage=percentile,
             fabrication_weight=fabrication_weight,
+            lineage=lineage,
+            ledger=ledger,
+            id_column=id_column,
         )
         if k is not None or mode is not None:
             _run_k(
@@ -194,12 +218,13 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
     # Everything that can be checked without the data is checked first.
     params = settings.dp_parameters()
     check_reporting_length(params.reporting_length)
-    schema = settings.checked_paths(overwrite=overwrite)
+    paths = settings.checked_paths(overwrite=overwrite)
+    schema = paths.schema
     if schema is not None:
         params.check_columns(len(schema.columns))
     job = ReleaseJob(
-        data=settings.data,
-        output=settings.output,
+        data=paths.data,
+        output=paths.output,
         dp=params,
         schema=schema,
         null_values=settings.null_values,
@@ -208,6 +233,9 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
         fabrication_weight=settings.synthesis_fabrication_weight,
+        lineage=settings.lineage,
+        ledger=settings.ledger,
+        id_column=settings.id_column,
     )
     if settings.seed is not None:
         console.print(
@@ -226,6 +254,7 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         f"protected combinations to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    print_lineage(settings)
     if not summary.private:
         console.print(
             "[bold yellow]NOT FOR RELEASE:[/] the noise was seeded; the bundle says so.",

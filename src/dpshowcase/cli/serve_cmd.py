@@ -37,6 +37,12 @@ def serve(
     max_upload_mb: Annotated[
         int, typer.Option("--max-upload-mb", help="Largest upload accepted, in MiB.")
     ] = 256,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="The privacy ledger file [ledger.sqlite3 in the data folder]."
+        ),
+    ] = None,
 ) -> None:
     """Start the web app: prepare, protect, synthesize, evaluate, navigate, download.
 
@@ -64,6 +70,7 @@ def serve(
             data_dir=data_dir or default_data_dir(),
             max_upload_bytes=max_upload_mb * 1024 * 1024,
             extra_hosts=extra,
+            ledger=ledger,
         )
         app = create_app(settings)
         shown = f"[{host}]" if ":" in host else host

@@ -14,6 +14,8 @@ from functools import cached_property
 
 import numpy as np
 
+from dpshowcase.errors import InputError, ParameterError
+
 _ESCAPE = re.compile(r"([\\;:])")
 
 
@@ -46,9 +48,9 @@ class AttributeIndex:
         column = np.asarray(self.attribute_column, dtype=np.int32)
         object.__setattr__(self, "attribute_column", column)
         if column.size != len(self.attribute_value):
-            raise ValueError("attribute_column and attribute_value differ in length")
+            raise ParameterError("attribute_column and attribute_value differ in length")
         if column.size and np.any(np.diff(column) < 0):
-            raise ValueError("attributes must be numbered column by column")
+            raise ParameterError("attributes must be numbered column by column")
 
     @property
     def n_attributes(self) -> int:
@@ -110,7 +112,7 @@ def split_combination(text: str) -> list[tuple[str, str]]:
     for part in _split_unescaped(text, ";"):
         pieces = _split_unescaped(part, ":")
         if len(pieces) != 2:
-            raise ValueError(f"{part!r} is not of the form column:value")
+            raise InputError(f"{part!r} is not of the form column:value")
         pairs.append((_unescape(pieces[0]), _unescape(pieces[1])))
     return pairs
 

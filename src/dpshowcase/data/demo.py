@@ -448,7 +448,7 @@ def _means(
         ]
     ).astype(np.float32)
     p = by_type[2 * labour.astype(np.intp) + sexual]
-    p *= (0.5 + rng.random(rows, dtype=np.float32))[:, None]  # shared intensity: correlation
+    p *= 0.5 + rng.random((rows, 1), dtype=np.float32)  # shared intensity: correlation
     return recorded[:, None] & (rng.random(p.shape, dtype=np.float32) < p)
 
 

@@ -2,7 +2,9 @@
 
 The result, :class:`SensitiveData`, is the only object in dpshowcase that holds
 sensitive records. Counting and the protection mechanisms (k-anonymity, DP) read it;
-synthesis and evaluation of public output never receive it.
+synthesis and evaluation of public output never receive it. Released records (a
+bundle's synthetic data, k-anonymized records) are :class:`PublicRecords`: the same
+layout, another type.
 
 Records are stored as a compressed sparse row list: ``indices[indptr[i]:indptr[i+1]]``
 are the sorted attribute ids of record ``i``. Absence (an empty cell, a null token,
@@ -28,8 +30,12 @@ from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
 
 @dataclass(frozen=True, eq=False)
-class SensitiveData:
-    """Sensitive records as sorted attribute-id lists. Never hand this to public code."""
+class EncodedRecords:
+    """Records as sorted attribute-id lists under a schema: what the counting engine reads.
+
+    Not made directly: :class:`SensitiveData` holds sensitive records and
+    :class:`PublicRecords` released ones, so a signature says which it may receive.
+    """
 
     schema: Schema
     attributes: AttributeIndex
@@ -37,18 +43,11 @@ class SensitiveData:
     """int64, length n_records + 1."""
     indices: np.ndarray
     """int32 attribute ids, sorted within each record."""
-    source_rows: int
-    """Rows in the file; more than ``n_records`` when rows of one subject were merged."""
 
     @property
     def n_records(self) -> int:
         """Number of records (subjects, when the schema names a subject id)."""
         return int(self.indptr.size - 1)
-
-    @property
-    def privacy_unit(self) -> str:
-        """What one neighbouring dataset differs by: a record or a subject."""
-        return "subject" if self.schema.subject_id else "record"
 
     def record_lengths(self) -> np.ndarray:
         """How many attributes each record holds."""
@@ -57,6 +56,24 @@ class SensitiveData:
     def record(self, i: int) -> np.ndarray:
         """The attribute ids of record ``i``."""
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
+
+
+@dataclass(frozen=True, eq=False)
+class SensitiveData(EncodedRecords):
+    """Sensitive records as sorted attribute-id lists. Never hand this to public code."""
+
+    source_rows: int
+    """Rows in the file; more than ``n_records`` when rows of one subject were merged."""
+
+    @property
+    def privacy_unit(self) -> str:
+        """What one neighbouring dataset differs by: a record or a subject."""
+        return "subject" if self.schema.subject_id else "record"
+
+
+@dataclass(frozen=True, eq=False)
+class PublicRecords(EncodedRecords):
+    """Released records (synthetic, or k-anonymized): public, counted like sensitive ones."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,17 @@ def encode(
         )
     return SensitiveData(
         schema=schema, attributes=attributes, indptr=indptr, indices=indices, source_rows=n_rows
+    )
+
+
+def encode_public(frame: pl.DataFrame, schema: Schema) -> PublicRecords:
+    """Encode released records (e.g. a bundle's synthetic.csv): public, not sensitive.
+
+    No identifier check: the records are already public, whatever their values.
+    """
+    data = encode(frame, schema, allow_identifiers=True)
+    return PublicRecords(
+        schema=data.schema, attributes=data.attributes, indptr=data.indptr, indices=data.indices
     )
 
 

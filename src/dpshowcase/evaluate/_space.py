@@ -29,7 +29,7 @@ import polars as pl
 
 from dpshowcase.aggregate.count import count_combinations
 from dpshowcase.data.attributes import AttributeIndex, escape, natural_key
-from dpshowcase.data.encode import SensitiveData, encode
+from dpshowcase.data.encode import EncodedRecords, PublicRecords, encode_public
 from dpshowcase.schema.binning import quantile_edges
 from dpshowcase.schema.model import ColumnKind, Schema
 
@@ -79,19 +79,18 @@ def fixed_bins(schema: Schema, frame: pl.DataFrame) -> Schema:
     )
 
 
-def encode_released(frame: pl.DataFrame, schema: Schema) -> SensitiveData:
+def encode_released(frame: pl.DataFrame, schema: Schema) -> PublicRecords:
     """Encode released records (e.g. synthetic.csv) under :func:`released_schema`.
 
-    Columns of the schema that the frame lacks are taken as empty. The result has the
-    type the encoder returns, but holds public records.
+    Columns of the schema that the frame lacks are taken as empty.
     """
     missing = [c for c in schema.column_names if c not in frame.columns]
     if missing:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
-    return encode(frame, released_schema(schema), allow_identifiers=True)
+    return encode_public(frame, released_schema(schema))
 
 
-def count_table(data: SensitiveData, reporting_length: int) -> pl.DataFrame:
+def count_table(data: EncodedRecords, reporting_length: int) -> pl.DataFrame:
     """Every combination of 1..R attributes in ``data`` with its count, labelled."""
     r = min(reporting_length, max(len(data.attributes.columns), 1))
     return count_combinations(data, r).to_frame()
@@ -127,7 +126,7 @@ class RecordSpace:
     """Per record column: the schema column it comes from."""
 
 
-def record_space(sources: Sequence[SensitiveData]) -> tuple[RecordSpace, list[np.ndarray]]:
+def record_space(sources: Sequence[EncodedRecords]) -> tuple[RecordSpace, list[np.ndarray]]:
     """The union space of ``sources`` and, per source, its attribute id → union id map.
 
     All sources must have the same columns in the same order (one schema).
@@ -201,7 +200,7 @@ def record_space(sources: Sequence[SensitiveData]) -> tuple[RecordSpace, list[np
     return space, maps
 
 
-def record_codes(data: SensitiveData, id_map: np.ndarray, space: RecordSpace) -> np.ndarray:
+def record_codes(data: EncodedRecords, id_map: np.ndarray, space: RecordSpace) -> np.ndarray:
     """Codes of every record, shape (record columns, records), C order, int32."""
     n = data.n_records
     codes = np.zeros((len(space.names), n), dtype=np.int32)

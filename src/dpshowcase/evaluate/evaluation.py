@@ -114,6 +114,11 @@ def evaluate_release(
         seed: seed of the samples drawn by the metrics (not of any privacy noise).
         progress: called with the name of each step as it starts.
     """
+    if not isinstance(release, PublicRelease):
+        raise TypeError(
+            "evaluate_release reads a public release (load_release), not "
+            f"{type(release).__name__}."
+        )
     notify = progress or (lambda _step: None)
     timings: dict[str, float] = {}
     notes: list[str] = []

@@ -25,6 +25,7 @@ import polars as pl
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
 from dpshowcase.data.attributes import AttributeIndex
 from dpshowcase.data.encode import SensitiveData
+from dpshowcase.errors import InternalError
 from dpshowcase.kanon.baseline import k_anonymize
 from dpshowcase.kanon.guarantee import lookup, pack
 from dpshowcase.kanon.records import Records, from_lists, index_map
@@ -106,7 +107,7 @@ def compare(
     if isinstance(output, pl.DataFrame):
         output, unknown = Records.from_frame(output, index)
         if unknown:
-            raise ValueError(f"{method}: the output holds values absent from the data")
+            raise InternalError(f"{method}: the output holds values absent from the data")
     aligned, combined = _aligned(output, index)
     R = exact.reporting_length  # noqa: N806 (the domain's name for the reporting length)
     counted = count_combinations(aligned.as_data(Schema.all_categorical(list(combined.columns))), R)

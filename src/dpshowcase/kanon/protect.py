@@ -17,7 +17,11 @@ from typing import Any
 import numpy as np
 
 from dpshowcase.aggregate.count import CombinationCounts
-from dpshowcase.aggregate.protected import ProtectedAggregates, restrict_to_attributes
+from dpshowcase.aggregate.protected import (
+    ProtectedAggregates,
+    issue_protected,
+    restrict_to_attributes,
+)
 from dpshowcase.aggregate.resolution import apply_resolution, round_down
 from dpshowcase.errors import ParameterError
 
@@ -61,7 +65,7 @@ def k_protect(
     keep[released.combinations[singles, 0]] = True
     counts = restrict_to_attributes(released, keep)
     record_count = int(round_down(np.array([n_records]), k)[0])
-    return ProtectedAggregates(
+    return issue_protected(
         counts=counts,
         record_count=record_count,
         mode="k-anonymity",

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from dpshowcase.data.attributes import AttributeIndex
-from dpshowcase.data.encode import SensitiveData
+from dpshowcase.data.encode import PublicRecords
 from dpshowcase.schema.model import Schema
 
 DELIMITER = ";"
@@ -44,17 +44,10 @@ class Records:
         """How many records hold each attribute."""
         return np.bincount(self.indices, minlength=self.attributes.n_attributes).astype(np.int64)
 
-    def as_data(self, schema: Schema) -> SensitiveData:
-        """The records in the container the counting engine reads.
-
-        Nothing sensitive is added: the container is just the engine's input type.
-        """
-        return SensitiveData(
-            schema=schema,
-            attributes=self.attributes,
-            indptr=self.indptr,
-            indices=self.indices,
-            source_rows=self.n_records,
+    def as_data(self, schema: Schema) -> PublicRecords:
+        """The records as the counting engine reads them (public: to be released)."""
+        return PublicRecords(
+            schema=schema, attributes=self.attributes, indptr=self.indptr, indices=self.indices
         )
 
     def to_frame(self) -> pl.DataFrame:
@@ -128,13 +121,13 @@ class Records:
             id_parts.append(known.get_column("id").to_numpy().astype(np.int64))
         n = frame.height
         records = np.concatenate(record_parts) if record_parts else np.zeros(0, np.int64)
-        ids = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64)
-        keys = np.unique(records * (attributes.n_attributes + 1) + ids)
+        held = np.concatenate(id_parts) if id_parts else np.zeros(0, np.int64)
+        keys = np.unique(records * (attributes.n_attributes + 1) + held)
         records = keys // (attributes.n_attributes + 1)
-        ids = keys % (attributes.n_attributes + 1)
+        held = keys % (attributes.n_attributes + 1)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(records, minlength=n), out=indptr[1:])
-        return cls(attributes=attributes, indptr=indptr, indices=ids.astype(np.int32)), unknown
+        return cls(attributes=attributes, indptr=indptr, indices=held.astype(np.int32)), unknown
 
 
 def from_lists(attributes: AttributeIndex, indptr: np.ndarray, indices: np.ndarray) -> Records:

@@ -10,7 +10,6 @@ ones (:mod:`.agreement`). Writing the bundle is the caller's business
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -97,7 +96,7 @@ def k_anonymous_release(
     if mode != AGGREGATE_SEEDED:
         parameters["note"] = WHOLE_RECORD_NOTE
     return KRelease(
-        aggregates=dataclasses.replace(aggregates, parameters=parameters),
+        aggregates=aggregates.derive(parameters=parameters),
         synthetic=synthetic,
         check=check,
         agreement=agreed,

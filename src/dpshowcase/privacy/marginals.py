@@ -31,7 +31,13 @@ import polars as pl
 from dpshowcase._threads import kernel_threads
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
-from dpshowcase.aggregate.protected import ProtectedAggregates, restrict_to_attributes
+from dpshowcase.aggregate.protected import (
+    LengthNoise,
+    NoiseDescription,
+    ProtectedAggregates,
+    issue_protected,
+    restrict_to_attributes,
+)
 from dpshowcase.aggregate.sensitivity import combinations_per_record
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
@@ -270,13 +276,25 @@ class DPMarginals:
                 "tool": f"dpshowcase {__version__}",
             }
         )
-        return ProtectedAggregates(
+        noise = NoiseDescription(
+            tuple(
+                LengthNoise(
+                    length=k,
+                    noise_scale=plan.noise_scale(k, s),
+                    threshold=plan.threshold(k, s),
+                    sensitivity=s,
+                )
+                for k, s in enumerate(sensitivities, start=1)
+            )
+        )
+        return issue_protected(
             counts=protected,
             record_count=record_count,
             mode="dp",
             guarantee=plan.guarantee,
             parameters=details,
             private=self.noise.private,
+            noise=noise,
         )
 
 

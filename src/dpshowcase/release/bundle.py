@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,6 +209,9 @@ def write_release(
     source_name: str,
     overwrite: bool = False,
     measurements: ProtectedAggregates | None = None,
+    datasheet_extra: str | None = None,
+    manifest_extra: dict[str, Any] | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> ReleaseSummary:
     """Write the release bundle for ``aggregates`` and the records synthesized from them.
 
@@ -219,6 +222,12 @@ def write_release(
     ``aggregates`` were fitted to; they go to noisy_aggregates.csv. Nothing here reads
     sensitive data. Raises InputError when ``output`` exists
     (unless ``overwrite``) or its parent folder does not.
+
+    ``datasheet_extra`` is a Markdown section appended to the datasheet and
+    ``manifest_extra`` a block added to the manifest (the lineage's, see
+    :mod:`dpshowcase.ledger`); ``before_publish`` is called with the complete temporary
+    folder just before it is renamed into place (the ledger commits there), and an
+    error it raises leaves no bundle.
     """
     if not isinstance(aggregates, ProtectedAggregates):
         raise InternalError(
@@ -238,6 +247,8 @@ def write_release(
         measurements=measurements is not None,
         synthetic_rows=table.height,
     )
+    if datasheet_extra:
+        readme = readme.rstrip("\n") + "\n\n" + datasheet_extra.strip("\n") + "\n"
 
     with atomic_directory(output, overwrite=overwrite, replaceable=replaceable_bundle) as folder:
         # An absent value is a bare empty field (",,"), as in the published CTDC files.
@@ -280,7 +291,11 @@ def write_release(
             "spreadsheet_guard": SPREADSHEET_GUARD,
             "files": {name: _describe(folder / name) for name in written if name != MANIFEST_JSON},
         }
+        if manifest_extra:
+            manifest["lineage"] = manifest_extra
         (folder / MANIFEST_JSON).write_text(_json(manifest), encoding="utf-8")
+        if before_publish is not None:
+            before_publish(folder)
     return ReleaseSummary(
         path=output,
         files=tuple(written),

@@ -11,6 +11,10 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     null_values = ["N"]             # optional
     fabrication_weight = 1          # optional: 2-4 fabricates fewer combinations
     # seed = 1                      # tests and demos only: the output is NOT for release
+    lineage = "ctdc-cases"          # optional: record the release in the privacy ledger
+    ledger = "ledger.sqlite3"       # optional: default ledger.sqlite3 in the user data folder
+    id_column = "case_id"           # optional: ids withdrawals are matched in (default:
+                                    # the schema's subject_id)
 
     [dp]                            # optional, advanced (see DpParameters)
     number_of_records_epsilon_proportion = 0.005
@@ -67,7 +71,7 @@ DP_KEYS = (
 )
 """Advanced DpParameters fields accepted in the ``[dp]`` table."""
 
-_PATH_KEYS = ("data", "schema", "output")
+_PATH_KEYS = ("data", "schema", "output", "ledger")
 _TOP_KEYS = (
     *_PATH_KEYS,
     "epsilon",
@@ -76,8 +80,19 @@ _TOP_KEYS = (
     "seed",
     "null_values",
     "fabrication_weight",
+    "lineage",
+    "id_column",
     "dp",
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckedPaths:
+    """The data file and output folder of a release, both given, and its loaded schema."""
+
+    data: Path
+    output: Path
+    schema: Schema | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +119,12 @@ class ReleaseConfig:
     """Synthesis: how strongly to avoid combinations that were not released (None: 1)."""
     dp: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Advanced DpParameters fields (keys in :data:`DP_KEYS`)."""
+    lineage: str | None = None
+    """The lineage the release belongs to (see :mod:`dpshowcase.ledger`)."""
+    ledger: Path | None = None
+    """The ledger file (None: ledger.sqlite3 in the user's data folder)."""
+    id_column: str | None = None
+    """The column of ids that withdrawals are matched in (None: the schema's subject id)."""
 
     def __post_init__(self) -> None:
         """Check the types and ranges that DpParameters does not."""
@@ -145,8 +166,8 @@ class ReleaseConfig:
             dp=MappingProxyType(dp),
         )
 
-    def checked_paths(self, *, overwrite: bool) -> Schema | None:
-        """Check data, output and schema before any data are read; the loaded schema."""
+    def checked_paths(self, *, overwrite: bool) -> CheckedPaths:
+        """Check data, output and schema before any data are read."""
         if self.data is None:
             raise ParameterError(
                 "No data file was given; name it (dpshowcase release DATA ...) or set data in "
@@ -157,7 +178,8 @@ class ReleaseConfig:
                 "No output folder was given; pass --output DIR or set output in the config file."
             )
         check_output(self.output, overwrite=overwrite)
-        return load_schema(self.schema) if self.schema is not None else None
+        schema = load_schema(self.schema) if self.schema is not None else None
+        return CheckedPaths(data=self.data, output=self.output, schema=schema)
 
     @property
     def synthesis_fabrication_weight(self) -> float:
@@ -226,6 +248,11 @@ def config_from_dict(
         if key in raw:
             if isinstance(raw[key], bool) or not isinstance(raw[key], int):
                 raise ParameterError(f"{key} in {source} must be a whole number, not {raw[key]!r}.")
+            values[key] = raw[key]
+    for key in ("lineage", "id_column"):
+        if key in raw:
+            if not isinstance(raw[key], str) or not raw[key].strip():
+                raise ParameterError(f"{key} in {source} must be a name in quotes.")
             values[key] = raw[key]
     if "null_values" in raw:
         nulls = raw["null_values"]

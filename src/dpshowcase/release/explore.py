@@ -28,7 +28,7 @@ import pycountry
 from dpshowcase._io.csv_guard import unguard_frame
 from dpshowcase.aggregate.count import count_combinations
 from dpshowcase.data.attributes import escape, natural_key
-from dpshowcase.data.encode import encode
+from dpshowcase.data.encode import encode_public
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 from dpshowcase.schema.toml_io import schema_from_dict
@@ -247,7 +247,7 @@ def compare_release(bundle: Path) -> dict[str, Any]:
     r = explorer.reporting_length
     public_schema = _public_schema(explorer.schema)
     synthetic_counts = count_combinations(
-        encode(explorer.synthetic, public_schema, allow_identifiers=True), r
+        encode_public(explorer.synthetic, public_schema), r
     ).to_frame()
     joined = explorer.aggregates.rename({"count": "protected"}).join(
         synthetic_counts.rename({"count": "synthetic", "length": "synthetic_length"}),

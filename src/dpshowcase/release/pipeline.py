@@ -15,6 +15,7 @@ and everything after reads public outputs.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -24,14 +25,16 @@ from dpshowcase._io.atomic import output_lock
 from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.data.load import read_table
 from dpshowcase.data.prepare import prepare
-from dpshowcase.errors import ParameterError
+from dpshowcase.errors import InternalError, ParameterError
 from dpshowcase.evaluate.evaluation import evaluate_release
 from dpshowcase.evaluate.release_files import load_release
 from dpshowcase.evaluate.report import write_report
 from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.registry import check_mode
 from dpshowcase.kanon.release import k_anonymous_release
-from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.ledger.recorder import LineageRecorder
+from dpshowcase.ledger.store import check_lineage_name
+from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
 from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
@@ -100,6 +103,15 @@ class ReleaseJob:
     evaluate: bool = True
     """After writing: compare the synthetic records with the protected counts, and add
     the public evaluation report (report.html, metrics.json) to the bundle."""
+    lineage: str | None = None
+    """The lineage the release belongs to: its budget is reserved in the ledger, its
+    withdrawals are honoured, its datasheet states the cumulative loss (see
+    :mod:`dpshowcase.ledger`)."""
+    ledger: Path | None = None
+    """The ledger file (None: ledger.sqlite3 in the user's data folder)."""
+    id_column: str | None = None
+    """The column whose ids withdrawals are matched against (None: the schema's subject
+    id); it is never released."""
 
     def __post_init__(self) -> None:
         """Check what can be checked without the data."""
@@ -120,6 +132,27 @@ class ReleaseJob:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
+        self._check_lineage()
+
+    def _check_lineage(self) -> None:
+        if self.lineage is None:
+            if self.id_column is not None:
+                raise ParameterError(
+                    "--id-column names the ids that withdrawals are matched against; give the "
+                    "release a --lineage too."
+                )
+            return
+        object.__setattr__(self, "lineage", check_lineage_name(self.lineage))
+        if self.ledger is not None:
+            object.__setattr__(self, "ledger", Path(self.ledger))
+        dp = self.dp
+        inferred = dp is not None and dp.delta is None and dp.record_count_public is None
+        if self.mode == "dp" and inferred:
+            raise ParameterError(
+                "A release in a lineage needs an explicit delta (e.g. --delta 1e-6): "
+                "otherwise delta is inferred from the noisy record count, and the ledger "
+                "must reserve the budget before any noise is drawn."
+            )
 
     @property
     def reporting_length(self) -> int:
@@ -183,7 +216,7 @@ def run_release(
     progress: ProgressCallback | None = None,
     stages: StageCallback | None = None,
 ) -> ReleaseOutcome:
-    """Make the release ``job`` describes; raise a DpShowcaseError a person can fix.
+    """Make the release ``job`` describes; raise a UserError a person can fix.
 
     ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
     gets each stage by name (the command line's bars). The output's lock is held from
@@ -191,20 +224,38 @@ def run_release(
     at once with a sentence (see :func:`~dpshowcase._io.atomic.output_lock`).
     """
     with output_lock(job.output):
-        return _run_release(job, progress, stages)
+        return _locked_release(job, _Progress(progress, stages))
+
+
+def _locked_release(job: ReleaseJob, report: _Progress) -> ReleaseOutcome:
+    """:func:`run_release` with the output's lock held: check, then record and run."""
+    check_output(job.output, overwrite=job.overwrite)
+    if job.lineage is None:
+        return _run_release(job, report, None)
+    recorder = LineageRecorder(
+        job.lineage,
+        ledger=job.ledger,
+        id_column=job.id_column,
+        source=job.source_name or job.data.name,
+        output=job.output,
+    )
+    try:
+        return _run_release(job, report, recorder)
+    except BaseException as exc:
+        recorder.fail(exc)  # a reservation is marked failed, never lost
+        raise
+    finally:
+        recorder.close()
 
 
 def _run_release(
-    job: ReleaseJob,
-    progress: ProgressCallback | None,
-    stages: StageCallback | None,
+    job: ReleaseJob, report: _Progress, recorder: LineageRecorder | None
 ) -> ReleaseOutcome:
-    """:func:`run_release` with the output's lock held."""
-    report = _Progress(progress, stages)
-    check_output(job.output, overwrite=job.overwrite)
-
+    """:func:`run_release` after its checks; ``recorder`` records a lineage's release."""
     report("Reading and encoding")
     frame = read_table(job.data)
+    if recorder is not None:  # withdrawn subjects go before anything is counted
+        frame = recorder.drop_withdrawn(frame, job.schema.subject_id if job.schema else None)
     input_columns = list(frame.columns)
     sensitive = prepare(
         frame, job.schema, null_values=job.null_values, allow_identifiers=job.allow_identifiers
@@ -216,6 +267,7 @@ def _run_release(
         check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
     schema = sensitive.schema
     report("Reading and encoding", 1, 1)
+    plan = _reserve(job, recorder, schema) if recorder is not None else None
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
@@ -244,6 +296,8 @@ def _run_release(
             ),
         )
         del sensitive  # nothing below may see sensitive records
+        if plan is not None:
+            _check_spent_as_reserved(plan, aggregates.parameters)
 
         report("Synthesizing")
         synthesizer = AggregateSeededSynthesizer(
@@ -265,6 +319,9 @@ def _run_release(
         source_name=job.source_name or job.data.name,
         overwrite=job.overwrite,
         measurements=measurements,
+        datasheet_extra=recorder.datasheet() if recorder else None,
+        manifest_extra=recorder.manifest() if recorder else None,
+        before_publish=recorder.commit if recorder else None,
     )
     del synthetic, aggregates
     report("Writing the bundle", 1, 1)
@@ -283,6 +340,27 @@ def _run_release(
             k_agreement=k_release.agreement,
         )
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:
+    """Reserve the release's budget in the ledger, before any noise; the DP plan."""
+    if job.mode == "k-anonymity":
+        recorder.reserve_other("k-anonymity", k=job.k)
+        return None
+    assert job.dp is not None
+    unit = "subject" if schema.subject_id else job.dp.privacy_unit
+    # δ is explicit or the count public (checked by ReleaseJob): no noise is needed
+    return recorder.reserve_dp(job.dp, privacy_unit=unit, seeded=job.seed is not None)
+
+
+def _check_spent_as_reserved(plan: BudgetPlan, parameters: dict[str, Any]) -> None:
+    """The mechanism must have spent exactly what the ledger reserved (else a bug)."""
+    spent = (parameters.get("rho"), parameters.get("epsilon"), parameters.get("delta"))
+    if not all(
+        isinstance(v, int | float) and math.isclose(v, w, rel_tol=1e-9)
+        for v, w in zip(spent, (plan.rho, plan.epsilon, plan.delta), strict=True)
+    ):
+        raise InternalError("The release spent another budget than the ledger reserved.")
 
 
 def _protecting(stage: str) -> str:

@@ -681,11 +681,11 @@ def _evaluate(
         delta += work.unreleased_added[0]
     for i in range(n_removed):
         c = removed[i]
-        w = np.int64(cells[c, WEIGHT])
+        w = int(cells[c, WEIGHT])
         delta += -w if cells[c, SYNTHETIC] > cells[c, TARGET] else w
     for i in range(n_added):
         c = added[i]
-        w = np.int64(cells[c, WEIGHT])
+        w = int(cells[c, WEIGHT])
         delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w
     absent_now = fit.absent_now
     absent_target = fit.absent_target

@@ -19,7 +19,6 @@ import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -245,7 +244,7 @@ class AggregateSeededSynthesizer:
         parameters["lengths"] = [
             _released_by_length(entry, counts) for entry in parameters.get("lengths") or []
         ]
-        return replace(aggregates, counts=counts, parameters=parameters)
+        return aggregates.derive(counts=counts, parameters=parameters)
 
     def settings(self) -> dict[str, object]:
         """The synthesis settings, as the release states them (parameters.json)."""
@@ -336,14 +335,11 @@ def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
     noise scales (k-anonymity) every length weighs the same.
     """
     r = aggregates.reporting_length
-    scales = {
-        int(entry["length"]): float(entry["noise_scale"])
-        for entry in aggregates.parameters.get("lengths", [])
-        if isinstance(entry, dict) and entry.get("noise_scale")
-    }
-    if len(scales) == r and all(v > 0 for v in scales.values()):
+    noise = aggregates.noise
+    if noise is not None and len(noise.lengths) == r:
         return np.array(
-            [1.0] + [(scales[r] / scales[k]) ** WEIGHT_EXPONENT for k in range(1, r + 1)]
+            [1.0]
+            + [(noise.scale(r) / noise.scale(k)) ** WEIGHT_EXPONENT for k in range(1, r + 1)]
         )
     return np.ones(r + 1, dtype=np.float64)
 

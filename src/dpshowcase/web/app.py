@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dpshowcase._version import __version__
-from dpshowcase.web import datasets, figures, pages, plotly_assets, runs
+from dpshowcase.web import datasets, figures, lineages, pages, plotly_assets, runs
 from dpshowcase.web.context import AppContext
 from dpshowcase.web.security import Guard, load_secret
 from dpshowcase.web.settings import WebSettings
@@ -52,6 +52,8 @@ def create_app(settings: WebSettings | None = None) -> Any:
     app.include_router(pages.router)
     app.include_router(datasets.router)
     app.include_router(runs.router)
+    app.include_router(lineages.pages)
+    app.include_router(lineages.api)
     app.include_router(figures.router)
     app.include_router(plotly_assets.router)  # before /static: its files are generated
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

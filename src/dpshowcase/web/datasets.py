@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from dpshowcase.aggregate.linkability import linkability
 from dpshowcase.data.prepare import prepare
-from dpshowcase.errors import DpShowcaseError, InputError, ParameterError, SchemaError
+from dpshowcase.errors import InputError, ParameterError, SchemaError, UserError
 from dpshowcase.schema.infer import infer_schema
 from dpshowcase.schema.model import Schema
 from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
@@ -50,7 +50,7 @@ def get_dataset(ctx: AppContext, dataset_id: str) -> Dataset:
     return dataset
 
 
-def _bad(exc: DpShowcaseError) -> HTTPException:
+def _bad(exc: UserError) -> HTTPException:
     return HTTPException(400, str(exc))
 
 
@@ -67,7 +67,7 @@ async def upload(request: Request, name: str = "upload.csv") -> dict[str, Any]:
         raise _bad(exc) from None
     try:
         dataset = await run_in_threadpool(_register, ctx, path, display)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         path.unlink(missing_ok=True)
         raise _bad(exc) from None
     except BaseException:
@@ -168,7 +168,7 @@ async def put_schema(request: Request, dataset_id: str) -> dict[str, Any]:
     body = await json_body(request)
     try:
         summary = await run_in_threadpool(_check_schema, ctx, dataset, body)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise _bad(exc) from None
     return summary
 
@@ -194,7 +194,7 @@ async def risk(request: Request, dataset_id: str) -> dict[str, Any]:
     body = await json_body(request)
     try:
         return await run_in_threadpool(_risk, ctx, dataset, body)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise _bad(exc) from None
 
 

@@ -18,7 +18,7 @@ from dpshowcase.web.context import context
 from dpshowcase.web.plotly_assets import page_assets
 from dpshowcase.web.runs import ADVANCED_KEYS
 
-__all__ = ["router", "world_map_svg"]
+__all__ = ["render", "router", "world_map_svg"]
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -51,6 +51,11 @@ def _page(request: Request, template: str, step: str | None, **values: Any) -> H
             **values,
         },
     )
+
+
+def render(request: Request, template: str, **values: Any) -> HTMLResponse:
+    """A page outside the five steps (e.g. the privacy ledger)."""
+    return _page(request, template, None, **values)
 
 
 @router.get("/", response_class=HTMLResponse)

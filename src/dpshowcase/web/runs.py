@@ -12,9 +12,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from dpshowcase.aggregate.count import check_reporting_length
-from dpshowcase.errors import DpShowcaseError, ParameterError
+from dpshowcase.errors import ParameterError, UserError
 from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.registry import check_mode
+from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.explore import compare_release
@@ -121,9 +122,27 @@ def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
 
 def _label(params: dict[str, Any]) -> str:
     """A run's parameters in a few words, for pages."""
+    lineage = f", lineage {params['lineage']}" if params.get("lineage") else ""
     if params["mode"] == "k-anonymity":
-        return f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
-    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}"
+        return (
+            f"k = {params['k']} ({params['k_synthesizer']}), R = {params['reporting_length']}"
+            f"{lineage}"
+        )
+    return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}{lineage}"
+
+
+def _lineage(body: dict[str, Any], params: dict[str, Any]) -> str | None:
+    """The run's lineage (checked), or None; a DP run in a lineage needs an explicit δ."""
+    lineage = body.get("lineage")
+    if lineage is None or (isinstance(lineage, str) and not lineage.strip()):
+        return None
+    name = check_lineage_name(lineage)
+    if params["mode"] == "dp" and params["dp"].get("delta") is None:
+        raise ParameterError(
+            "A release in a lineage needs an explicit δ (e.g. 1e-6): the ledger reserves the "
+            "budget before any noise is drawn, and an automatic δ depends on the noise."
+        )
+    return name
 
 
 def _plain(value: Any) -> Any:
@@ -168,6 +187,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
         else:
             raise ParameterError("The mode must be 'dp' or 'k-anonymity'.")
         params["seed"] = _seed(body)
+        params["lineage"] = _lineage(body, params)
 
         schema = schema_from_dict(dataset.schema)
         if params["reporting_length"] > len(schema.columns):
@@ -175,7 +195,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
                 f"The reporting length {params['reporting_length']} is more than the "
                 f"{len(schema.columns)} columns chosen."
             )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
     run_id = new_id()
     params["label"] = _label(params)
@@ -200,6 +220,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
         **{k: v for k, v in params.items() if k not in ("schema", "label")},
         "source_name": dataset.name,
         "evaluate": True,
+        "ledger": str(ctx.settings.ledger_path),
     }
     ctx.jobs.submit(run_id, spec)
     return run_json(ctx, _run(ctx, run_id))
@@ -264,7 +285,7 @@ async def navigate(request: Request, run_id: str) -> dict[str, Any]:
         raise HTTPException(400, "The selection must be a list of at most 20 [column, value].")
     try:
         return await run_in_threadpool(_navigate, ctx, run_id, selection)
-    except DpShowcaseError as exc:
+    except UserError as exc:
         raise HTTPException(400, str(exc)) from None
 
 

@@ -38,10 +38,15 @@ class WebSettings:
     """Releases computed at the same time (more wait in a queue)."""
     extra_hosts: tuple[str, ...] = ()
     """Host names accepted besides loopback (the address given to --host)."""
+    ledger: Path | None = None
+    """The privacy ledger (None: ledger.sqlite3 in ``data_dir``, which by default is the
+    file the command line uses too)."""
 
     def __post_init__(self) -> None:
         """Check the limits."""
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser())
+        if self.ledger is not None:
+            object.__setattr__(self, "ledger", Path(self.ledger).expanduser())
         for name in ("max_upload_bytes", "max_rows", "max_columns", "max_concurrent_jobs"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -55,6 +60,11 @@ class WebSettings:
     def database(self) -> Path:
         """The SQLite file."""
         return self.data_dir / "dpshowcase.sqlite3"
+
+    @property
+    def ledger_path(self) -> Path:
+        """The privacy ledger's file."""
+        return self.ledger if self.ledger is not None else self.data_dir / "ledger.sqlite3"
 
     @property
     def uploads(self) -> Path:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from dpshowcase.errors import DpShowcaseError
+from dpshowcase.errors import UserError
 from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.release.pipeline import ReleaseJob, run_release
 from dpshowcase.schema.toml_io import schema_from_dict
@@ -50,6 +50,9 @@ def job_from_spec(spec: dict[str, Any]) -> ReleaseJob:
         fabrication_weight=float(spec.get("fabrication_weight", DEFAULT_FABRICATION_WEIGHT)),
         allow_identifiers=bool(spec.get("allow_identifiers", False)),
         evaluate=bool(spec.get("evaluate", True)),
+        lineage=spec.get("lineage"),
+        ledger=Path(spec["ledger"]) if spec.get("ledger") else None,
+        id_column=spec.get("id_column"),
     )
 
 
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                 "evaluation": outcome.evaluation,
             }
         )
-    except DpShowcaseError as exc:
+    except UserError as exc:
         reporter.send({"event": "failed", "message": str(exc)})
     except MemoryError:
         reporter.send(

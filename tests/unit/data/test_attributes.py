@@ -8,6 +8,7 @@ import pytest
 
 from dpshowcase.data.attributes import AttributeIndex, escape, natural_key, split_combination
 from dpshowcase.data.encode import encode
+from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.schema.model import Schema
 
 
@@ -70,9 +71,9 @@ def test_combination_label_sorts_attributes_and_parses_back() -> None:
 
 
 def test_split_combination_refuses_malformed_text() -> None:
-    with pytest.raises(ValueError, match="'novalue' is not of the form column:value"):
+    with pytest.raises(InputError, match="'novalue' is not of the form column:value"):
         split_combination("a:b;novalue")
-    with pytest.raises(ValueError, match="is not of the form column:value"):
+    with pytest.raises(InputError, match="is not of the form column:value"):
         split_combination("a:b:c")
 
 
@@ -96,14 +97,14 @@ def test_subset_renumbers() -> None:
 
 
 def test_index_refuses_inconsistent_arrays() -> None:
-    with pytest.raises(ValueError, match="differ in length"):
+    with pytest.raises(ParameterError, match="differ in length"):
         AttributeIndex(
             columns=("a",),
             multi_value=(False,),
             attribute_column=np.array([0, 0]),
             attribute_value=("x",),
         )
-    with pytest.raises(ValueError, match="column by column"):
+    with pytest.raises(ParameterError, match="column by column"):
         AttributeIndex(
             columns=("a", "b"),
             multi_value=(False, False),

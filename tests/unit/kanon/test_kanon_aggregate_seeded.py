@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import numpy as np
@@ -14,6 +13,7 @@ from dpshowcase.errors import ParameterError
 from dpshowcase.kanon.aggregate_seeded import KAggregateSeededSynthesizer, released_only
 from dpshowcase.kanon.protect import k_protect
 from dpshowcase.kanon.records import Records
+from dpshowcase.testing import protected_aggregates_for_tests
 
 K = 5
 R = 2
@@ -54,6 +54,10 @@ def test_the_repair_moves_attributes_instead_of_deleting_them(aggregates):
 
 def test_only_k_protected_aggregates_are_accepted(aggregates):
     with pytest.raises(ParameterError, match="takes k-protected aggregates"):
-        KAggregateSeededSynthesizer().fit(dataclasses.replace(aggregates, mode="dp"))
+        KAggregateSeededSynthesizer().fit(
+            protected_aggregates_for_tests(
+                aggregates.counts, record_count=aggregates.record_count, mode="dp"
+            )
+        )
     with pytest.raises(ParameterError, match="Call fit"):
         KAggregateSeededSynthesizer().sample()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import polars as pl
 import pytest
@@ -14,6 +12,7 @@ from dpshowcase.kanon.protect import k_protect
 from dpshowcase.kanon.records import Records
 from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.kanon.seeded import RowSeededSynthesizer
+from dpshowcase.testing import protected_aggregates_for_tests
 
 K = 5
 R = 3
@@ -95,15 +94,16 @@ def test_an_unknown_value_fails(release, exact):
 )
 def test_wrong_released_counts_fail(release, exact, change, message):
     counts = release.aggregates.counts
-    wrong = dataclasses.replace(
-        release.aggregates, counts=counts.with_counts(change(counts.counts.copy()))
-    )
+    wrong = release.aggregates.derive(counts=counts.with_counts(change(counts.counts.copy())))
     with pytest.raises(GuaranteeError, match=message):
         check(wrong, release.synthetic, exact)
 
 
 def test_dp_aggregates_are_not_checked_as_k_anonymous(release, exact):
-    dp = dataclasses.replace(release.aggregates, mode="dp")
+    k_release = release.aggregates
+    dp = protected_aggregates_for_tests(
+        k_release.counts, record_count=k_release.record_count, mode="dp"
+    )
     with pytest.raises(GuaranteeError, match="k-anonymity check was asked of 'dp'"):
         check(dp, release.synthetic, exact)
 

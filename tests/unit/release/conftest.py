@@ -9,9 +9,18 @@ import polars as pl
 import pytest
 
 from dpshowcase.aggregate.count import CombinationCounts
-from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.aggregate.protected import LengthNoise, NoiseDescription, ProtectedAggregates
 from dpshowcase.data.attributes import AttributeIndex
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+from dpshowcase.testing import protected_aggregates_for_tests
+
+NOISE = NoiseDescription(
+    (
+        LengthNoise(length=1, noise_scale=6.2, threshold=25.0, sensitivity=4),
+        LengthNoise(length=2, noise_scale=7.6, threshold=0.0, sensitivity=6),
+    )
+)
+"""The noise the hand-made parameters below state."""
 
 GUARANTEE = "(ε=1, δ=1e-06)-differential privacy for each record (hand-made for tests)."
 
@@ -93,12 +102,13 @@ def make_aggregates(*, private: bool = True, mode: str = "dp") -> ProtectedAggre
         "noise_source": "hand-made",
         "protected_record_count": 101,
     }  # fmt: skip
-    return ProtectedAggregates(
-        counts=counts,
+    return protected_aggregates_for_tests(
+        counts,
         record_count=101,
         mode=mode,  # type: ignore[arg-type]
         guarantee=GUARANTEE,
         parameters=parameters if mode == "dp" else {"resolution": 10},
+        noise=NOISE if mode == "dp" else None,
         private=private,
     )
 

@@ -160,3 +160,17 @@ def test_unknown_dp_key_given_in_code_is_refused():
         ReleaseConfig(epsilon=1.0, dp={"sigma": 1})
     with pytest.raises(ParameterError, match="Unknown release setting"):
         ReleaseConfig().override(epsilom=1.0)
+
+
+def test_lineage_settings_are_read_with_the_ledger_relative_to_the_file(tmp_path):
+    path = tmp_path / "release.toml"
+    path.write_text(
+        'lineage = "ctdc-cases"\nledger = "books/ledger.db"\nid_column = "case_id"\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert (config.lineage, config.id_column) == ("ctdc-cases", "case_id")
+    assert config.ledger == tmp_path / "books" / "ledger.db"
+    assert config.override(lineage="other").lineage == "other"
+    with pytest.raises(ParameterError, match="lineage"):
+        config_from_dict({"lineage": 3})

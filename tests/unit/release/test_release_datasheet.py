@@ -144,7 +144,7 @@ def _hostile_release(aggregates):
         columns=tuple(ColumnSpec(name=name) for name in HOSTILE_COLUMNS),
         subject_id="<svg onload=alert(11)>",
     )
-    return dataclasses.replace(aggregates, counts=counts), schema
+    return aggregates.derive(counts=counts), schema
 
 
 def test_the_rendered_datasheet_holds_no_html_from_the_data(aggregates):

@@ -37,7 +37,8 @@
     };
     const factors = form.elements.adaptive_factors.value.split(",").map((s) => s.trim()).filter((s) => s);
     if (factors.length) advanced.adaptive_factors = factors.map(Number);
-    const common = { reporting_length: Number(form.elements.reporting_length.value), seed: number("seed") };
+    const common = { reporting_length: Number(form.elements.reporting_length.value), seed: number("seed"),
+      lineage: form.elements.lineage.value.trim() || null };
     const body = form.elements.mode.value === "dp"
       ? { mode: "dp", epsilon: number("epsilon"), delta: number("delta"), advanced,
           fabrication_weight: number("fabrication_weight"), ...common }
