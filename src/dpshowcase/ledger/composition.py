@@ -3,12 +3,14 @@
 Every DP release of dpshowcase is, by :mod:`dpshowcase.privacy.accounting`,
 
 * ρ-zCDP for its marginals (percentiles and noisy counts),
-* pure ε_N-DP for its record count, which is ε_N²/2-zCDP (Bun–Steinke 2016, Prop. 1.4),
+* pure DP for everything else — the record count (ε_N), and bin edges chosen from the
+  data when asked — of total ε_P = ε − ε_M, which is ε_P²/2-zCDP (Bun–Steinke 2016,
+  Prop. 1.4),
 * plus an additive failure probability δ_t for the single-attribute threshold, which
   lies outside zCDP (it is "approximate zCDP": Bun–Steinke 2016, Def. 1.8),
 
 and states its own (ε, δ) with δ = δ_t + δ_c, δ_c being the δ at which its zCDP was
-converted. So one release costs :class:`ReleaseLoss` (ρ_i = ρ + ε_N²/2, δ_t,i, δ_c,i).
+converted. So one release costs :class:`ReleaseLoss` (ρ_i = ρ + ε_P²/2, δ_t,i, δ_c,i).
 
 The composition rule (stated in every datasheet and in ``dpshowcase ledger show``)
 -------------------------------------------------------------------------------
@@ -38,11 +40,12 @@ from dpshowcase.privacy.accounting import BudgetPlan, zcdp_epsilon
 __all__ = ["COMPOSITION_RULE", "CumulativeLoss", "ReleaseLoss", "cumulative_loss"]
 
 COMPOSITION_RULE = (
-    "zCDP composition: the ρ of the releases add (each release's ρ includes ε_N²/2 for its "
-    "pure-DP record count), their δ's add (the cumulative δ is the sum of the releases' δ, "
-    "unless the cap names one), and the sum of ρ is converted to ε at the cumulative δ less "
-    "the summed threshold δ's with the Canonne–Kamath–Steinke conversion every release uses; "
-    "when the plain sum of the ε's is smaller at the same δ, that sum is stated instead."
+    "zCDP composition: the ρ of the releases add (each release's ρ includes ε_P²/2 for "
+    "its pure-DP parts, the record count among them), their δ's add (the cumulative δ is "
+    "the sum of the releases' δ, unless the cap names one), and the sum of ρ is converted "
+    "to ε at the cumulative δ less the summed threshold δ's with the Canonne–Kamath–Steinke "
+    "conversion every release uses; when the plain sum of the ε's is smaller at the same δ, "
+    "that sum is stated instead."
 )
 """The rule in one sentence, for datasheets and ``ledger show``."""
 
@@ -52,7 +55,7 @@ class ReleaseLoss:
     """What one DP release costs, in the terms composition needs."""
 
     rho: float
-    """ρ_i: zCDP of the release (marginals' ρ plus ε_N²/2 for the record count)."""
+    """ρ_i: zCDP of the release (marginals' ρ plus ε_P²/2 for its pure-DP parts)."""
     delta_conversion: float
     """δ_c,i: the δ the release spent converting its zCDP to its stated ε."""
     delta_outside: float
@@ -74,9 +77,14 @@ class ReleaseLoss:
 
     @classmethod
     def from_plan(cls, plan: BudgetPlan) -> ReleaseLoss:
-        """The loss of a release made by ``plan`` (known before any noise is drawn)."""
+        """The loss of a release made by ``plan`` (known before any noise is drawn).
+
+        Whatever of ε the marginals do not spend, ε_P = ε − ε_M, is pure DP (basic
+        composition in the plan), hence ε_P²/2-zCDP.
+        """
+        pure = max(plan.epsilon - plan.epsilon_marginals, 0.0)
         return cls(
-            rho=plan.rho + plan.epsilon_record_count**2 / 2.0,
+            rho=plan.rho + pure**2 / 2.0,
             delta_conversion=plan.delta_conversion,
             delta_outside=plan.delta_threshold,
             epsilon=plan.epsilon,

@@ -199,7 +199,8 @@ class LineageRecorder:
             assert r.loss is not None
             lines.append(
                 f"- **This release:** ε={r.loss.epsilon:g}, δ={r.loss.delta:.3g}, "
-                f"ρ={r.loss.rho:.4g} zCDP (the record count's ε_N²/2 included)."
+                f"ρ={r.loss.rho:.4g} zCDP (its pure-DP parts, the record count among them, "
+                "included as ε²/2)."
             )
         else:
             lines.append(

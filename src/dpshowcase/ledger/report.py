@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
 from dpshowcase.ledger.model import DP_KINDS
-from dpshowcase.ledger.store import Ledger, bundle_state
+from dpshowcase.ledger.store import Ledger, as_utc, bundle_state
 
 __all__ = ["lineage_report"]
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive times; the ledger writes UTC only)."""
+    aware = as_utc(moment)
+    return None if aware is None else aware.isoformat()
 
 
 def lineage_report(book: Ledger, name: str) -> dict[str, Any]:
@@ -31,7 +38,7 @@ def lineage_report(book: Ledger, name: str) -> dict[str, Any]:
         },
         "cap_history": [
             {
-                "date": c.created.isoformat(),
+                "date": _iso(c.created),
                 "epsilon": c.epsilon,
                 "delta": c.delta,
                 "reason": c.reason,
@@ -39,14 +46,12 @@ def lineage_report(book: Ledger, name: str) -> dict[str, Any]:
             }
             for c in state.cap_history
         ],
-        "withdrawals_last_recorded": None
-        if state.withdrawals_through is None
-        else state.withdrawals_through.isoformat(),
+        "withdrawals_last_recorded": _iso(state.withdrawals_through),
         "releases": [
             {
                 "entry": e.id,
-                "date": e.created.isoformat(),
-                "finished": None if e.finished is None else e.finished.isoformat(),
+                "date": _iso(e.created),
+                "finished": _iso(e.finished),
                 "kind": e.kind,
                 "status": e.status,
                 "inside_dp_accounting": e.kind in DP_KINDS,
@@ -61,9 +66,7 @@ def lineage_report(book: Ledger, name: str) -> dict[str, Any]:
                 "k": e.k,
                 "privacy_unit": e.privacy_unit,
                 "record_count_source": e.record_count_source,
-                "withdrawals_honoured_through": None
-                if e.withdrawals_through is None
-                else e.withdrawals_through.isoformat(),
+                "withdrawals_honoured_through": _iso(e.withdrawals_through),
                 "note": e.message,
             }
             for e in state.releases

@@ -47,12 +47,12 @@ from dpshowcase.ledger.model import (
     WithdrawalEntry,
 )
 from dpshowcase.ledger.withdrawal import hash_ids, load_key
-from dpshowcase.privacy.accounting import _check_delta, _check_positive_finite
 
 __all__ = [
     "Cap",
     "Ledger",
     "LineageState",
+    "as_utc",
     "bundle_checksum",
     "bundle_state",
     "check_lineage_name",
@@ -95,7 +95,7 @@ def bundle_checksum(output: Path) -> str:
     return digest.hexdigest()
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     """SQLite returns naive datetimes; the ledger writes UTC only."""
     if moment is None or moment.tzinfo is not None:
         return moment
@@ -195,6 +195,8 @@ class Ledger:
         if path.exists() and not path.is_file():
             raise InputError(f"The ledger {path} is a folder; give a file name, e.g. ledger.db.")
         path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # owner-only from its first byte
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -272,7 +274,7 @@ class Ledger:
         cap = None
         if history:
             last = history[-1]
-            cap = Cap(last.epsilon, last.delta, last.reason, _aware(last.created))  # type: ignore[arg-type]
+            cap = Cap(last.epsilon, last.delta, last.reason, as_utc(last.created))  # type: ignore[arg-type]
         through = session.scalar(
             select(func.max(WithdrawalEntry.created)).where(WithdrawalEntry.lineage == name)
         )
@@ -283,7 +285,7 @@ class Ledger:
             cap=cap,
             cap_history=history,
             cumulative=cumulative_loss(losses, cap.delta if cap else None),
-            withdrawals_through=_aware(through),
+            withdrawals_through=as_utc(through),
         )
 
     # -- caps -------------------------------------------------------------------------
@@ -291,9 +293,10 @@ class Ledger:
     def set_cap(self, name: str, epsilon: float, delta: float | None, reason: str) -> Cap:
         """Set the lineage's cap; raising it needs a reason, and every change is kept."""
         name = check_lineage_name(name)
-        epsilon = _check_positive_finite("The cap's epsilon", epsilon)
-        if delta is not None:
-            delta = _check_delta("The cap's delta", delta)
+        if isinstance(epsilon, bool) or not (math.isfinite(epsilon) and epsilon > 0):
+            raise ParameterError(f"The cap's epsilon must be a positive number, not {epsilon!r}.")
+        if delta is not None and (isinstance(delta, bool) or not 0 < delta < 1):
+            raise ParameterError(f"The cap's delta must be between 0 and 1, not {delta!r}.")
         reason = (reason or "").strip()
         with self._write() as session:
             self._ensure_lineage(session, name)
@@ -312,7 +315,7 @@ class Ledger:
                 created=now(),
                 epsilon=epsilon,
                 delta=delta,
-                reason=reason or "first cap",
+                reason=reason or ("first cap" if current is None else "lowered; no reason given"),
                 tool_version=__version__,
             )
             session.add(entry)
@@ -482,7 +485,7 @@ class Ledger:
                 )
             ).all()
         hashes = {row[0] for row in rows}
-        through = _aware(max((row[1] for row in rows), default=None))
+        through = as_utc(max((row[1] for row in rows), default=None))
         if not hashes:
             return None, set(), None
         key = load_key(self.path, create=False)

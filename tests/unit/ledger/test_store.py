@@ -131,3 +131,17 @@ def test_cap_with_delta_judges_epsilon_at_that_delta(ledger):
     with pytest.raises(ParameterError, match="δ does not fit"):
         reserve(ledger)
     assert math.isfinite(ledger.state("cases").cumulative.epsilon)
+
+
+@pytest.mark.parametrize(("epsilon", "delta"), [(0.0, None), (float("inf"), None), (1.0, 1.0)])
+def test_a_bad_cap_is_refused_and_not_recorded(ledger, epsilon, delta):
+    with pytest.raises(ParameterError, match="cap's"):
+        ledger.set_cap("cases", epsilon, delta, "typo")
+    assert ledger.state("cases").cap_history == []
+
+
+def test_the_ledger_file_is_owner_only(tmp_path):
+    path = tmp_path / "sub" / "ledger.db"
+    with Ledger.open(path):
+        pass
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
