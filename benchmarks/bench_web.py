@@ -50,20 +50,27 @@ def _free_port() -> int:
 
 
 class Web:
-    """A running ``dpshowcase serve`` and a session with its CSRF token."""
+    """A running ``dpshowcase serve`` and a session with its access and CSRF tokens."""
 
     def __init__(self, data_dir: Path) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [CLI, "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log = data_dir.with_name(data_dir.name + "-serve.txt")
+        with log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [CLI, "serve", "--port", str(self.port), "--data-dir", str(data_dir)],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
         self.cookie = ""
+        self.access = ""
         deadline = time.monotonic() + 60
         while True:
             try:
+                printed = re.search(r"\?token=([\w-]+)", log.read_text())
+                if printed is None:
+                    raise OSError("no address printed yet")
+                self.access = printed.group(1)
                 page, headers = self.get("/")
                 break
             except OSError:
@@ -77,6 +84,7 @@ class Web:
         self, method: str, path: str, body: bytes | None = None, content_type: str = ""
     ) -> tuple[str, dict[str, str]]:
         request = urllib.request.Request(self.base + path, data=body, method=method)
+        request.add_header("Authorization", f"token {self.access}")
         if self.cookie:
             request.add_header("Cookie", self.cookie)
             request.add_header("X-CSRF-Token", self.token)

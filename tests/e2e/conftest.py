@@ -8,6 +8,7 @@ to ``tests/artifacts/`` (git-ignored).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -60,32 +61,39 @@ def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``dpshowcase serve`` on a free loopback port with a fresh data folder."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """``dpshowcase serve`` on a free loopback port with a fresh data folder: its base
+    address and the access token it printed."""
     port = _free_port()
     data_dir = tmp_path_factory.mktemp("web-state")
+    log = tmp_path_factory.mktemp("web-log") / "serve.txt"
     cli = Path(sys.executable).with_name("dpshowcase")
-    process = subprocess.Popen(
-        [str(cli), "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [str(cli), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except (urllib.error.URLError, OSError):
-            pass
+        printed = re.search(rf"{re.escape(base)}/\?token=([\w-]+)", log.read_text())
+        if printed:
+            request = urllib.request.Request(
+                base + "/api/datasets", headers={"Authorization": f"token {printed.group(1)}"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            err = process.stderr.read().decode() if process.stderr else ""
-            raise RuntimeError(f"the server did not start: {err[-2000:]}")
+            raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
         time.sleep(0.2)
     try:
-        yield base
+        yield base, printed.group(1)
     finally:
         process.terminate()
         try:
@@ -93,8 +101,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def server(served: tuple[str, str]) -> str:
+    """The base address of the running app."""
+    return served[0]
+
+
+@pytest.fixture(scope="session")
+def server_token(served: tuple[str, str]) -> str:
+    """The access token the running app printed."""
+    return served[1]
 
 
 @pytest.fixture(scope="module")

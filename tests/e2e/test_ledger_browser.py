@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def page(browser: Any, server: str) -> Any:
+def page(browser: Any, server: str, server_token: str) -> Any:
     context = browser.new_context(base_url=server)
     context.add_init_script(
         "window.cspViolations = [];"
@@ -23,6 +23,7 @@ def page(browser: Any, server: str) -> Any:
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     page.problems = problems  # type: ignore[attr-defined]
+    page.goto(f"/?token={server_token}")  # as the owner does: the token becomes a cookie
     yield page
     context.close()
 

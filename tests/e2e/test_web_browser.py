@@ -22,7 +22,7 @@ def _number(text: str) -> int | None:
 
 
 @pytest.fixture
-def page(browser: Any, server: str) -> Any:
+def page(browser: Any, server: str, server_token: str) -> Any:
     context = browser.new_context(
         base_url=server, viewport={"width": 1400, "height": 1000}, accept_downloads=True
     )
@@ -45,7 +45,25 @@ def page(browser: Any, server: str) -> Any:
     )
     page.problems = problems  # type: ignore[attr-defined]
     page.requests = requests  # type: ignore[attr-defined]
+    # as the owner does: open the printed address once; the token becomes a cookie
+    page.goto(f"/?token={server_token}")
+    assert page.url == server + "/"
     yield page
+    context.close()
+
+
+def test_the_app_is_private(browser: Any, server: str) -> None:
+    context = browser.new_context(base_url=server)
+    page = context.new_page()
+    response = page.goto("/")
+    assert response is not None
+    assert response.status == 403
+    assert "private to the person who started it" in page.inner_text("body")
+    assert page.request.get("/api/datasets").status == 403
+    assert page.request.get("/static/app.css").status == 403
+    wrong = page.goto("/?token=wrong")
+    assert wrong is not None
+    assert wrong.status == 403
     context.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -47,8 +48,20 @@ def serve(
     """Start the web app: prepare, protect, synthesize, evaluate, navigate, download.
 
     Everything stays on this machine: pages, scripts and data are served by the app
-    itself and nothing is sent anywhere else.
+    itself and nothing is sent anywhere else. The app is yours alone: open the address
+    it prints, which carries a new random access token; without the token every request
+    is refused. Its data folder is readable by you only, and used by one server at a time.
     """
+    umask = os.umask(0o077)  # whatever this process writes is for its owner only
+    try:
+        _serve(host, port, data_dir, max_upload_mb, ledger)
+    finally:
+        os.umask(umask)
+
+
+def _serve(
+    host: str, port: int, data_dir: Path | None, max_upload_mb: int, ledger: Path | None
+) -> None:
     # Deferred: the web app loads FastAPI, uvicorn and the whole library; --help stays instant.
     import uvicorn
 
@@ -60,8 +73,9 @@ def serve(
         if not _is_loopback(host):
             console.print(
                 f"[bold yellow]Warning:[/] listening on {host} makes the app reachable from "
-                "other machines. It has no login: anyone who can reach it can see the uploaded "
-                "sensitive data. Use the default 127.0.0.1 unless you know why not.",
+                "other machines, over plain HTTP: anyone who sees the address with its token "
+                "can see the uploaded sensitive data. Use the default 127.0.0.1 unless you "
+                "know why not.",
                 soft_wrap=True,
             )
             if host not in ("0.0.0.0", "::"):
@@ -72,19 +86,25 @@ def serve(
             extra_hosts=extra,
             ledger=ledger,
         )
-        app = create_app(settings)
+        app = create_app(settings)  # refuses a data folder another server is using
         shown = f"[{host}]" if ":" in host else host
+        address = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
         console.print(
-            f"dpshowcase is running at http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}"
-            f":{port}/  (data in {settings.data_dir}; stop with Ctrl-C)",
+            f"dpshowcase is running; open this address (it carries your access token, "
+            f"keep it to yourself):\n    {address}?token={settings.access_token}\n"
+            f"(data in {settings.data_dir}; stop with Ctrl-C)",
             soft_wrap=True,
+            markup=False,
         )
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            access_log=False,  # URLs can carry column names and values: not logged
-            log_level="warning",
-            server_header=False,
-        )
+        try:
+            uvicorn.run(
+                app,
+                host=host,
+                port=port,
+                access_log=False,  # URLs carry the token, column names and values: not logged
+                log_level="warning",
+                server_header=False,
+            )
+        finally:
+            app.close()

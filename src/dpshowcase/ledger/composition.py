@@ -23,6 +23,10 @@ The composition rule (stated in every datasheet and in ``dpshowcase ledger show`
   release uses) of Σρ_i at δ − Σδ_t,i.
 * Basic composition (Σε_i at Σδ_i) is also a valid bound; the smaller of the two is
   stated, so one release alone never shows more than its own ε.
+* Without a cap's δ the ε stated never decreases from one release to the next: it is
+  the largest of the ε's of the lineage's first 1, 2, …, n releases (each at its own
+  summed δ). A larger ε at the same δ is still a true statement, and otherwise a release
+  bringing much δ and little ρ could lower the stated ε — and slip under a cap of ε.
 
 Releases that are not DP (k-anonymous, exact, seeded noise) are listed by the ledger but
 carry no ρ: no DP statement can be made about them, and they are marked so.
@@ -45,7 +49,8 @@ COMPOSITION_RULE = (
     "the sum of the releases' δ, unless the cap names one), and the sum of ρ is converted "
     "to ε at the cumulative δ less the summed threshold δ's with the Canonne–Kamath–Steinke "
     "conversion every release uses; when the plain sum of the ε's is smaller at the same δ, "
-    "that sum is stated instead."
+    "that sum is stated instead; without a cap's δ, the ε stated never decreases from one "
+    "release to the next."
 )
 """The rule in one sentence, for datasheets and ``ledger show``."""
 
@@ -133,17 +138,33 @@ class CumulativeLoss:
 def cumulative_loss(losses: Sequence[ReleaseLoss], delta: float | None = None) -> CumulativeLoss:
     """The loss of ``losses`` together (see the module docstring for the rule).
 
-    ``delta``: the δ to state ε at (a cap's δ); None uses the sum of the releases' δ.
+    ``delta``: the δ to state ε at (a cap's δ); None uses the sum of the releases' δ,
+    and the ε of the largest prefix (so it never decreases as releases are added).
     """
     count = len(losses)
     if count == 0:
         return CumulativeLoss(
             releases=0, rho=0.0, delta_outside=0.0, delta=delta or 0.0, epsilon=0.0
         )
+    if delta is not None:
+        return _at_delta(losses, float(delta))
+    epsilon = max(_at_delta(losses[:end], None).epsilon for end in range(1, count + 1))
+    total = _at_delta(losses, None)
+    return CumulativeLoss(
+        releases=count,
+        rho=total.rho,
+        delta_outside=total.delta_outside,
+        delta=total.delta,
+        epsilon=epsilon,
+    )
+
+
+def _at_delta(losses: Sequence[ReleaseLoss], delta: float | None) -> CumulativeLoss:
+    """The tighter of zCDP and basic composition at ``delta`` (None: the summed δ)."""
     rho = math.fsum(loss.rho for loss in losses)
     outside = math.fsum(loss.delta_outside for loss in losses)
     summed_delta = math.fsum(loss.delta for loss in losses)
-    target = summed_delta if delta is None else float(delta)
+    target = summed_delta if delta is None else delta
     candidates = [math.inf]
     conversion = target - outside
     if conversion >= 1.0:
@@ -153,5 +174,5 @@ def cumulative_loss(losses: Sequence[ReleaseLoss], delta: float | None = None) -
     if summed_delta <= target:
         candidates.append(math.fsum(loss.epsilon for loss in losses))
     return CumulativeLoss(
-        releases=count, rho=rho, delta_outside=outside, delta=target, epsilon=min(candidates)
+        releases=len(losses), rho=rho, delta_outside=outside, delta=target, epsilon=min(candidates)
     )

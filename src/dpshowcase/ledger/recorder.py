@@ -181,7 +181,9 @@ class LineageRecorder:
             "cap": None
             if r.state.cap is None
             else {"epsilon": r.state.cap.epsilon, "delta": r.state.cap.delta},
-            "withdrawals_honoured_through": _when(self._honoured_at),
+            "withdrawals_honoured_through": (
+                None if self._honoured_at is None else self._honoured_at.isoformat()
+            ),
         }
 
     def datasheet(self) -> str:

@@ -12,11 +12,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dpshowcase._version import __version__
 from dpshowcase.web import datasets, figures, lineages, pages, plotly_assets, runs
 from dpshowcase.web.context import AppContext
+from dpshowcase.web.datafolder import DISK_FULL, is_disk_full
 from dpshowcase.web.security import Guard, load_secret
 from dpshowcase.web.settings import WebSettings
 
@@ -33,12 +35,17 @@ def create_app(settings: WebSettings | None = None) -> Any:
     shared state ``.app.state.ctx`` (an :class:`AppContext`).
     """
     settings = settings or WebSettings()
-    ctx = AppContext(settings)
+    ctx = AppContext(settings)  # locks the data folder, or refuses
+    try:
+        secret = load_secret(settings.data_dir / "secret")
+    except BaseException:
+        ctx.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        ctx.jobs.close()
+        ctx.close()
 
     app = FastAPI(
         title="dpshowcase",
@@ -67,10 +74,19 @@ def create_app(settings: WebSettings | None = None) -> Any:
         fields = ", ".join(".".join(str(p) for p in e.get("loc", ())) for e in exc.errors())
         return JSONResponse({"detail": f"Bad request parameters: {fields}."}, status_code=422)
 
+    async def full(request: Request, exc: Exception) -> JSONResponse:
+        if not is_disk_full(exc):
+            raise exc
+        return JSONResponse({"detail": DISK_FULL}, status_code=400)
+
+    app.add_exception_handler(OSError, full)
+    app.add_exception_handler(OperationalError, full)
+
     guard = Guard(
         app,
         allowed_hosts=settings.allowed_hosts,
-        secret=load_secret(settings.data_dir / "secret"),
+        secret=secret,
+        access_token=settings.access_token,
         upload_paths=(datasets.UPLOAD_PATH,),
         upload_limit=settings.max_upload_bytes,
     )
@@ -83,6 +99,15 @@ class _Wrapped:
     def __init__(self, guard: Guard, app: FastAPI) -> None:
         self.guard = guard
         self.app = app
+
+    @property
+    def access_token(self) -> str:
+        """The token every request must carry."""
+        return self.guard.access_token
+
+    def close(self) -> None:
+        """Stop the jobs and unlock the data folder (when the app was never served)."""
+        self.app.state.ctx.close()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":

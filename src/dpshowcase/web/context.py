@@ -64,13 +64,22 @@ class AppContext:
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
-        self.store = Store(settings)
-        self.store.recover()
+        self.store = Store(settings)  # locks the data folder first
+        try:
+            self.store.recover()
+        except BaseException:
+            self.store.close()
+            raise
         self.jobs = JobManager(self.store)
         self.frames: LRU[pl.DataFrame] = LRU(2)
         """Loaded sensitive tables, so the Data step need not re-read the file."""
         self.explorers: LRU[ReleaseExplorer] = LRU(4)
         """Loaded release bundles for Navigate."""
+
+    def close(self) -> None:
+        """End the jobs, close the database and unlock the data folder (idempotent)."""
+        self.jobs.close()
+        self.store.close()
 
     def frame(self, dataset: Dataset) -> pl.DataFrame:
         """The dataset's table (read from its upload once, then cached)."""

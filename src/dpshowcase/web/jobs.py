@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from dpshowcase.web.datafolder import DISK_FULL, FOLDER_MODE, is_disk_full, write_private
 from dpshowcase.web.store import Release, Store, new_id, now
 
 __all__ = ["JobManager", "LiveState"]
@@ -35,6 +36,12 @@ class LiveState:
     status: str
     stage: str = ""
     progress: float = 0.0
+
+
+def _could_not_start(exc: OSError) -> str:
+    if is_disk_full(exc):
+        return DISK_FULL
+    return f"The run could not start ({exc.strerror or type(exc).__name__})."
 
 
 class JobManager:
@@ -108,22 +115,17 @@ class JobManager:
     # -- internals --------------------------------------------------------------------
 
     def _dispatch(self) -> None:
+        unstarted: list[tuple[str, str]] = []
         with self._lock:
             if self._closed:
                 return
             while self._queue and len(self._running) < self._limit:
                 run_id, spec = self._queue.popleft()
-                folder = self.store.run_dir(run_id)
-                folder.mkdir(parents=True, exist_ok=True)
-                spec_path = folder / "spec.json"
-                spec_path.write_text(json.dumps(spec), encoding="utf-8")
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "dpshowcase.web.worker", str(spec_path)],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                    stdin=subprocess.DEVNULL,
-                    text=True,
-                )
+                try:
+                    process = self._start(run_id, spec)
+                except OSError as exc:  # e.g. the disk is full: the run fails, the app goes on
+                    unstarted.append((run_id, _could_not_start(exc)))
+                    continue
                 self._running[run_id] = process
                 self._started[run_id] = time.monotonic()
                 self._live[run_id] = LiveState("running", "Starting", 0.0)
@@ -131,6 +133,24 @@ class JobManager:
                 threading.Thread(
                     target=self._watch, args=(run_id, process), daemon=True, name=f"run-{run_id}"
                 ).start()
+        for run_id, message in unstarted:
+            shutil.rmtree(self.store.run_dir(run_id), ignore_errors=True)
+            self._finish(run_id, "failed", message)
+
+    def _start(self, run_id: str, spec: dict[str, Any]) -> subprocess.Popen[str]:
+        """Write the run's spec (owner-only) and start its worker process."""
+        folder = self.store.run_dir(run_id)
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        spec_path = folder / "spec.json"
+        write_private(spec_path, json.dumps(spec).encode("utf-8"))
+        return subprocess.Popen(
+            [sys.executable, "-m", "dpshowcase.web.worker", str(spec_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            umask=0o077,  # the bundle it writes is for its owner only
+        )
 
     def _watch(self, run_id: str, process: subprocess.Popen[str]) -> None:
         last: dict[str, Any] | None = None

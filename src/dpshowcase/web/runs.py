@@ -17,7 +17,7 @@ from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.registry import check_mode
 from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import DpParameters
-from dpshowcase.privacy.noise import check_seed
+from dpshowcase.privacy.noise import MAX_SEED
 from dpshowcase.release.explore import compare_release
 from dpshowcase.release.package import RELEASE_FILES, guarded_csv, write_zip
 from dpshowcase.schema.model import ColumnKind
@@ -157,9 +157,11 @@ def _seed(body: dict[str, Any]) -> int | None:
     seed = body.get("seed")
     if seed is None or seed == "":
         return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ParameterError("The seed must be a whole number ≥ 0 (or left empty).")
-    check_seed(seed)  # below 2^63: one sentence, HTTP 400
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        # the compiled samplers take the seed as a signed 64-bit integer
+        raise ParameterError(
+            "The seed must be a whole number from 0 to 2^63 - 1 (or left empty)."
+        )
     return seed
 
 

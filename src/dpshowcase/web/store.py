@@ -2,9 +2,14 @@
 
 Layout of the data folder::
 
+    .lock                       held by the server using the folder (one at a time)
+    secret                      the key of the CSRF tokens
     dpshowcase.sqlite3          this database
     uploads/<id>.<csv|tsv|parquet>   uploaded sensitive files, under generated names
     runs/<id>/bundle/           the release bundle a run wrote (public output)
+
+Folders are ``0700`` and files ``0600`` (see :mod:`.datafolder`): another user of the
+machine can read none of it.
 
 The sensitive things are the uploads and the dataset rows (schema, column names, value
 summaries); :meth:`Store.delete_dataset` removes all of them. Runs keep their
@@ -25,6 +30,12 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from dpshowcase.web.datafolder import (
+    FILE_MODE,
+    DataFolderLock,
+    check_data_folder,
+    make_private,
+)
 from dpshowcase.web.settings import WebSettings
 
 __all__ = ["Dataset", "Release", "Run", "Store", "new_id", "now"]
@@ -97,18 +108,43 @@ class Release(_Base):
 
 
 class Store:
-    """Rows in SQLite and the files they name, kept in step."""
+    """Rows in SQLite and the files they name, kept in step.
+
+    Opening a store locks its data folder (:class:`~.datafolder.DataFolderLock`;
+    :class:`~.datafolder.DataFolderInUseError` if another server holds it) and makes
+    the folder private; :meth:`close` lets it go.
+    """
 
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
-        for folder in (settings.data_dir, settings.uploads, settings.runs):
-            folder.mkdir(parents=True, exist_ok=True)
+        check_data_folder(settings.data_dir)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.lock = DataFolderLock(settings.data_dir)
+        self.lock.acquire()  # before anything is touched: another server may own it
+        try:
+            self._open()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _open(self) -> None:
+        settings = self.settings
+        make_private(settings.data_dir)
+        for folder in (settings.uploads, settings.runs):
+            folder.mkdir(mode=0o700, exist_ok=True)
+        # SQLite gives its journal files the database file's mode
+        settings.database.touch(mode=FILE_MODE, exist_ok=True)
         self.engine = create_engine(
             f"sqlite:///{settings.database}",
             connect_args={"check_same_thread": False},
         )
         _Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        """Close the database and unlock the folder (the server is stopping)."""
+        self.engine.dispose()
+        self.lock.release()
 
     @contextmanager
     def session(self) -> Iterator[Session]:

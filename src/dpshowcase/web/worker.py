@@ -28,6 +28,7 @@ from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.release.pipeline import ReleaseJob, run_release
 from dpshowcase.schema.toml_io import schema_from_dict
 from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
+from dpshowcase.web.datafolder import DISK_FULL, is_disk_full
 
 __all__ = ["job_from_spec", "main"]
 
@@ -110,10 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                 "or fewer columns.",
             }
         )
-    except Exception as exc:  # a bug: say so, keep the server alive
-        reporter.send(
-            {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
-        )
+    except Exception as exc:
+        if is_disk_full(exc):  # the user can fix that
+            reporter.send({"event": "failed", "message": DISK_FULL})
+        else:  # a bug: say so, keep the server alive
+            reporter.send(
+                {"event": "error", "message": f"Internal error ({type(exc).__name__}): {exc}"}
+            )
     channel.close()
     return 0
 

@@ -1,4 +1,8 @@
-"""The web app in-process (FastAPI TestClient) on a fresh data folder."""
+"""The web app in-process (FastAPI TestClient) on a fresh data folder.
+
+Each client opens the app the way its owner does: once with ``?token=`` (which sets the
+access cookie), then with the cookie; and reads the CSRF token from the page.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ class Client(TestClient):
 def open_client(settings: WebSettings) -> Client:
     client = Client(create_app(settings), base_url=BASE)
     client.__enter__()
-    page = client.get("/").text
+    page = client.get("/", params={"token": settings.access_token}).text
     client.token = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page).group(1)
     return client
 
@@ -79,8 +83,8 @@ def make_client(tmp_path: Path) -> Iterator[Callable[..., Client]]:
     """Open clients on this test's data folder (closed at the end)."""
     opened: list[Client] = []
 
-    def make(**overrides: Any) -> Client:
-        client = open_client(small_settings(tmp_path / "state", **overrides))
+    def make(data_dir: Path | None = None, **overrides: Any) -> Client:
+        client = open_client(small_settings(data_dir or tmp_path / "state", **overrides))
         opened.append(client)
         return client
 

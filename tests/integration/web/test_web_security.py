@@ -61,8 +61,9 @@ def test_state_changing_requests_need_the_token(client, demo_bytes):
     assert client.send_upload(demo_bytes).status_code == 201
 
 
-def test_token_belongs_to_the_session(client, make_client, demo_bytes):
-    other = make_client()
+def test_token_belongs_to_the_session(client, demo_bytes):
+    other = type(client)(client.app, base_url=str(client.base_url))  # another browser
+    assert other.get("/", params={"token": client.app.access_token}).status_code == 200
     stolen = other.post("/api/datasets", content=demo_bytes, headers={"X-CSRF-Token": client.token})
     assert stolen.status_code == 403
     other.cookies.clear()
@@ -75,9 +76,14 @@ def test_token_belongs_to_the_session(client, make_client, demo_bytes):
 def test_session_cookie_is_strict(make_client):
     client = make_client()
     client.cookies.clear()
+    token = client.app.access_token
+    access = client.get("/", params={"token": token}, follow_redirects=False)
+    assert access.headers["set-cookie"].startswith("dps_access_")
     cookie = client.get("/").headers["set-cookie"]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Strict" in cookie
+    assert cookie.startswith("dps_session=")
+    for each in (cookie, access.headers["set-cookie"]):
+        assert "HttpOnly" in each
+        assert "SameSite=Strict" in each
 
 
 # -- headers ---------------------------------------------------------------------------
@@ -134,6 +140,7 @@ def test_413_comes_before_the_body_is_read():
         app,
         allowed_hosts=("127.0.0.1",),
         secret=b"s" * 32,
+        access_token="t" * 43,
         upload_paths=("/api/datasets",),
         upload_limit=100,
     )
@@ -141,7 +148,11 @@ def test_413_comes_before_the_body_is_read():
         "type": "http",
         "method": "POST",
         "path": "/api/datasets",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-length", str(10**12).encode())],
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"authorization", b"token " + b"t" * 43),
+            (b"content-length", str(10**12).encode()),
+        ],
     }
     # a thread of its own: another test's event loop may be running in this one
     worker = threading.Thread(target=asyncio.run, args=(guard(scope, receive, send),))

@@ -94,3 +94,16 @@ def test_a_cap_delta_below_the_threshold_deltas_gives_no_finite_epsilon():
 def test_no_release_costs_nothing():
     total = cumulative_loss([])
     assert (total.releases, total.rho, total.epsilon) == (0, 0.0, 0.0)
+
+
+def test_a_release_with_much_delta_and_little_rho_never_lowers_the_stated_epsilon():
+    """At the summed δ, adding (ρ ≈ 0, δ = 1e-3) would lower ε from ≈ 2.8 to ≈ 2; the
+    stated ε stays the largest of the prefixes', so it cannot slip under a cap."""
+    plan = plan_budget(DpParameters(epsilon=2.0, delta=1e-6, reporting_length=2))
+    loss = ReleaseLoss.from_plan(plan)
+    leaky = ReleaseLoss(rho=1e-9, delta_conversion=1e-3, delta_outside=0.0, epsilon=1e-3)
+    before = cumulative_loss([loss, loss])
+    after = cumulative_loss([loss, loss, leaky])
+    assert zcdp_epsilon(after.rho, after.delta - after.delta_outside) < before.epsilon
+    assert after.epsilon == before.epsilon
+    assert after.delta == pytest.approx(before.delta + 1e-3)

@@ -6,6 +6,7 @@ import math
 import stat
 import subprocess
 import sys
+import threading
 
 import polars as pl
 import pytest
@@ -145,3 +146,30 @@ def test_the_ledger_file_is_owner_only(tmp_path):
     with Ledger.open(path):
         pass
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_concurrent_reservations_never_overrun_the_cap(tmp_path):
+    """Each reservation checks the cap and writes under SQLite's write lock (BEGIN
+    IMMEDIATE), so 8 racing releases that the cap admits 3 of get exactly 3 entries."""
+    path = tmp_path / "ledger.db"
+    pure = ReleaseLoss(rho=0.0, delta_conversion=0.0, delta_outside=0.0, epsilon=1.0)
+    with Ledger.open(path) as book:
+        book.set_cap("cases", 3.0, None, "")
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with Ledger.open(path) as book:
+            try:
+                reserve(book, loss=pure)
+                outcomes.append("reserved")
+            except ParameterError:
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 5 + ["reserved"] * 3
+    with Ledger.open(path) as book:
+        assert len(book.state("cases").releases) == 3
