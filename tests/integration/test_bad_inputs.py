@@ -110,12 +110,12 @@ CASES = [
     Case(
         "seed-of-2-to-the-64",
         ("release", "DEMO", "--epsilon", "4", "--seed", TOO_LARGE_SEED, "-o", "OUT"),
-        r"The seed must be a whole number from 0 to 2\^63 - 1 \(\d+\), not 18446744073709551616",
+        r"The seed must be a whole number from 0 to 2\^64 - 1 \(or none\), not 18446744073709551616",
     ),
     Case(
         "seed-of-2-to-the-64-k-anonymity",
         ("release", "DEMO", "--k", "5", "--seed", TOO_LARGE_SEED, "-o", "OUT"),
-        r"The seed must be a whole number from 0 to 2\^63 - 1",
+        r"The seed must be a whole number from 0 to 2\^64 - 1",
     ),
     Case(
         "cell-over-128-KiB-release",

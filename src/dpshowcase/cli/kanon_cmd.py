@@ -69,13 +69,11 @@ def run_k_release(
 ) -> None:
     """``dpshowcase release --k``: check, protect, synthesize, check the guarantee, write."""
     # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
-    from dpshowcase.aggregate.count import check_reporting_length
-    from dpshowcase.kanon.protect import check_k
-    from dpshowcase.kanon.registry import check_mode
     from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH
     from dpshowcase.release.pipeline import ReleaseJob, run_release
 
-    # Everything that can be checked without the data is checked first.
+    # Everything that can be checked without the data is checked first: the flags that
+    # only DP takes here, the rest by ReleaseJob (as for the config file and the web app).
     if settings.epsilon is not None:
         raise ParameterError(
             "Give either --epsilon (differential privacy) or --k (k-anonymity), not both."
@@ -92,17 +90,11 @@ def run_k_release(
             f"{flag} applies to differential privacy only; drop it, or use --epsilon instead "
             "of --k."
         )
-    check_k(k)
-    check_mode(mode)
     reporting_length = (
         DEFAULT_REPORTING_LENGTH if settings.reporting_length is None else settings.reporting_length
     )
-    check_reporting_length(reporting_length)
     paths = settings.checked_paths(overwrite=overwrite)
     schema = paths.schema
-    if schema is not None:
-        check_reporting_length(reporting_length, len(schema.columns))
-
     job = ReleaseJob(
         data=paths.data,
         output=paths.output,

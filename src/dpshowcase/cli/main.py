@@ -222,7 +222,6 @@ def _print_summary(
     n_records: int,
     resolution: int | None,
 ) -> None:
-
     table = Table(
         title=f"{n_records:,} records"
         + (f", resolution k={resolution}" if resolution else " (exact counts: sensitive)")

@@ -165,7 +165,6 @@ def release(
             )
             return
         if settings.epsilon is None:
-
             raise ParameterError(
                 "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
                 "--epsilon 4) or --k (k-anonymity, e.g. --k 10)."

@@ -22,7 +22,6 @@ Every key of the result is documented in :data:`METRICS_KEYS`.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +29,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from dpshowcase._io.timestamps import created_utc
 from dpshowcase._version import __version__
+from dpshowcase.data.attributes import natural_key
 from dpshowcase.data.encode import SensitiveData, encode
 from dpshowcase.evaluate import _space
 from dpshowcase.evaluate.comparability import TOLERANCE, largest_disagreements
@@ -98,6 +99,7 @@ def evaluate_release(
     resolution: int | None = None,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    timed: bool = True,
 ) -> dict[str, Any]:
     """Every metric the sources allow, as JSON-ready data (see :data:`METRICS_KEYS`).
 
@@ -113,6 +115,8 @@ def evaluate_release(
         resolution: counts below it are "rare" (default: the release's k, else 10).
         seed: seed of the samples drawn by the metrics (not of any privacy noise).
         progress: called with the name of each step as it starts.
+        timed: state the seconds each step took; off for the report inside a bundle,
+            whose files depend on nothing but data, parameters and seed.
     """
     if not isinstance(release, PublicRelease):
         raise TypeError(
@@ -147,7 +151,7 @@ def evaluate_release(
     metrics: dict[str, Any] = {
         "metrics_version": METRICS_VERSION,
         "tool": f"dpshowcase {__version__}",
-        "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created_utc(),
         "public": sensitive is None,
         "inputs": {
             "sensitive": sensitive is not None,
@@ -251,7 +255,7 @@ def evaluate_release(
     metrics["fidelity"] = fidelity or None
     metrics["privacy"] = privacy or None
     metrics["notes"] = notes
-    metrics["timings"] = timings
+    metrics["timings"] = timings if timed else {}
     return metrics
 
 
@@ -326,7 +330,12 @@ def _distributions(
         order = per_source.get("protected") or per_source.get("sensitive") or {}
         values = sorted(
             {v for counts in per_source.values() for v in counts},
-            key=lambda v: (-order.get(v, 0), -max(c.get(v, 0) for c in per_source.values())),
+            # ties in value order: a set's order changes from one process to the next
+            key=lambda v: (
+                -order.get(v, 0),
+                -max(c.get(v, 0) for c in per_source.values()),
+                natural_key(v),
+            ),
         )[:MAX_VALUES_PER_COLUMN]
         out[column] = {
             "values": values,

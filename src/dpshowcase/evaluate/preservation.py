@@ -141,8 +141,10 @@ def compare_counts(
         max_length = int(reference.get_column("length").max() or 0)  # type: ignore[arg-type]
     ref = _prepare(reference, "r", max_length)
     out = _prepare(output, "o", max_length)
-    joined = ref.join(out, on=["combination", "length"], how="full", coalesce=True).with_columns(
-        pl.col("r").fill_null(0), pl.col("o").fill_null(0)
+    joined = (
+        ref.join(out, on=["combination", "length"], how="full", coalesce=True)
+        .with_columns(pl.col("r").fill_null(0), pl.col("o").fill_null(0))
+        .sort("length", "combination")  # a join's row order varies; means must not
     )
     in_ref = pl.col("r") > 0
     in_out = pl.col("o") > 0
@@ -162,47 +164,47 @@ def compare_counts(
             pl.col("r").sum().alias("r_sum"),
             pl.col("o").sum().alias("o_sum"),
             pl.col("o").filter(in_ref).sum().alias("o_on_ref"),
-            pl.col("p").mean().alias("preservation"),
-            pl.col("e").mean().alias("mean_proportional_error"),
             pl.col("o").filter(~in_ref).sum().alias("fabricated_count"),
             pl.col("r").filter(~in_out).sum().alias("suppressed_count"),
         )
         .sort("length")
     )
-    rows = {int(row["length"]): row for row in per_length.iter_rows(named=True)}
+    ref_only = score.filter(in_ref)
+    column = {name: ref_only.get_column(name).to_numpy() for name in ("r", "o", "length", "p", "e")}
+    per_length_p = _group_means(column["length"], column["p"], max_length + 1)
+    per_length_e = _group_means(column["length"], column["e"], max_length + 1)
+    rows = {
+        int(row["length"]): {
+            **row,
+            "preservation": per_length_p[int(row["length"])],
+            "mean_proportional_error": per_length_e[int(row["length"])],
+        }
+        for row in per_length.iter_rows(named=True)
+    }
     by_length = tuple(_length_row(k, rows.get(k)) for k in range(1, max_length + 1))
 
-    ref_only = score.filter(in_ref)
-    counts = ref_only.get_column("r").to_numpy()
+    counts = column["r"]
     bounds = bucket_bounds(int(counts.max()) if counts.size else 0)
     bucket = np.searchsorted(bounds, counts, side="left")
-    buckets = (
-        ref_only.with_columns(pl.Series("bucket", bucket))
-        .group_by("bucket")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("r").mean().alias("r"),
-            pl.col("o").mean().alias("o"),
-            pl.col("length").mean().alias("length"),
-            pl.col("p").mean().alias("p"),
-            pl.col("e").mean().alias("e"),
-        )
-        .sort("bucket")
-    )
+    held = np.bincount(bucket, minlength=bounds.size)
+    means = {
+        name: _group_means(bucket, column[name], bounds.size)
+        for name in ("r", "o", "length", "p", "e")
+    }
     by_bucket = tuple(
         BucketPreservation(
             lower=int(bounds[b] // 2) if b > 0 else 0,
             upper=int(bounds[b]),
-            combinations=int(n),
-            mean_reference_count=float(r),
-            mean_output_count=float(o),
-            mean_length=float(length),
-            preservation=float(p),
-            mean_proportional_error=float(e),
+            combinations=int(held[b]),
+            mean_reference_count=float(means["r"][b]),
+            mean_output_count=float(means["o"][b]),
+            mean_length=float(means["length"][b]),
+            preservation=float(means["p"][b]),
+            mean_proportional_error=float(means["e"][b]),
         )
-        for b, n, r, o, length, p, e in buckets.iter_rows()
+        for b in np.flatnonzero(held)
     )
-    preservation = ref_only.get_column("p").mean()
+    preservation = float(column["p"].mean()) if counts.size else None
     return CountComparison(
         reference=reference_name,
         output=output_name,
@@ -217,6 +219,18 @@ def compare_counts(
         suppressed=sum(x.suppressed for x in by_length),
         rare_in_output=sum(x.rare_in_output for x in by_length),
     )
+
+
+def _group_means(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """The mean of ``values`` for each integer key below ``size`` (0 where none).
+
+    Summed in row order, so the same table gives the same bits every time (polars'
+    parallel group means vary in their last digits from run to run).
+    """
+    keys = keys.astype(np.int64)
+    totals = np.bincount(keys, weights=values.astype(np.float64), minlength=size)
+    held = np.bincount(keys, minlength=size)
+    return np.divide(totals, held, out=np.zeros(size), where=held > 0)
 
 
 def _prepare(table: pl.DataFrame, name: str, max_length: int) -> pl.DataFrame:

@@ -22,6 +22,7 @@ from dpshowcase.data.encode import SensitiveData
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.records import Records, shuffled
+from dpshowcase.privacy.noise import check_seed
 
 StageCallback = Callable[[str, int, int], None]
 """Called with (stage, step, steps) as synthesis proceeds."""
@@ -35,10 +36,8 @@ class KAnonymousSynthesizer(ABC):
 
     def __init__(self, k: int, *, seed: int | None = None) -> None:
         check_k(k)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ParameterError(f"The seed must be a whole number ≥ 0, not {seed!r}.")
         self.k = k
-        self.seed = seed
+        self.seed = check_seed(seed)
         self._data: SensitiveData | None = None
 
     def fit(self, data: SensitiveData) -> Self:

@@ -45,6 +45,7 @@ from dpshowcase.errors import InternalError, ParameterError
 
 __all__ = [
     "CHUNK_SIZE",
+    "MAX_SEED",
     "NoiseSource",
     "OpenDPNoise",
     "SeededNoise",
@@ -274,21 +275,24 @@ class OpenDPNoise:
 # --------------------------------------------------------------------------------------
 
 
-MAX_SEED = 2**63 - 1
-"""The largest seed: the compiled samplers take it as a signed 64-bit integer."""
+MAX_SEED = 2**64 - 1
+"""The largest seed: seeds are unsigned 64-bit numbers."""
 
 
-def check_seed(seed: object) -> None:
-    """ParameterError unless ``seed`` is None or a whole number in [0, 2⁶³)."""
+def check_seed(seed: object) -> int | None:
+    """The seed as an int, None for no seed; refuse anything but a whole number in range.
+
+    The one check of a seed, whoever gives it (command line, config file, web app).
+    """
     if seed is None:
-        return
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ParameterError(f"The seed must be a whole number, not {seed!r}.")
-    if not 0 <= int(seed) <= MAX_SEED:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+        0 <= seed <= MAX_SEED
+    ):
         raise ParameterError(
-            f"The seed must be a whole number from 0 to 2^63 - 1 ({MAX_SEED}), not {seed}; "
-            "pick a smaller one."
+            f"The seed must be a whole number from 0 to 2^64 - 1 (or none), not {seed!r}."
         )
+    return int(seed)
 
 
 class SeededNoise:

@@ -18,7 +18,6 @@ no folder or the complete one, never a half-written release.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -32,6 +31,7 @@ import polars as pl
 
 from dpshowcase._io.atomic import atomic_directory
 from dpshowcase._io.csv_guard import write_csv
+from dpshowcase._io.timestamps import created_utc
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import InputError, InternalError
@@ -276,7 +276,7 @@ def write_release(
         manifest = {
             "tool": "dpshowcase",
             "version": __version__,
-            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created": created_utc(),
             "source": source_name,
             "mode": aggregates.mode,
             "not_for_release": not aggregates.private,

@@ -33,7 +33,6 @@ typo never silently falls back to a default.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import check_output
 from dpshowcase.schema.toml_io import load_schema
 from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
@@ -132,11 +132,7 @@ class ReleaseConfig:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, Path(value))
-        seed = self.seed
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0
-        ):
-            raise ParameterError(f"The seed must be a whole number ≥ 0, not {seed!r}.")
+        object.__setattr__(self, "seed", check_seed(self.seed))
         unknown = sorted(set(self.dp) - set(DP_KEYS))
         if unknown:
             raise ParameterError(

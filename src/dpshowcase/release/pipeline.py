@@ -14,6 +14,7 @@ and everything after reads public outputs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
 from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
+from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
 from dpshowcase.synthesize.aggregate_seeded import (
     AggregateSeededSynthesizer,
     check_fabrication_weight,
@@ -69,7 +71,13 @@ STAGES: tuple[tuple[str, float], ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class ReleaseJob:
-    """Everything a release is made from: checked before any data are read."""
+    """Everything a release is made from: checked before any data are read.
+
+    The one model of a release's settings: the command line (flags and config file) and
+    the web app build it, and the web app's worker process gets it back from
+    :meth:`to_spec`/:meth:`from_spec`, so every adapter is checked by the same code
+    and the same settings make the same bundle.
+    """
 
     data: Path
     """The sensitive data file (.csv, .tsv or .parquet)."""
@@ -127,9 +135,14 @@ class ReleaseJob:
                 f"The release mode {self.mode!r} is unknown; use 'dp' or 'k-anonymity'."
             )
         check_reporting_length(self.reporting_length)
-        check_seed(self.seed)
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
+        object.__setattr__(self, "seed", check_seed(self.seed))
+        if isinstance(self.null_values, str) or not all(
+            isinstance(v, str) for v in self.null_values
+        ):
+            raise ParameterError("The null values must be a list of strings.")
+        object.__setattr__(self, "null_values", tuple(self.null_values))
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
         self._check_lineage()
@@ -149,10 +162,39 @@ class ReleaseJob:
         inferred = dp is not None and dp.delta is None and dp.record_count_public is None
         if self.mode == "dp" and inferred:
             raise ParameterError(
-                "A release in a lineage needs an explicit delta (e.g. --delta 1e-6): "
+                "A release in a lineage needs an explicit δ (delta, e.g. 1e-6): "
                 "otherwise delta is inferred from the noisy record count, and the ledger "
                 "must reserve the budget before any noise is drawn."
             )
+
+    def to_spec(self) -> dict[str, Any]:
+        """The job as JSON-ready data (what the web app hands its worker process)."""
+        spec: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        spec["data"] = str(self.data)
+        spec["output"] = str(self.output)
+        spec["dp"] = _plain(dataclasses.asdict(self.dp)) if self.dp is not None else None
+        spec["schema"] = schema_to_dict(self.schema) if self.schema is not None else None
+        spec["null_values"] = list(self.null_values)
+        spec["ledger"] = str(self.ledger) if self.ledger is not None else None
+        return spec
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> ReleaseJob:
+        """The job :meth:`to_spec` described, checked again."""
+        values = dict(spec)
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ParameterError(f"Unknown release setting(s) {unknown}.")
+        dp, schema = values.pop("dp", None), values.pop("schema", None)
+        nulls = values.pop("null_values", ())
+        ledger = values.pop("ledger", None)
+        return cls(
+            **values,
+            ledger=Path(ledger) if ledger is not None else None,
+            dp=DpParameters(**dp) if dp is not None else None,
+            schema=schema_from_dict(schema) if schema is not None else None,
+            null_values=tuple(nulls) if isinstance(nulls, list | tuple) else nulls,
+        )
 
     @property
     def reporting_length(self) -> int:
@@ -386,3 +428,12 @@ def _evaluate(bundle: Path) -> dict[str, Any]:
     comparison["agreement"] = {str(k): v for k, v in agreement.items()}
     comparison["report"] = True
     return comparison
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively (JSON has no tuples)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

@@ -73,6 +73,7 @@ OWN_FILES = frozenset(
             for name in (DATABASE_NAME, LEDGER_NAME)
             for end in ("", "-journal", "-wal", "-shm")
         ),
+        LEDGER_NAME + ".key",  # the ledger's HMAC key for withdrawn ids (0600)
     }
 )
 OWN_FOLDERS = frozenset({"uploads", "runs"})

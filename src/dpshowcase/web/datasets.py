@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -237,10 +238,46 @@ def _whole(value: Any, name: str, low: int, high: int) -> int:
     return value
 
 
+MAX_DIGITS = 20
+"""Longest whole number a request may hold (2^64 - 1 has 20 digits)."""
+
+
+class _NumberError(ValueError):
+    """A number no parameter can take (too long, infinite, not a number)."""
+
+
+def _whole_number(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _NumberError(f"A number in the request has more than {MAX_DIGITS} digits.")
+    return int(text)
+
+
+def _real_number(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NumberError(f"The number {text[:30]} in the request is too large.")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _NumberError(f"{text} is not a number a parameter can take.")
+
+
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or HTTP 400."""
+    """The request's JSON object, or HTTP 400.
+
+    Numbers no parameter can take — more than 20 digits, beyond the range of a float,
+    NaN, Infinity — are refused here, so that no check further on meets an overflow.
+    """
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(
+            await request.body() or b"{}",
+            parse_int=_whole_number,
+            parse_float=_real_number,
+            parse_constant=_constant,
+        )
+    except _NumberError as exc:
+        raise HTTPException(400, f"{exc} Give parameters within their ranges.") from None
     except ValueError:
         raise HTTPException(400, "The request body is not valid JSON.") from None
     if not isinstance(body, dict):

@@ -11,21 +11,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.errors import ParameterError, UserError
-from dpshowcase.kanon.protect import check_k
-from dpshowcase.kanon.registry import check_mode
-from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import DpParameters
-from dpshowcase.privacy.noise import MAX_SEED
+from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH, DP_KEYS
 from dpshowcase.release.explore import compare_release
 from dpshowcase.release.package import RELEASE_FILES, guarded_csv, write_zip
+from dpshowcase.release.pipeline import ReleaseJob
 from dpshowcase.schema.model import ColumnKind
 from dpshowcase.schema.toml_io import schema_from_dict
-from dpshowcase.synthesize.aggregate_seeded import (
-    DEFAULT_FABRICATION_WEIGHT,
-    check_fabrication_weight,
-)
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
 from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.datasets import get_dataset, json_body
 from dpshowcase.web.store import Run, new_id, now
@@ -34,15 +28,9 @@ __all__ = ["ADVANCED_KEYS", "finished_run", "router", "run_json"]
 
 router = APIRouter(prefix="/api")
 
-ADVANCED_KEYS = (
-    "number_of_records_epsilon_proportion",
-    "percentile_percentage",
-    "percentile_epsilon_proportion",
-    "sigma_proportions",
-    "thresholds",
-    "adaptive_factors",
-)
-"""Advanced DP parameters a run may set (see DpParameters)."""
+ADVANCED_KEYS = tuple(key for key in DP_KEYS if key != "record_count_public")
+"""Advanced DP parameters a run may set (those of a config file's [dp] table but the
+record count, which the app cannot know to be public)."""
 
 _MEDIA = {".csv": "text/csv", ".json": "application/json", ".md": "text/markdown"}
 _MEDIA[".html"] = "text/html"
@@ -84,40 +72,78 @@ def finished_run(ctx: AppContext, run_id: str) -> Run:
     return run
 
 
-def _parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
-    """Validated DP parameters (as plain data) from a run request."""
-    advanced = body.get("advanced") or {}
-    if not isinstance(advanced, dict) or set(advanced) - set(ADVANCED_KEYS):
-        raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
-    r = body.get("reporting_length", 3)
+def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> ReleaseJob:
+    """The release a run request asks for.
+
+    Only this app's own limits are checked here (the advanced keys its form offers, the
+    longest reporting length); every other check is :class:`ReleaseJob`'s, the same as
+    for the command line and the config file.
+    """
+    mode = body.get("mode", "dp")
+    r = body.get("reporting_length", DEFAULT_REPORTING_LENGTH)
     if isinstance(r, int) and r > ctx.settings.max_reporting_length:
         raise ParameterError(
             f"The reporting length may be at most {ctx.settings.max_reporting_length} here."
         )
-    if "epsilon" not in body:
-        raise ParameterError("Give a privacy budget ε (epsilon), e.g. 4.")
-    params = DpParameters(
-        epsilon=body["epsilon"],
-        delta=body.get("delta"),
-        reporting_length=r,
-        **{k: v for k, v in advanced.items() if v is not None},
-    )
-    return _plain(dataclasses.asdict(params))
-
-
-def _k_parameters(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
-    """Validated k-anonymity parameters from a run request."""
-    k = body.get("k")
-    synthesizer = body.get("k_synthesizer", "row-seeded")
-    r = body.get("reporting_length", 3)
-    check_k(k)  # type: ignore[arg-type]
-    check_mode(synthesizer)
-    check_reporting_length(r)
-    if r > ctx.settings.max_reporting_length:
-        raise ParameterError(
-            f"The reporting length may be at most {ctx.settings.max_reporting_length} here."
+    dp = None
+    if mode == "dp":
+        advanced = body.get("advanced") or {}
+        if not isinstance(advanced, dict) or set(advanced) - set(ADVANCED_KEYS):
+            raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
+        if "epsilon" not in body:
+            raise ParameterError("Give a privacy budget ε (epsilon), e.g. 4.")
+        dp = DpParameters(
+            epsilon=body["epsilon"],
+            delta=body.get("delta"),
+            reporting_length=r,
+            **{k: v for k, v in advanced.items() if v is not None},
         )
-    return {"k": k, "k_synthesizer": synthesizer, "reporting_length": r}
+    weight = body.get("fabrication_weight")
+    seed = body.get("seed")
+    lineage = body.get("lineage")
+    job = ReleaseJob(
+        data=ctx.store.upload_path(dataset),
+        output=ctx.store.bundle_dir(run_id),
+        mode=mode,
+        dp=dp,
+        k=body.get("k"),
+        k_synthesizer=body.get("k_synthesizer", "row-seeded"),
+        k_reporting_length=r,
+        schema=schema_from_dict(dataset.schema),
+        source_name=dataset.name,
+        seed=None if seed == "" else seed,
+        fabrication_weight=DEFAULT_FABRICATION_WEIGHT if weight is None else weight,
+        evaluate=True,
+        lineage=None if lineage is None or str(lineage).strip() == "" else lineage,
+        ledger=ctx.settings.ledger_path,
+    )
+    if job.k is not None and job.mode == "k-anonymity" and job.k > dataset.rows:
+        raise ParameterError(  # the app knows the table's size before any worker runs
+            f"k = {job.k} is more than the {dataset.rows:,} records of the data: every count "
+            "would be suppressed. Choose a smaller k (10 or 11 is usual)."
+        )
+    return job
+
+
+def _params(job: ReleaseJob) -> dict[str, Any]:
+    """A run's parameters as the app stores and shows them."""
+    if job.mode == "dp" and job.dp is not None:
+        params: dict[str, Any] = {
+            "mode": "dp",
+            "dp": job.to_spec()["dp"],
+            "reporting_length": job.reporting_length,
+            "fabrication_weight": float(job.fabrication_weight),
+        }
+    else:
+        params = {
+            "mode": job.mode,
+            "k": job.k,
+            "k_synthesizer": job.k_synthesizer,
+            "reporting_length": job.reporting_length,
+        }
+    params["seed"] = job.seed
+    params["lineage"] = job.lineage
+    return params
 
 
 def _label(params: dict[str, Any]) -> str:
@@ -131,75 +157,18 @@ def _label(params: dict[str, Any]) -> str:
     return f"ε = {params['dp']['epsilon']:g}, R = {params['reporting_length']}{lineage}"
 
 
-def _lineage(body: dict[str, Any], params: dict[str, Any]) -> str | None:
-    """The run's lineage (checked), or None; a DP run in a lineage needs an explicit δ."""
-    lineage = body.get("lineage")
-    if lineage is None or (isinstance(lineage, str) and not lineage.strip()):
-        return None
-    name = check_lineage_name(lineage)
-    if params["mode"] == "dp" and params["dp"].get("delta") is None:
-        raise ParameterError(
-            "A release in a lineage needs an explicit δ (e.g. 1e-6): the ledger reserves the "
-            "budget before any noise is drawn, and an automatic δ depends on the noise."
-        )
-    return name
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _seed(body: dict[str, Any]) -> int | None:
-    seed = body.get("seed")
-    if seed is None or seed == "":
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        # the compiled samplers take the seed as a signed 64-bit integer
-        raise ParameterError(
-            "The seed must be a whole number from 0 to 2^63 - 1 (or left empty)."
-        )
-    return seed
-
-
 @router.post("/datasets/{dataset_id}/runs", status_code=202)
 async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
     """Queue a release of the dataset with its saved schema and the given parameters."""
     ctx = context(request)
     dataset = get_dataset(ctx, dataset_id)
     body = await json_body(request)
-    mode = body.get("mode", "dp")
+    run_id = new_id()
     try:
-        if mode == "dp":
-            dp = _parameters(ctx, body)
-            weight = body.get("fabrication_weight")
-            weight = DEFAULT_FABRICATION_WEIGHT if weight is None else weight
-            check_fabrication_weight(weight)
-            params: dict[str, Any] = {
-                "mode": mode,
-                "dp": dp,
-                "reporting_length": dp["reporting_length"],
-                "fabrication_weight": float(weight),
-            }
-        elif mode == "k-anonymity":
-            params = {"mode": mode, **_k_parameters(ctx, body)}
-        else:
-            raise ParameterError("The mode must be 'dp' or 'k-anonymity'.")
-        params["seed"] = _seed(body)
-        params["lineage"] = _lineage(body, params)
-
-        schema = schema_from_dict(dataset.schema)
-        if params["reporting_length"] > len(schema.columns):
-            raise ParameterError(
-                f"The reporting length {params['reporting_length']} is more than the "
-                f"{len(schema.columns)} columns chosen."
-            )
+        job = _job(ctx, dataset, run_id, body)
     except UserError as exc:
         raise HTTPException(400, str(exc)) from None
-    run_id = new_id()
+    params = _params(job)
     params["label"] = _label(params)
     params["schema"] = dataset.schema
     ctx.store.add(
@@ -215,16 +184,7 @@ async def create_run(request: Request, dataset_id: str) -> dict[str, Any]:
             params=params,
         )
     )
-    spec = {
-        "data": str(ctx.store.upload_path(dataset)),
-        "output": str(ctx.store.bundle_dir(run_id)),
-        "schema": dataset.schema,
-        **{k: v for k, v in params.items() if k not in ("schema", "label")},
-        "source_name": dataset.name,
-        "evaluate": True,
-        "ledger": str(ctx.settings.ledger_path),
-    }
-    ctx.jobs.submit(run_id, spec)
+    ctx.jobs.submit(run_id, job.to_spec())
     return run_json(ctx, _run(ctx, run_id))
 
 

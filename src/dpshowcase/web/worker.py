@@ -24,37 +24,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dpshowcase.errors import UserError
-from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.release.pipeline import ReleaseJob, run_release
-from dpshowcase.schema.toml_io import schema_from_dict
-from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
 from dpshowcase.web.datafolder import DISK_FULL, is_disk_full
 
 __all__ = ["job_from_spec", "main"]
 
 
 def job_from_spec(spec: dict[str, Any]) -> ReleaseJob:
-    """The :class:`~dpshowcase.release.pipeline.ReleaseJob` a spec describes."""
-    schema = spec.get("schema")
-    dp = spec.get("dp")
-    return ReleaseJob(
-        data=Path(spec["data"]),
-        output=Path(spec["output"]),
-        mode=spec.get("mode", "dp"),
-        dp=DpParameters(**dp) if dp else None,
-        k=spec.get("k"),
-        k_synthesizer=spec.get("k_synthesizer", "row-seeded"),
-        k_reporting_length=spec.get("reporting_length", 3),
-        schema=schema_from_dict(schema) if schema else None,
-        source_name=spec.get("source_name"),
-        seed=spec.get("seed"),
-        fabrication_weight=float(spec.get("fabrication_weight", DEFAULT_FABRICATION_WEIGHT)),
-        allow_identifiers=bool(spec.get("allow_identifiers", False)),
-        evaluate=bool(spec.get("evaluate", True)),
-        lineage=spec.get("lineage"),
-        ledger=Path(spec["ledger"]) if spec.get("ledger") else None,
-        id_column=spec.get("id_column"),
-    )
+    """The :class:`~dpshowcase.release.pipeline.ReleaseJob` a spec describes (checked again)."""
+    return ReleaseJob.from_spec(spec)
 
 
 class _Reporter:

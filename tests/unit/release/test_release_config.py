@@ -106,7 +106,7 @@ def test_without_a_file_flags_alone_make_the_parameters():
         ("epsilon = 'four'\n", "epsilon in the config file .* must be a number"),
         ("epsilon = true\n", "epsilon in the config file .* must be a number"),
         ("reporting_length = 2.5\n", "reporting_length .* must be a whole number"),
-        ("seed = -1\n", "seed must be a whole number ≥ 0"),
+        ("seed = -1\n", "seed must be a whole number from 0 to 2\\^64 - 1"),
         ("data = 3\n", "data in the config file .* must be a path in quotes"),
         ("null_values = 'N'\n", "null_values .* must be a list of strings"),
         ("epsilon = \n", "is not valid TOML"),

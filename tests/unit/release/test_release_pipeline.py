@@ -83,3 +83,43 @@ def test_k_anonymous_release(demo, tmp_path):
     assert parameters["mode"] == "k-anonymity"
     assert parameters["k"] == 5
     assert outcome.evaluation["reporting_length"] == 2
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        ReleaseJob(
+            data="cases.csv",
+            output="out",
+            dp=DpParameters(epsilon=2, reporting_length=2, sigma_proportions=(1.0, 2.0)),
+            schema=Schema(columns=(ColumnSpec(name="a"), ColumnSpec(name="b"))),
+            null_values=("NA",),
+            seed=7,
+            fabrication_weight=2.5,
+        ),
+        ReleaseJob(data="cases.csv", output="out", mode="k-anonymity", k=5, k_reporting_length=2),
+    ],
+    ids=["dp", "k-anonymity"],
+)
+def test_a_job_survives_its_json_spec(job):
+    """The web app hands its worker the job as JSON: nothing may change on the way."""
+    spec = json.loads(json.dumps(job.to_spec()))
+    again = ReleaseJob.from_spec(spec)
+    assert again.to_spec() == job.to_spec()
+    assert again.dp == job.dp
+    assert again.seed == job.seed
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seed": -1}, "seed must be a whole number"),
+        ({"seed": 2**64}, "from 0 to 2"),
+        ({"null_values": "NA"}, "null values must be a list"),
+        ({"colour": "red"}, "Unknown release setting"),
+    ],
+)
+def test_a_spec_is_checked_again(change, message):
+    spec = ReleaseJob(data="d.csv", output="o", dp=DpParameters(epsilon=1)).to_spec()
+    with pytest.raises(ParameterError, match=message):
+        ReleaseJob.from_spec({**spec, **change})

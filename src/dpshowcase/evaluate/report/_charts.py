@@ -7,6 +7,7 @@ as Plotly JSON to its Evaluate step.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import textwrap
 from dataclasses import dataclass
@@ -159,8 +160,19 @@ def styled(fig: go.Figure, height: int) -> go.Figure:
 
 
 def to_div(chart: Chart) -> str:
-    """The chart as a <div> and the script drawing it (Plotly itself is in the page)."""
-    return pio.to_html(chart.figure, include_plotlyjs=False, full_html=False, config=CONFIG)
+    """The chart as a <div> and the script drawing it (Plotly itself is in the page).
+
+    The div's id comes from the chart's stable key (Plotly's default is a random UUID),
+    so the same metrics always give the same bytes.
+    """
+    digest = hashlib.sha256(chart.key.encode("utf-8")).hexdigest()[:16]
+    return pio.to_html(
+        chart.figure,
+        include_plotlyjs=False,
+        full_html=False,
+        config=CONFIG,
+        div_id=f"chart-{digest}",
+    )
 
 
 def across_releases(releases: list[tuple[str, dict[str, Any]]]) -> list[go.Figure]:

@@ -612,7 +612,9 @@ def _footer(m: dict[str, Any]) -> str:
     spent = ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
     return (
         f"<footer>Made by {_e(m.get('tool', 'dpshowcase'))} on {_e(m.get('created', ''))}. "
-        f"Every figure is in metrics.json beside this file. Timings: {_e(spent)}.</footer>"
+        "Every figure is in metrics.json beside this file."
+        + (f" Timings: {_e(spent)}." if spent else "")
+        + "</footer>"
     )
 
 
