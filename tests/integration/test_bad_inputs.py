@@ -110,7 +110,7 @@ CASES = [
     Case(
         "seed-of-2-to-the-64",
         ("release", "DEMO", "--epsilon", "4", "--seed", TOO_LARGE_SEED, "-o", "OUT"),
-        r"The seed must be a whole number from 0 to 2\^64 - 1 \(or none\), not 18446744073709551616",
+        r"The seed must be a whole number from 0 to 2\^64 - 1 \(or none\), not 1844674407370955161",
     ),
     Case(
         "seed-of-2-to-the-64-k-anonymity",
