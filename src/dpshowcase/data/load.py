@@ -50,15 +50,16 @@ def read_table(path: Path | str) -> pl.DataFrame:
 
 
 def _check_cell_sizes(path: Path, frame: pl.DataFrame) -> None:
-    """InputError naming the first column holding a cell over :data:`MAX_CELL_BYTES`."""
+    """InputError naming the first column holding a cell over :data:`MAX_CELL_BYTES`.
+
+    Worded as the web app's own (configurable) cap says it, so both read alike.
+    """
     longest = frame.select(pl.all().str.len_bytes().max()).row(0)
     for name, size in zip(frame.columns, longest, strict=True):
         if size is not None and size > MAX_CELL_BYTES:
-            row = int(frame.get_column(name).str.len_bytes().arg_max() or 0) + 1
             raise InputError(
-                f"{path} has a cell of {size:,} bytes in column {name!r} (data row {row:,}); "
-                f"a cell may hold at most {MAX_CELL_BYTES // 1024} KiB, so drop that column "
-                "or shorten its values."
+                f"Column {name!r} has a cell of {size / 1024:,.0f} KiB; cells may be at most "
+                f"{MAX_CELL_BYTES // 1024} KiB. Is it the right file?"
             )
 
 
