@@ -7,7 +7,10 @@ Run in a fresh process by bench_release.py; prints one JSON line. Figures, per l
   synthetic ones, and % of their occurrences: how much of the synthetic counts is made up);
 - suppressed: sensitive combinations absent from the synthetic data (% of sensitive ones);
 - comparability: over published combinations with published count ≥ 50, the median and
-  95th percentile of |synthetic − published| / published.
+  95th percentile of |synthetic − published| / published;
+- published accuracy: mean absolute error against the sensitive counts of the published
+  counts and, with --noisy, of the raw noisy measurements, over the released combinations;
+- fabricated_distinct: distinct synthetic combinations absent from the sensitive data.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def main() -> None:
     parser.add_argument("published", type=Path)
     parser.add_argument("--schema", type=Path, required=True)
     parser.add_argument("--reporting-length", type=int, default=3)
+    parser.add_argument("--noisy", type=Path, help="noisy_aggregates.csv, if the tool has one")
     args = parser.parse_args()
     r = args.reporting_length
     schema = load_schema(args.schema)
@@ -53,6 +57,12 @@ def main() -> None:
             strict=True,
         )
     )
+    noisy = None
+    if args.noisy is not None and args.noisy.exists():
+        noisy_frame = pl.read_csv(args.noisy, schema_overrides={"combination": pl.String})
+        noisy = dict(
+            zip(noisy_frame["combination"].to_list(), noisy_frame["count"].to_list(), strict=True)
+        )
     out: dict[str, object] = {"rows_out": synthetic_frame.height, "lengths": {}}
     for k in range(1, r + 1):
         sens_k = {c: v for c, v in sensitive.items() if c.count(";") == k - 1}
@@ -73,6 +83,9 @@ def main() -> None:
             "gap_median": float(np.median(gap)) if gap.size else None,
             "gap_p95": float(np.percentile(gap, 95)) if gap.size else None,
             "published_ge_50": len(pub_k),
+            "fabricated_distinct": sum(1 for c in syn_k if c not in sens_k),
+            "published_mae": _mae(published, sensitive, k),
+            "noisy_mae": _mae(noisy, sensitive, k) if noisy is not None else None,
         }
     gaps = []
     for c, v in published.items():
@@ -81,6 +94,12 @@ def main() -> None:
     out["gap_median"] = float(np.median(gaps)) if gaps else None
     out["gap_p95"] = float(np.percentile(gaps, 95)) if gaps else None
     print(json.dumps(out))
+
+
+def _mae(released: dict[str, int], sensitive: dict[str, int], k: int) -> float | None:
+    """Mean absolute error of released counts of length k against the sensitive ones."""
+    errors = [abs(v - sensitive.get(c, 0)) for c, v in released.items() if c.count(";") == k - 1]
+    return float(np.mean(errors)) if errors else None
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from pathlib import Path
 import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("DPSHOWCASE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+"""Public benchmark data (a worktree elsewhere sets DPSHOWCASE_SHARED_DATA)."""
 PEER_PYTHON = ROOT / "benchmarks" / ".venv-peers" / "bin" / "python"
 OURS = [sys.executable, str(ROOT / "benchmarks" / "_ours_aggregate.py")]
 PEER = [str(PEER_PYTHON), str(ROOT / "benchmarks" / "peers" / "pacsynth_run.py")]

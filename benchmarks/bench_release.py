@@ -147,7 +147,7 @@ def run_ours(
     wall, peak, _ = timed(with_peak(command))
     ours = {"wall": wall, "peak_mib": peak}
     metrics = [*METRICS, str(data), str(out / "synthetic.csv"), str(out / "aggregates.csv"),
-               "--schema", str(schema)]  # fmt: skip
+               "--schema", str(schema), "--noisy", str(out / "noisy_aggregates.csv")]  # fmt: skip
     ours.update(json.loads(timed(metrics)[2]))
     return ours
 
@@ -230,10 +230,14 @@ def _peer_schema(data: Path, folder: Path) -> Path:
     return schema
 
 
+def _f(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
 def _print(name: str, eps: str, ours: dict, peer: dict | None) -> None:
     def line(tool: str, r: dict) -> str:
         per = " ".join(
-            f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% ({v['fabricated_occurrences_pct']:.2f}% of occurrences) sup {v['suppressed_pct']:.1f}%"
+            f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% ({v['fabricated_occurrences_pct']:.2f}% of occurrences, {v.get('fabricated_distinct', 0):,} distinct) sup {v['suppressed_pct']:.1f}% published MAE {_f(v.get('published_mae'))} (noisy {_f(v.get('noisy_mae'))})"
             for k, v in r["lengths"].items()
             if v["mae"] is not None
         )

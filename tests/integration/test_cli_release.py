@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from dpshowcase.cli.main import app
 from dpshowcase.release.bundle import BUNDLE_FILES
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT, DEFAULT_ROW_SHARE
 
 runner = CliRunner()
 
@@ -85,15 +86,16 @@ def test_the_datasheet_lists_exactly_the_bundle_files(released):
 def test_the_synthesis_settings_are_stated(released, demo_csv, folder):
     _, output = released
     stated = read_json(output / "parameters.json")["synthesis"]
-    assert stated["fabrication_weight"] == 1.0, "the default is stated too"
+    assert stated["fabrication_weight"] == DEFAULT_FABRICATION_WEIGHT, "the default is stated too"
+    assert stated["row_share"] == DEFAULT_ROW_SHARE
     config = folder / "release.toml"
-    config.write_text(f'data = "{demo_csv}"\nepsilon = 4\nfabrication_weight = 3\n')
+    config.write_text(f'data = "{demo_csv}"\nepsilon = 4\nfabrication_weight = 5\n')
     other = folder / "weighted"
     result = runner.invoke(app, ["release", "--config", str(config), "--seed", "1",
                                  "-r", "2", "--output", str(other)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert read_json(other / "parameters.json")["synthesis"]["fabrication_weight"] == 3.0
-    assert "weighed each such occurrence 3 times" in (other / "README.md").read_text()
+    assert read_json(other / "parameters.json")["synthesis"]["fabrication_weight"] == 5.0
+    assert "weighed each such occurrence 5 times" in (other / "README.md").read_text()
 
 
 def test_synthetic_csv_has_the_input_columns(released, demo_csv):
@@ -102,8 +104,10 @@ def test_synthetic_csv_has_the_input_columns(released, demo_csv):
     assert (output / "synthetic.csv").read_text(encoding="utf-8").splitlines()[0] == header
     synthetic = pl.read_csv(output / "synthetic.csv", infer_schema=False)
     parameters = read_json(output / "parameters.json")
-    assert synthetic.height == parameters["protected_record_count"]
-    assert abs(synthetic.height - 3000) < 300
+    # the default synthesis adds up to a quarter more (sparse) records
+    share = parameters["synthesis"]["row_share"]
+    assert synthetic.height <= round(parameters["protected_record_count"] * share)
+    assert parameters["protected_record_count"] - 300 < synthetic.height < 1.25 * 3300
     assert pl.read_parquet(output / "synthetic.parquet").height == synthetic.height
 
 

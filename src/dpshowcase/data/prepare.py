@@ -36,5 +36,6 @@ def prepare(
             columns=resolved.columns,
             subject_id=resolved.subject_id,
             null_values=(*resolved.null_values, *null_values),
+            structural_zeros=resolved.structural_zeros,
         )
     return encode(frame, resolved, allow_identifiers=allow_identifiers)

@@ -46,6 +46,7 @@ from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 from dpshowcase.privacy.noise import NoiseSource, OpenDPNoise, SeededNoise, laplace_count
 from dpshowcase.schema.model import Schema
+from dpshowcase.schema.zeros import holds_structural_zero, structural_zero_ids
 
 StageCallback = Callable[[str, int, int], None]
 """Called with (stage, step, steps) as the mechanism proceeds."""
@@ -126,6 +127,7 @@ class DPMarginals:
                 "the columns with many values."
             )
         groups = _attribute_groups(data)
+        zeros = structural_zero_ids(attributes, data.schema.structural_zeros)
         results: list[_LengthResult] = []
         released_keys = np.zeros(0, dtype=np.int64)
         for k in range(1, params.reporting_length + 1):
@@ -139,6 +141,10 @@ class DPMarginals:
                 candidates = _kernels.extend_candidates(
                     previous.combinations, previous.keys, groups, base
                 )
+            if zeros:
+                # public knowledge: a structural zero is never a candidate, so noise
+                # cannot release it (nor anything holding it)
+                candidates = candidates[~holds_structural_zero(candidates, zeros)]
             if candidates.shape[0] == 0:
                 break
             result = self._protect_length(
@@ -276,6 +282,8 @@ class DPMarginals:
                 "tool": f"dpshowcase {__version__}",
             }
         )
+        if data.schema.structural_zeros:
+            details["structural_zeros"] = list(data.schema.structural_zeros)
         noise = NoiseDescription(
             tuple(
                 LengthNoise(

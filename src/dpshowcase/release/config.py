@@ -9,7 +9,7 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     delta = 1e-6                    # optional: default 1/(n·ln n)
     reporting_length = 3
     null_values = ["N"]             # optional
-    fabrication_weight = 1          # optional: 2-4 fabricates fewer combinations
+    fabrication_weight = 3          # optional: 1 is more accurate, 5 fabricates less
     # seed = 1                      # tests and demos only: the output is NOT for release
     lineage = "ctdc-cases"          # optional: record the release in the privacy ledger
     ledger = "ledger.sqlite3"       # optional: default ledger.sqlite3 in the user data folder

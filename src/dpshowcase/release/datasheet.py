@@ -93,8 +93,9 @@ def _files(measurements: bool) -> str:
             'individuals"), one per row, with the columns described below |',
             "| `aggregates.csv` | protected counts: `combination,length,count`, a combination "
             "written `column:value;column:value`; a combination is *released* when it is "
-            "listed here; for a DP release these are consistent estimates that the "
-            "synthetic records reproduce exactly |",
+            "listed here; for a DP release the single-attribute counts are the protected "
+            "measurements and every longer count is the synthetic records' own (consistent "
+            "estimates, fitted to all measurements at once) |",
             *noisy,
             "| `parameters.json` | the guarantee and every parameter of the protection |",
             "| `manifest.json` | checksum and size of every file, tool version, schema |",
@@ -333,11 +334,35 @@ def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
     synthesis = aggregates.parameters.get("synthesis")
     if not isinstance(synthesis, dict) or "fabrication_weight" not in synthesis:
         return ""
-    return (
+    text = (
         f" Synthesis weighed each such occurrence {synthesis['fabrication_weight']:g} times a "
         "unit of error of a released count (the fabrication weight; higher values give "
         "fewer such combinations and larger count errors)."
     )
+    caps = synthesis.get("unreleased_limits")
+    if isinstance(caps, dict) and caps:
+        shown = ", ".join(
+            f"{_LENGTH_NAMES.get(int(k), f'length {k}')}: at most {int(v):,} times"
+            for k, v in sorted(caps.items())
+        )
+        text += (
+            " No combination that was not released appears in the synthetic data as often "
+            f"as its length's release threshold ({shown}), and no combination the schema "
+            "lists as impossible appears at all."
+        )
+    gained = synthesis.get("empty_cells_gained")
+    if isinstance(gained, dict) and any(v > 0 for v in gained.values()):
+        top = sorted(gained.items(), key=lambda item: -item[1])
+        shown = ", ".join(f"{_code(c)} {v:.1%}" for c, v in top if v > 0)
+        text += (
+            " Where a value could only be placed by making up such combinations, a record "
+            "leaves it empty; the share of cells each column leaves empty beyond what its "
+            f"released counts imply: {shown} (other columns: none)."
+        )
+    return text
+
+
+_LENGTH_NAMES = {2: "pairs", 3: "triples"}
 
 
 def _k_suppressed(aggregates: ProtectedAggregates) -> str:
@@ -417,9 +442,11 @@ def _use_aggregates(aggregates: ProtectedAggregates) -> str:
     )
     if aggregates.mode == "dp":
         return (
-            "- **Use `aggregates.csv` for counts.** The synthetic records reproduce every "
-            "count listed there exactly, but a count of any other combination taken from "
-            "them has no protected count behind it, and " + unmeasured
+            "- **Use `aggregates.csv` for counts.** The synthetic records hold exactly the "
+            "counts listed there for combinations of 2 or more attributes; their "
+            "single-attribute counts can differ from the listed ones, which are the "
+            "protected measurements. A count of any other combination taken from them has "
+            "no protected count behind it, and " + unmeasured
         )
     return (
         "- **Use `aggregates.csv` for counts.** The synthetic records are made to agree with "

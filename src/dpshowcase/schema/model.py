@@ -14,6 +14,10 @@ Empty cells (and the schema's null tokens) are absence, never an attribute. In a
 categorical column ``0`` is absence too, unless the column is a *sensitive zero*
 column, where 0 is a real answer. An optional subject-id column groups several rows
 of one person (the privacy unit becomes that person); it is never an attribute.
+
+The schema may also list *structural zeros*: combinations that cannot occur (public
+knowledge, e.g. ``ageBroad:0--8;maritalStatus:Married``). They are never released,
+whatever the noise, and never written into synthetic records.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from dpshowcase.data.attributes import split_combination
 from dpshowcase.errors import SchemaError
 
 
@@ -93,6 +98,31 @@ class ColumnSpec:
             )
 
 
+def _check_structural_zero(zero: object, names: list[str]) -> None:
+    """Refuse a structural zero that is not two or more attributes of distinct columns."""
+    if not isinstance(zero, str):
+        raise SchemaError(
+            f"The structural zero {zero!r} is not text; write it as "
+            '"column:value;column:value".'
+        )
+    try:
+        pairs = split_combination(zero)
+    except ValueError:
+        pairs = []
+    columns = [c for c, _ in pairs]
+    if len(pairs) < 2 or len(set(columns)) != len(columns):
+        raise SchemaError(
+            f"The structural zero {zero!r} must name two or more attributes of different "
+            'columns, written "column:value;column:value".'
+        )
+    unknown = [c for c in columns if c not in names]
+    if unknown:
+        raise SchemaError(
+            f"The structural zero {zero!r} names {unknown[0]!r}, which is not a column of the "
+            "schema; use the schema's column names."
+        )
+
+
 def _kind(name: str, kind: ColumnKind | str) -> ColumnKind:
     try:
         return ColumnKind(kind)
@@ -113,6 +143,9 @@ class Schema:
     """A column identifying the person a row belongs to (rows of one subject merge)."""
     null_values: tuple[str, ...] = field(default=("",))
     """Cell values that mean "no value" (the empty cell always does)."""
+    structural_zeros: tuple[str, ...] = ()
+    """Impossible combinations, each written ``column:value;column:value`` (two or more
+    attributes of distinct columns of the schema): never released, never synthesized."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "columns", tuple(self.columns))
@@ -128,6 +161,13 @@ class Schema:
             raise SchemaError(
                 f"Column {self.subject_id!r} is the subject id and cannot also be an attribute."
             )
+        object.__setattr__(self, "structural_zeros", tuple(self.structural_zeros))
+        for zero in self.structural_zeros:
+            _check_structural_zero(zero, names)
+
+    def structural_zero_attributes(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """Each structural zero as its (column, value) pairs."""
+        return tuple(tuple(split_combination(z)) for z in self.structural_zeros)
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -159,7 +199,9 @@ class Schema:
             else c
             for c in self.columns
         )
-        return Schema(columns=columns, null_values=self.null_values)
+        return Schema(
+            columns=columns, null_values=self.null_values, structural_zeros=self.structural_zeros
+        )
 
     @classmethod
     def all_categorical(cls, names: tuple[str, ...] | list[str]) -> Schema:

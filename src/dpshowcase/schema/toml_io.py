@@ -4,6 +4,7 @@ Example::
 
     null_values = ["", "N"]
     subject_id = "caseId"          # optional
+    structural_zeros = ["ageBroad:0--8;maritalStatus:Married"]   # optional: impossible
 
     [[columns]]
     name = "ageBroad"              # kind defaults to "categorical"
@@ -44,7 +45,7 @@ _COLUMN_KEYS = {
     "delimiter",
     "allow_identifier",
 }
-_TOP_KEYS = {"columns", "subject_id", "null_values"}
+_TOP_KEYS = {"columns", "subject_id", "null_values", "structural_zeros"}
 
 
 def schema_to_dict(schema: Schema) -> dict[str, Any]:
@@ -52,6 +53,8 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
     out: dict[str, Any] = {"null_values": list(schema.null_values)}
     if schema.subject_id:
         out["subject_id"] = schema.subject_id
+    if schema.structural_zeros:
+        out["structural_zeros"] = list(schema.structural_zeros)
     columns = []
     for spec in schema.columns:
         col: dict[str, Any] = {"name": spec.name, "kind": spec.kind.value}
@@ -120,7 +123,18 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
     subject = data.get("subject_id")
     if subject is not None and not isinstance(subject, str):
         raise SchemaError(f"subject_id in {source} must be a column name.")
-    return Schema(columns=tuple(specs), subject_id=subject or None, null_values=tuple(nulls))
+    zeros = data.get("structural_zeros", [])
+    if not isinstance(zeros, list) or not all(isinstance(z, str) for z in zeros):
+        raise SchemaError(
+            f"structural_zeros in {source} must be a list of strings such as "
+            '"ageBroad:0--8;maritalStatus:Married".'
+        )
+    return Schema(
+        columns=tuple(specs),
+        subject_id=subject or None,
+        null_values=tuple(nulls),
+        structural_zeros=tuple(zeros),
+    )
 
 
 def load_schema(path: Path) -> Schema:

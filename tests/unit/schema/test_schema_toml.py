@@ -192,3 +192,22 @@ def test_save_into_a_missing_folder_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         save_schema(FULL_SCHEMA, tmp_path / "missing" / "schema.toml")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_structural_zeros_round_trip_and_are_checked(tmp_path: Path) -> None:
+    zeros = ("ageBroad:0--8;isAbduction:1", "ageBroad:0--8;IP_Gender:Male;isAbduction:1")
+    schema = Schema(columns=FULL_SCHEMA.columns, structural_zeros=zeros)
+    path = tmp_path / "schema.toml"
+    save_schema(schema, path)
+    assert load_schema(path).structural_zeros == zeros
+    assert schema.structural_zero_attributes()[0] == (("ageBroad", "0--8"), ("isAbduction", "1"))
+    assert schema.as_released().structural_zeros == zeros
+    for bad, message in (
+        (["ageBroad:0--8"], "two or more attributes"),
+        (["ageBroad:0--8;ageBroad:9--17"], "two or more attributes of different columns"),
+        (["ageBroad:0--8;nowhere:1"], "not a column of the schema"),
+        ("ageBroad:0--8;isAbduction:1", "must be a list of strings"),
+    ):
+        data = {**schema_to_dict(FULL_SCHEMA), "structural_zeros": bad}
+        with pytest.raises(SchemaError, match=message):
+            schema_from_dict(data)

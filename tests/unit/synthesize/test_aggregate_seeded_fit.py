@@ -56,11 +56,18 @@ def _errors(
     return out
 
 
-def _fit(protected: ProtectedAggregates, seed: int) -> ProtectedAggregates:
-    synthesizer = AggregateSeededSynthesizer(seed=seed).fit(protected)
+def _fit(protected: ProtectedAggregates, seed: int, **settings: float) -> ProtectedAggregates:
+    """The synthetic counts of records fitted at the given settings (default: the
+    accuracy end, fabrication weight 1 and one record per protected record)."""
+    settings = {"fabrication_weight": 1.0, "row_share": 1.0, **settings}
+    synthesizer = AggregateSeededSynthesizer(
+        seed=seed,
+        fabrication_weight=settings["fabrication_weight"],
+        row_share=settings["row_share"],
+    ).fit(protected)
     frame = synthesizer.sample()
-    assert frame.height == protected.record_count, "one synthetic row per protected record"
-    return synthesizer.fitted_aggregates()
+    assert frame.height == round(protected.record_count * settings["row_share"])
+    return synthesizer.synthetic_aggregates()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -72,11 +79,14 @@ def test_fit_is_closer_to_the_truth_than_the_noisy_counts(
     # dataset fitted to all of them averages the noise: measured over seeds 1–5 the fit's
     # MAE is 0.55–0.62 of the measurements' for pairs and 0.40–0.45 for triples. The
     # bound 0.8 would fail if the fit only copied the measurements (ratio 1). Single
-    # counts are the most precise measurements; the fit must not lose them (≤ 1.1×).
+    # counts are the most precise measurements; the fit must not lose much of them: the
+    # limit on unreleased pairs (synthesize/limits.py) clears a few hundred cells here,
+    # which costs single counts 1.0-1.13× the measurements' error over seeds 1-3 (≤ 1.25×;
+    # the release publishes the measured single counts themselves).
     protected = DPMarginals(epsilon=2, seed=seed).fit(sensitive)
     errors = _errors(protected, _fit(protected, seed), truth)
     measured, fit, _ = errors[1]
-    assert fit <= 1.1 * measured, errors
+    assert fit <= 1.25 * measured, errors
     for k in (2, 3):
         measured, fit, _ = errors[k]
         assert fit <= 0.8 * measured, errors
@@ -92,9 +102,16 @@ def test_fit_reproduces_counts_measured_almost_without_noise(
     # is off by 3–7 records of 4,000 and the worst pair or triple by 10–16. Without the
     # swaps aimed at the pairs furthest off, the pair of two flags that 94 records hold
     # (most records hold one of the two) was overshot to 270–340, worst errors 135–245:
-    # a worst error above 40 fails.
+    # a worst error above 40 fails. Default settings: at weight 1 with one record per
+    # protected record, the limit on unreleased pairs clears 438 cells (pairs the noise
+    # hardly hides: true zeros) and the mean single error rises to 3.7; the default's
+    # spare records take those attributes back (mean 0.30, worst 5; pairs 0.67, worst 14).
     protected = DPMarginals(epsilon=1000, seed=4).fit(sensitive)
-    errors = _errors(protected, _fit(protected, 4), truth)
+    defaults = {
+        "fabrication_weight": aggregate_seeded.DEFAULT_FABRICATION_WEIGHT,
+        "row_share": aggregate_seeded.DEFAULT_ROW_SHARE,
+    }
+    errors = _errors(protected, _fit(protected, 4, **defaults), truth)
     for k, (_measured, fit, worst) in errors.items():
         assert fit <= 1.5, (k, errors)
         assert worst <= (8 if k == 1 else 40), (k, errors)

@@ -1,0 +1,83 @@
+"""The rule on what synthetic records may hold beyond the release (issue 14, points 4-5).
+
+No combination that was not released appears as often as its length's release
+threshold, and no structural zero of the schema appears at all. Each test also checks,
+where it matters, that the situation arises without the rule (so the test can fail).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dpshowcase.aggregate.count import count_combinations
+from dpshowcase.data.demo import generate_demo_records
+from dpshowcase.data.prepare import prepare
+from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.schema.model import Schema
+from dpshowcase.synthesize import aggregate_seeded, limits
+from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
+
+
+def _unreleased_over(frame: pl.DataFrame, released: set[str], caps: np.ndarray) -> list[str]:
+    counted = count_combinations(prepare(frame, Schema.all_categorical(frame.columns)), 2)
+    over = []
+    for label, count in zip(counted.labels().to_list(), counted.counts.tolist(), strict=True):
+        k = label.count(";") + 1
+        if k >= 2 and label not in released and count > caps[k]:
+            over.append(label)
+    return over
+
+
+@pytest.fixture(scope="module")
+def protected():
+    """2,000 demo records (ten columns) at ε = 1: many pairs fall below the threshold."""
+    frame = generate_demo_records(2000, seed=5)
+    return DPMarginals(epsilon=1, seed=4).fit(prepare(frame.select(frame.columns[:10])))
+
+
+def test_limits_follow_the_release_thresholds(protected):
+    caps = limits.unreleased_limits(protected)
+    thresholds = {e["length"]: e["threshold"] for e in protected.parameters["lengths"]}
+    assert thresholds[2] > 0, "pairs have a positive threshold in the default mode"
+    assert caps[2] == int(np.ceil(thresholds[2])) - 1
+    assert thresholds[3] == 0
+    assert caps[3] == limits.NO_LIMIT, "a 0 threshold sets no limit"
+
+
+def test_no_unreleased_pair_is_as_frequent_as_the_pair_threshold(protected, monkeypatch):
+    caps = limits.unreleased_limits(protected)
+    released = set(protected.counts.labels().to_list())
+    # a low fabrication weight lets the fit hold unreleased pairs often: the rule must act
+    frame = AggregateSeededSynthesizer(seed=2, fabrication_weight=0.05).fit(protected).sample()
+    assert not _unreleased_over(frame, released, caps)
+    monkeypatch.setattr(limits, "enforce_limits", lambda *args, **kwargs: 0)
+    loose = AggregateSeededSynthesizer(seed=2, fabrication_weight=0.05).fit(protected).sample()
+    assert _unreleased_over(loose, released, caps), "without the rule the fit breaks it"
+
+
+def test_enforce_limits_clears_structural_zeros_and_keeps_the_rest():
+    # slots: 0 holds attribute 0 or 1, slot 1 holds 2 or 3; zero = {1, 3}
+    records = np.array([[1, 3], [1, 2], [0, 3], [1, 3], [-1, 3]], dtype=np.int32)
+    slot_of = np.array([0, 0, 1, 1])
+    surplus = np.array([0, 5, 0, 0], dtype=np.int64)  # attribute 1 is furthest over target
+    rule = limits.Rule(
+        released_keys=np.zeros(0, dtype=np.int64),
+        base=5,
+        reporting_length=2,
+        limits=np.full(3, limits.NO_LIMIT, dtype=np.int64),
+        zeros=[np.array([1, 3])],
+    )
+    cleared = limits.enforce_limits(records, slot_of, rule, surplus, np.random.default_rng(0))
+    assert cleared == 2
+    assert records.tolist() == [[-1, 3], [1, 2], [0, 3], [-1, 3], [-1, 3]]
+
+
+def test_row_share_adds_records_and_is_checked(protected):
+    synthesizer = AggregateSeededSynthesizer(seed=1, row_share=1.25).fit(protected)
+    frame = synthesizer.sample()
+    assert frame.height == round(protected.record_count * 1.25)
+    for bad in (0.9, 1.3, True, "1.1"):
+        with pytest.raises(ValueError, match="rows per protected record"):
+            aggregate_seeded.check_row_share(bad)
