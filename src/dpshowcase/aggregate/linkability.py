@@ -25,6 +25,7 @@ import numba
 import numpy as np
 
 from dpshowcase.aggregate.count import ProgressCallback, count_combinations
+from dpshowcase.aggregate.keys import extend_key, pack
 from dpshowcase.aggregate.resolution import check_resolution
 from dpshowcase.data.encode import SensitiveData
 
@@ -72,7 +73,7 @@ def linkability(
     attributes = data.attributes
     base = attributes.n_attributes + 1
     rare = counts.counts < resolution
-    keys = _pack(counts.combinations[rare], base)
+    keys = pack(counts.combinations[rare], base)
     keys.sort()
     columns = attributes.columns
     attribute_column = attributes.attribute_column.astype(np.int64)
@@ -119,15 +120,6 @@ def linkability(
     )
 
 
-def _pack(combinations: np.ndarray, base: int) -> np.ndarray:
-    keys = np.zeros(combinations.shape[0], dtype=np.int64)
-    for j in range(combinations.shape[1]):
-        column = combinations[:, j].astype(np.int64)
-        present = column >= 0
-        keys = np.where(present, keys * base + column + 1, keys)
-    return keys
-
-
 @numba.njit(cache=True, nogil=True)
 def _is_rare(keys: np.ndarray, key: np.int64) -> bool:
     i = np.searchsorted(keys, key)
@@ -139,7 +131,7 @@ def _minimal_rare(combo: np.ndarray, k: int, keys: np.ndarray, base: int) -> boo
     """Whether combo[:k] is rare while none of its (k−1)-subsets is."""
     key = np.int64(0)
     for j in range(k):
-        key = key * base + combo[j] + 1
+        key = extend_key(key, combo[j], base)
     if not _is_rare(keys, key):
         return False
     if k == 1:
@@ -148,7 +140,7 @@ def _minimal_rare(combo: np.ndarray, k: int, keys: np.ndarray, base: int) -> boo
         sub = np.int64(0)
         for j in range(k):
             if j != drop:
-                sub = sub * base + combo[j] + 1
+                sub = extend_key(sub, combo[j], base)
         if _is_rare(keys, sub):
             return False
     return True

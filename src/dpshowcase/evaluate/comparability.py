@@ -9,9 +9,12 @@ combination, which is the better evidence. This module puts the two side by side
   reporting length R (never counted), or when the combination was suppressed (its
   protected count fell below the threshold; it may also not occur at all);
 - the **synthetic count**: synthetic records holding every selected attribute;
-- their **ratio** synthetic / protected, and a **label**: "agrees" when the ratio lies
-  within ±``tolerance`` of 1 (default 10%), "differs" otherwise, "not released" when
-  there is no protected count to compare with.
+- their **ratio** synthetic / protected, and a **label**: "agrees" when the synthetic
+  count lies within ±``tolerance`` (default 10%) of the protected one, "differs"
+  otherwise, "not released" when there is no protected count to compare with.
+
+:func:`agree` is the one rule of agreement: the report, the command line and the web
+app all count "within 10%" with it.
 
 :func:`largest_disagreements` lists the released combinations whose synthetic count
 strays furthest from the protected one (none when they all agree exactly).
@@ -27,6 +30,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from dpshowcase.errors import ParameterError
@@ -34,7 +39,9 @@ from dpshowcase.evaluate._space import canonical_label
 from dpshowcase.schema.model import ColumnKind, Schema
 
 __all__ = [
+    "TOLERANCE",
     "Comparability",
+    "agree",
     "compare_selection",
     "largest_disagreements",
     "parse_selection",
@@ -45,6 +52,20 @@ TOLERANCE = 0.10
 """Synthetic and protected counts "agree" when their ratio is within 1 ± this."""
 
 Label = Literal["agrees", "differs", "not released"]
+
+
+def agree(
+    synthetic: npt.ArrayLike, protected: npt.ArrayLike, tolerance: float = TOLERANCE
+) -> np.ndarray:
+    """Whether each synthetic count is within ±``tolerance`` of its protected count.
+
+    ``|s − p| ≤ tolerance · p``, in that form so that 11 against 10 agrees at 10%
+    (as a ratio, 11/10 − 1 is 0.10000000000000009 in floating point); a published 0
+    agrees only with 0.
+    """
+    s = np.asarray(synthetic, dtype=np.float64)
+    p = np.asarray(protected, dtype=np.float64)
+    return np.abs(s - p) <= tolerance * p
 
 
 @dataclass(frozen=True)
@@ -134,8 +155,8 @@ def compare_selection(
     if protected_count is None:
         return Comparability(ordered, label, length, None, count, None, "not released", reason)
     ratio = count / protected_count if protected_count > 0 else None
-    agrees = ratio is not None and abs(ratio - 1.0) <= tolerance
-    gap = f"{(ratio - 1.0):+.0%}" if ratio is not None else "n/a"
+    agrees = bool(agree(count, protected_count, tolerance))
+    gap = f"{(ratio - 1.0):+.0%}" if ratio is not None else ("+0%" if agrees else "n/a")
     reason = (
         f"The synthetic count is within {tolerance:.0%} of the protected count ({gap})."
         if agrees

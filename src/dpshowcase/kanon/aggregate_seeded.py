@@ -19,10 +19,10 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
 from dpshowcase.kanon import _kernels
-from dpshowcase.kanon.guarantee import pack
 from dpshowcase.kanon.records import Records, from_lists, without_empty
 from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 

@@ -23,11 +23,12 @@ import numpy as np
 import polars as pl
 
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.data.attributes import AttributeIndex
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.errors import InternalError
 from dpshowcase.kanon.baseline import k_anonymize
-from dpshowcase.kanon.guarantee import lookup, pack
+from dpshowcase.kanon.guarantee import lookup
 from dpshowcase.kanon.records import Records, from_lists, index_map
 from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.privacy.marginals import DPMarginals

@@ -16,6 +16,7 @@ from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+from dpshowcase.synthesize.registry import CHOOSING, MODEL_SYNTHESIZERS
 
 __all__ = ["NOT_FOR_RELEASE_BANNER", "NOT_FOR_RELEASE_WARNING", "render_datasheet"]
 
@@ -172,6 +173,8 @@ def _protection(aggregates: ProtectedAggregates) -> str:
             *_k_protection(aggregates),
         ]
         return "\n".join(lines)
+    if p.get("synthesizer") in MODEL_SYNTHESIZERS:
+        return "\n".join(lines + _model_protection(aggregates))
     unit = p.get("privacy_unit", "record")
     unit_words = (
         "one subject (all rows of one person, merged before counting)"
@@ -238,6 +241,44 @@ def _protection(aggregates: ProtectedAggregates) -> str:
     return "\n".join(lines)
 
 
+def _model_protection(aggregates: ProtectedAggregates) -> list[str]:
+    """The protection of an AIM or MST release, in plain words."""
+    p = aggregates.parameters
+    name = str(p.get("synthesizer", "")).upper()
+    marginals = p.get("measured_marginals") or []
+    settings = p.get("settings") or {}
+    how = (
+        "selected them one round at a time with the exponential mechanism, always the "
+        "marginal the model so far got most wrong"
+        if name == "AIM"
+        else "measured every column, then chose the pairs of columns of a maximum spanning "
+        "tree with the exponential mechanism"
+    )
+    return [
+        f"- **ε = {_number(p.get('epsilon'))}** in all: {_number(p.get('epsilon_marginals'))} "
+        f"for selecting and measuring marginals and {_number(p.get('epsilon_record_count'))} "
+        "for the number of records.",
+        f"- **δ = {_number(p.get('delta'))}**"
+        + (
+            ", set to 1/(n·ln n) from the protected number of records n"
+            if p.get("delta_inferred")
+            else ", as given"
+        )
+        + ": the small chance that the guarantee does not hold.",
+        f"- **{name}** measured {len(marginals)} marginals (tables of counts of every "
+        f"combination of values of a few columns) with discrete Gaussian noise; it {how}. "
+        f"Settings: {', '.join(f'{k} = {v}' for k, v in settings.items() if k != 'edges')}.",
+        "- **Values:** a value of a column was kept only if its noisy count exceeded a "
+        "threshold fixed by the guarantee; the records of rarer values show no value there.",
+        "- **Synthetic records** were sampled from a graphical model (private-pgm) estimated "
+        "from the noisy marginals alone, never from the sensitive records (post-processing).",
+        "- **Published counts** (aggregates.csv) are the synthetic records' counts of every "
+        "combination inside a measured marginal: one consistent set of estimates.",
+        "",
+        f"**Which synthesizer?** {CHOOSING}",
+    ]
+
+
 def _sensitivity_words(percentile: Any) -> str:
     if percentile is None:
         return "set to a public bound"
@@ -250,6 +291,26 @@ def _sensitivity_words(percentile: Any) -> str:
 def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
     if aggregates.mode != "dp":
         return _k_suppressed(aggregates)
+    if aggregates.parameters.get("synthesizer") in MODEL_SYNTHESIZERS:
+        suppressed = aggregates.parameters.get("suppressed_values") or {}
+        return "\n".join(
+            [
+                "## What is fabricated or suppressed",
+                "",
+                "- **Fabricated** combinations: the graphical model gives every combination "
+                "of kept values some probability, so the synthetic records (and the "
+                "published counts) hold combinations that no real record holds. Small "
+                "counts of long combinations are the least trustworthy.",
+                "- **Suppressed** values: "
+                + (
+                    ", ".join(f"{_code(c)} {n}" for c, n in suppressed.items() if n)
+                    or "none"
+                )
+                + " value(s) per column fell under the threshold and appear nowhere.",
+                "",
+                f"{CHOOSING}",
+            ]
+        )
     lines = [
         "## What is fabricated or suppressed",
         "",

@@ -36,6 +36,7 @@ from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.ledger.recorder import LineageRecorder
 from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
+from dpshowcase.privacy.aim import AimMechanism, MstMechanism
 from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
@@ -46,6 +47,8 @@ from dpshowcase.synthesize.aggregate_seeded import (
     AggregateSeededSynthesizer,
     check_fabrication_weight,
 )
+from dpshowcase.synthesize.pgm import PgmSynthesizer
+from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS, check_synthesizer
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
@@ -101,6 +104,8 @@ class ReleaseJob:
     """Extra cell values meaning "no value"."""
     seed: int | None = None
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
+    synthesizer: str = "aggregate-seeded"
+    """DP mode: the synthesizer by name (see :mod:`dpshowcase.synthesize.registry`)."""
     fabrication_weight: float = 1.0
     """DP mode: how strongly synthesis avoids combinations that were not released (see
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
@@ -126,6 +131,7 @@ class ReleaseJob:
         if self.mode == "dp":
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
+            check_synthesizer(self.synthesizer)
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
             check_k(self.k)  # type: ignore[arg-type]
@@ -326,6 +332,11 @@ def _run_release(
         aggregates, synthetic = k_release.aggregates, k_release.synthetic
         measurements = None
         report("Synthesizing", 1, 1, shown=False)  # the k-anonymous records came with it
+    elif job.synthesizer in MODEL_SYNTHESIZERS:
+        assert job.dp is not None
+        aggregates, synthetic = _model_release(job, sensitive, report, plan)
+        del sensitive  # nothing below may see sensitive records
+        measurements = None
     else:
         assert job.dp is not None
         mechanism = DPMarginals(
@@ -382,6 +393,31 @@ def _run_release(
             k_agreement=k_release.agreement,
         )
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _model_release(
+    job: ReleaseJob, sensitive: Any, report: _Progress, plan: BudgetPlan | None
+) -> tuple[Any, Any]:
+    """AIM or MST: protected measurements (checked against the ledger's reservation),
+    then (post-processing) the graphical model's records and its consistent marginals as
+    the published aggregates."""
+    assert job.dp is not None
+    mechanism = (
+        AimMechanism(job.dp, seed=job.seed)
+        if job.synthesizer == "aim"
+        else MstMechanism(job.dp, seed=job.seed)
+    )
+    measurements = mechanism.fit(
+        sensitive,
+        progress=lambda stage, step, steps: report("Protecting", step, steps, name=stage),
+    )
+    del sensitive
+    if plan is not None:
+        _check_spent_as_reserved(plan, measurements.parameters())
+    report("Synthesizing")
+    synthesizer = PgmSynthesizer(seed=job.seed).fit(measurements)
+    synthetic = synthesizer.sample(progress=lambda done, total: report("Synthesizing", done, total))
+    return synthesizer.fitted_aggregates(synthetic), synthetic
 
 
 def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:

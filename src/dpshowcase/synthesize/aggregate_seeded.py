@@ -25,9 +25,9 @@ import numpy as np
 import polars as pl
 
 from dpshowcase.aggregate.count import CombinationCounts, count_attribute_combinations
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
-from dpshowcase.privacy._kernels import pack
 from dpshowcase.synthesize import _fit, limits
 
 ProgressCallback = Callable[[int, int], None]

@@ -10,6 +10,7 @@ from typing import Any
 import plotly.offline
 
 from dpshowcase.evaluate.report import _charts
+from dpshowcase.synthesize.registry import CHOOSING
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
@@ -90,6 +91,15 @@ class _Charts:
 # --- sections ----------------------------------------------------------------------
 
 
+def _nist_card(fid: dict[str, Any]) -> list[tuple[str, str]]:
+    """The NIST CRC k-marginal score of external synthetic data, when computed."""
+    nist = fid.get("nist_k_marginal") or {}
+    if nist.get("score") is None:
+        return []
+    within = ", PUMA × pairs" if nist.get("group_column") else ", all pairs"
+    return [(f"NIST CRC k-marginal (SDNist{within})", f"{nist['score']}")]
+
+
 def _header(m: dict[str, Any]) -> str:
     rel = m.get("release", {})
     parts = []
@@ -98,7 +108,8 @@ def _header(m: dict[str, Any]) -> str:
             "<div class='banner'>NOT FOR RELEASE — the noise was seeded (tests and demos "
             "only): anyone who knows the seed can remove it.</div>"
         )
-    title = "Evaluation of a release" + (
+    noun = "external synthetic data" if rel.get("kind") else "a release"
+    title = f"Evaluation of {noun}" + (
         f" of <code>{_e(rel['source'])}</code>" if rel.get("source") else ""
     )
     parts.append(f"<h1>{title}</h1>")
@@ -115,6 +126,12 @@ def _header(m: dict[str, Any]) -> str:
         )
     if rel.get("guarantee"):
         parts.append(f"<p class='guarantee'><b>Guarantee.</b> {_e(rel['guarantee'])}</p>")
+    if rel.get("mode") == "dp":
+        used = (rel.get("parameters") or {}).get("synthesizer") or "aggregate-seeded"
+        parts.append(
+            f"<p><b>Synthesizer:</b> {_e(str(used))}. <b>Which synthesizer?</b> "
+            f"{_e(CHOOSING)}</p>"
+        )
     parts.append(
         "<nav>"
         + "".join(
@@ -171,6 +188,7 @@ def _summary(m: dict[str, Any]) -> str:
     fid = m.get("fidelity") or {}
     if "marginals" in fid and fid["marginals"].get("k_marginal_score") is not None:
         cards.append(("k-marginal score (0–1000)", f"{fid['marginals']['k_marginal_score']:.0f}"))
+    cards += _nist_card(fid)
     if "propensity" in fid:
         cards.append(
             ("propensity pMSE (0 = indistinguishable)", f"{fid['propensity']['pmse']:.4f}")
