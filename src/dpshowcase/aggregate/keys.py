@@ -10,15 +10,22 @@ The caller checks that ``R·log2(B)`` stays below 63 bits.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
 __all__ = ["extend_key", "pack"]
 
+Integer = int | np.integer
+
 
 @numba.njit(inline="always", cache=True, nogil=True)
-def extend_key(key: np.int64, attribute: np.int64, base: np.int64) -> np.int64:
-    """The key of a combination's key with one more (larger) attribute appended."""
+def extend_key(key: Integer, attribute: Integer, base: Integer) -> Any:
+    """The key of a combination's key with one more (larger) attribute appended.
+
+    Any integer type; inside compiled kernels the result is numba's int64.
+    """
     return key * base + attribute + 1
 
 
@@ -32,6 +39,6 @@ def pack(combinations: np.ndarray, base: int) -> np.ndarray:
         for j in range(k):
             a = combinations[i, j]
             if a >= 0:
-                key = extend_key(key, np.int64(a), np.int64(base))
+                key = extend_key(key, a, base)
         out[i] = key
     return out

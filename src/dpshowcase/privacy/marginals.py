@@ -40,9 +40,9 @@ from dpshowcase.aggregate.protected import (
     restrict_to_attributes,
 )
 from dpshowcase.aggregate.sensitivity import combinations_per_record
+from dpshowcase.aggregate.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
-from dpshowcase.data.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget

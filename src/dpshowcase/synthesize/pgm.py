@@ -19,7 +19,7 @@ import polars as pl
 
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
 from dpshowcase.aggregate.protected import ProtectedAggregates
-from dpshowcase.data.encode import encode
+from dpshowcase.data.encode import encode_public
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.aim import MarginalMeasurements
 from dpshowcase.privacy.graphical import FINAL_ITERS, estimate
@@ -97,7 +97,7 @@ class PgmSynthesizer:
         rounded into records; the synthetic data agree with them exactly)."""
         m = self._require()
         r = max(1, min(max(len(x.clique) for x in m.measurements), len(m.columns)))
-        data = encode(synthetic, m.schema.as_released(), allow_identifiers=True)
+        data = encode_public(synthetic, m.schema.as_released())
         counts = count_combinations(data, r)
         # a bit per column: a combination is kept when its columns lie in a measured set
         column_of = counts.attributes.attribute_column.astype(np.int64)
