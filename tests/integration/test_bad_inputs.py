@@ -1,4 +1,8 @@
-"""Every bad input of issue 13, in one table: one sentence, exit code 2, nothing written.
+"""Bad inputs in one table: one sentence, exit code 2, nothing written.
+
+The rows: parameters refused before any data are read (formerly in test_cli_release),
+the writing-outputs and honest-answer inputs of issue 13 (points 4 and 7), and the
+guarantee-voiding parameters of points 1-3 once they land (test_bad_parameters).
 
 Each row is a command line (placeholders in capitals are filled in per test), the
 regular expression its one error sentence must match, and the exit code. Before the
@@ -45,6 +49,8 @@ class Case:
         None
     )
     """Prepares the situation (e.g. another run holding the output); returns a cleanup."""
+    files: tuple[tuple[str, str], ...] = ()
+    """(name, text) written into the test's folder (``DIR``) before the run."""
 
 
 def _hold_the_output(paths: dict[str, Path], _: pytest.MonkeyPatch) -> Callable[[], None]:
@@ -79,7 +85,47 @@ def _full_disk(_: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
 
 NOT_A_BUNDLE = r"--overwrite replaces only a release bundle written by dpshowcase, and .* holds no"
 
+MISSING = "no-such-file.csv"  # parameters are checked before the data are read
+TWO_COLUMNS = ("two.toml", '[[columns]]\nname = "gender"\n\n[[columns]]\nname = "ageBroad"\n')
+
+
+def _release(*args: str) -> tuple[str, ...]:
+    return ("release", *args, "--output", "OUT")
+
+
 CASES = [
+    # parameters checked before any data are read
+    Case("epsilon-0", _release(MISSING, "--epsilon", "0"),
+         "epsilon must be a positive finite number, got 0"),
+    Case("epsilon-negative", _release(MISSING, "--epsilon", "-1"),
+         "epsilon must be a positive finite number, got -1"),
+    Case("delta-1", _release(MISSING, "--epsilon", "4", "--delta", "1"),
+         "delta must be strictly between 0 and 1"),
+    Case("length-0", _release(MISSING, "--epsilon", "4", "-r", "0"),
+         "reporting_length must be an integer ≥ 1"),
+    Case("length-11", _release(MISSING, "--epsilon", "4", "-r", "11"),
+         "beyond what can be counted"),
+    Case("percentile-0", _release(MISSING, "--epsilon", "4", "--percentile", "0"),
+         "percentile_percentage must be in"),
+    Case("seed-negative", _release(MISSING, "--epsilon", "4", "--seed", "-3"),
+         "seed must be a whole number from 0 to"),
+    Case("no-epsilon", _release(MISSING), "No privacy budget was given; pass --epsilon"),
+    Case("no-data", _release("--epsilon", "4"), "No data file was given"),
+    Case("no-config", _release(MISSING, "--epsilon", "4", "--config", "nope.toml"),
+         "nope.toml does not exist"),
+    Case("no-file", _release(MISSING, "--epsilon", "4"), "no-such-file.csv does not exist"),
+    Case("length-beyond-schema",
+         _release("DEMO", "--epsilon", "4", "-r", "3", "--schema", "DIR/two.toml"),
+         "only 2 columns", files=(TWO_COLUMNS,)),
+    Case("length-beyond-data", _release("TINY", "--epsilon", "4", "-r", "3"),
+         "the data have only 2 columns"),
+    Case("wrong-public-count", _release("DEMO", "--epsilon", "4", "--record-count-public", "10"),
+         "declared public"),
+    Case("fabrication-weight-0",
+         _release("DEMO", "--epsilon", "4", "--fabrication-weight", "0"),
+         "fabrication weight must be"),
+    Case("fabrication-weight-with-k", _release("DEMO", "--k", "5", "--fabrication-weight", "2"),
+         "applies to DP synthesis only"),
     # 4. writing outputs
     Case(
         "overwrite-a-thesis",
@@ -195,7 +241,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert result.exit_code == 0, result.output
     big = folder / "big-cell.csv"
     big.write_text("a,b\n" + "x,y\n" * 40 + "Z" * 200_000 + ",y\n", encoding="utf-8")
-    return {"DEMO": demo, "BIG_CELL": big, "BUNDLE": _tiny_bundle(folder / "b")}
+    tiny = folder / "tiny.csv"
+    tiny.write_text("a,b\n" + "x,y\n" * 20 + "z,y\n" * 20, encoding="utf-8")
+    return {"DEMO": demo, "BIG_CELL": big, "TINY": tiny, "BUNDLE": _tiny_bundle(folder / "b")}
 
 
 @pytest.fixture
@@ -216,6 +264,7 @@ def workspace(tmp_path: Path, inputs: dict[str, Path]) -> dict[str, Path]:
         "THESIS": thesis,
         "DATA_DIR": data_dir,
         "BUNDLE_WITH_INPUT": with_input,
+        "DIR": tmp_path,
     }
 
 
@@ -246,6 +295,8 @@ def test_a_bad_input_is_one_sentence_exit_2_and_nothing_written(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(workspace["DATA_DIR"])  # so "." is the input's own folder
+    for name, text in case.files:
+        (workspace["DIR"] / name).write_text(text, encoding="utf-8")
     cleanup = case.setup(workspace, monkeypatch) if case.setup is not None else None
     try:
         before = _photograph(workspace["OUT"].parent, inputs["DEMO"].parent)
