@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -40,6 +41,10 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except MemoryError:
         fail("The machine ran out of memory; try a shorter reporting length or fewer columns.")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        fail("The disk is full; free some space or write the output to another disk.")
 
 
 class Stages:

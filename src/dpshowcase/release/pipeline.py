@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dpshowcase._io.atomic import output_lock
 from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.data.load import read_table
 from dpshowcase.data.prepare import prepare
@@ -262,9 +263,16 @@ def run_release(
 
     Both are :class:`~dpshowcase.progress.Progress`. ``progress`` follows the whole job
     as one fraction, reported as (stage, fraction, 1.0) (the web app's bar); ``stages``
-    gets each stage by name (the command line's bars).
+    gets each stage by name (the command line's bars). The output's lock is held from
+    the first check to the last file, so a second run aiming at the same output fails
+    at once with a sentence (see :func:`~dpshowcase._io.atomic.output_lock`).
     """
-    report = _Progress(progress, stages)
+    with output_lock(job.output):
+        return _locked_release(job, _Progress(progress, stages))
+
+
+def _locked_release(job: ReleaseJob, report: _Progress) -> ReleaseOutcome:
+    """:func:`run_release` with the output's lock held: check, then record and run."""
     check_output(job.output, overwrite=job.overwrite)
     if job.lineage is None:
         return _run_release(job, report, None)
@@ -288,7 +296,6 @@ def _run_release(
     job: ReleaseJob, report: _Progress, recorder: LineageRecorder | None
 ) -> ReleaseOutcome:
     """:func:`run_release` after its checks; ``recorder`` records a lineage's release."""
-
     report("Reading and encoding")
     frame = read_table(job.data)
     if recorder is not None:  # withdrawn subjects go before anything is counted

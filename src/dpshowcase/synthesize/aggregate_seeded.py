@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dpshowcase.aggregate.count import count_attribute_combinations
+from dpshowcase.aggregate.count import CombinationCounts, count_attribute_combinations
 from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
@@ -67,6 +68,22 @@ DEFAULT_SWEEPS = 10
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
+
+
+RELEASED = (
+    "a combination is released when aggregates.csv lists it: its noisy count passed the "
+    "threshold (passed_threshold) and its fitted count is at least 1"
+)
+"""What "released" means in a DP release's parameters.json, datasheet and report."""
+
+
+def _released_by_length(entry: dict[str, Any], counts: CombinationCounts) -> dict[str, Any]:
+    """A per-length parameter entry with ``released`` counted as aggregates.csv lists."""
+    entry = dict(entry)
+    if "length" in entry:
+        entry["passed_threshold"] = entry.get("released")
+        entry["released"] = int((counts.lengths == int(entry["length"])).sum())
+    return entry
 
 
 class AggregateSeededSynthesizer:
@@ -283,11 +300,19 @@ class AggregateSeededSynthesizer:
             "(the raw measurements are published separately as noisy_aggregates.csv)"
         )
         parameters["synthesis"] = self.settings()
-        published = np.where(aggregates.counts.lengths == 1, aggregates.counts.counts, self._fitted)
-        return aggregates.derive(
-            counts=aggregates.counts.with_counts(published.astype(np.int64)),
-            parameters=parameters,
-        )
+        # Singles as measured, longer combinations as the synthetic records hold them.
+        # One meaning of "released" everywhere (datasheet, report, parameters.json): a
+        # combination listed in aggregates.csv. One fitted to 0 is not listed there (it
+        # stays in noisy_aggregates.csv with the other measurements).
+        published = np.where(
+            aggregates.counts.lengths == 1, aggregates.counts.counts, self._fitted
+        ).astype(np.int64)
+        counts = aggregates.counts.with_counts(published).filter(published > 0)
+        parameters["released"] = RELEASED
+        parameters["lengths"] = [
+            _released_by_length(entry, counts) for entry in parameters.get("lengths") or []
+        ]
+        return aggregates.derive(counts=counts, parameters=parameters)
 
     def synthetic_aggregates(self) -> ProtectedAggregates:
         """The released combinations with the counts of the synthetic records just sampled."""
