@@ -24,10 +24,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from dpshowcase.aggregate.count import ProgressCallback, count_combinations
+from dpshowcase.aggregate.count import count_combinations
 from dpshowcase.aggregate.keys import extend_key, pack
 from dpshowcase.aggregate.resolution import check_resolution
 from dpshowcase.data.encode import SensitiveData
+from dpshowcase.progress import Progress
 
 __all__ = ["Linkability", "linkability"]
 
@@ -65,7 +66,7 @@ def linkability(
     reporting_length: int = 3,
     resolution: int = 10,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> Linkability:
     """Measure the records that combinations rarer than ``resolution`` single out."""
     check_resolution(resolution)

@@ -20,7 +20,6 @@ post-processing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -40,17 +39,15 @@ from dpshowcase.aggregate.protected import (
     restrict_to_attributes,
 )
 from dpshowcase.aggregate.sensitivity import combinations_per_record
+from dpshowcase.aggregate.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
-from dpshowcase.data.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 from dpshowcase.privacy.noise import NoiseSource, OpenDPNoise, SeededNoise, laplace_count
+from dpshowcase.progress import Progress
 from dpshowcase.schema.model import ColumnKind, Schema
-
-StageCallback = Callable[[str, int, int], None]
-"""Called with (stage, step, steps) as the mechanism proceeds."""
 
 MAX_PERCENTILE_CANDIDATES = 100_000
 """Upper bound on Δ_k candidates scored by the DP percentile."""
@@ -93,7 +90,7 @@ class DPMarginals:
     def fit(
         self,
         data: SensitiveData | pl.DataFrame | Path | str,
-        progress: StageCallback | None = None,
+        progress: Progress | None = None,
         *,
         schema: Schema | Path | str | None = None,
     ) -> ProtectedAggregates:

@@ -27,7 +27,7 @@ import numpy as np
 from dpshowcase.aggregate.count import count_attribute_combinations
 from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
-from dpshowcase.data.zeros import structural_zero_ids
+from dpshowcase.aggregate.zeros import structural_zero_ids
 
 NO_LIMIT = np.iinfo(np.int64).max // 2
 """The limit of a length without one."""
