@@ -74,7 +74,8 @@ def show(ledger: Path, name: str = "cases") -> dict:
 
 def test_withdrawn_subject_never_appears_in_a_later_release(cases, folder):
     ledger = folder / "withdraw.db"
-    high = ["--epsilon", "1000", "--delta", "1e-6", "--id-column", "case_id", "--seed", "3"]
+    high = ["--epsilon", "1000", "--allow-large-epsilon", "--delta", "1e-6"]
+    high += ["--id-column", "case_id", "--seed", "3"]
     before = folder / "before"
     result = release(cases, before, ledger, *high)
     assert result.exit_code == 0, result.output
