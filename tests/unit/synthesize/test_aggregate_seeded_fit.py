@@ -161,3 +161,20 @@ def test_the_synthesis_settings_are_stated_with_the_counts(sensitive: SensitiveD
     assert stated["fabrication_weight"] == 2.5
     assert stated["length_weight_exponent"] == aggregate_seeded.WEIGHT_EXPONENT
     assert stated["sweeps"] == aggregate_seeded.DEFAULT_SWEEPS
+
+
+def test_published_counts_are_measured_singles_and_synthetic_longer_ones(
+    sensitive: SensitiveData,
+) -> None:
+    # aggregates.csv: the single counts as measured (the most precise measurements,
+    # which the records partly give up to keep unreleased combinations rare), every
+    # longer combination's count from the synthetic records
+    protected = DPMarginals(epsilon=2, seed=1).fit(sensitive)
+    synthesizer = AggregateSeededSynthesizer(seed=1).fit(protected)
+    synthesizer.sample()
+    published = synthesizer.fitted_aggregates().counts
+    synthetic = synthesizer.synthetic_aggregates().counts
+    singles = protected.counts.lengths == 1
+    assert np.array_equal(published.counts[singles], protected.counts.counts[singles])
+    assert np.array_equal(published.counts[~singles], synthetic.counts[~singles])
+    assert not np.array_equal(synthetic.counts[singles], protected.counts.counts[singles])
