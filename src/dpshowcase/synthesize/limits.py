@@ -46,11 +46,10 @@ def unreleased_limits(aggregates: ProtectedAggregates) -> np.ndarray:
     r = aggregates.reporting_length
     limits = np.full(r + 1, NO_LIMIT, dtype=np.int64)
     parameters = aggregates.parameters
-    thresholds = {
-        int(entry["length"]): float(entry["threshold"])
-        for entry in parameters.get("lengths", [])
-        if isinstance(entry, dict) and entry.get("threshold") is not None
-    }
+    noise = aggregates.noise
+    thresholds = (
+        {k: noise.threshold(k) for k in range(1, len(noise.lengths) + 1)} if noise else {}
+    )
     for k in range(2, r + 1):
         if k in thresholds:
             if thresholds[k] > 0:
