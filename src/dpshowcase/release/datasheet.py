@@ -227,6 +227,7 @@ def _protection(aggregates: ProtectedAggregates) -> str:
                 f"| {_number(entry.get('sensitivity'))} | {_number(entry.get('noise_scale'))} "
                 f"| {_number(entry.get('threshold'))} |"
             )
+    lines += ["", f"**Which synthesizer?** {CHOOSING}"]
     return "\n".join(lines)
 
 
