@@ -18,6 +18,7 @@ from rich.table import Table
 
 from dpshowcase.cli._output import Stages, console, user_errors
 from dpshowcase.errors import InputError, ParameterError
+from dpshowcase.release.bundle import enclosing_bundle
 
 
 def evaluate(
@@ -108,6 +109,8 @@ def evaluate(
             raise ParameterError("--holdout needs --sensitive (the records the release used).")
         release, synthetic = _targets(release, synthetic, sensitive, schema)
         output = Path(output)
+        if sensitive is not None:
+            _refuse_bundle_output(output)
         if output.exists() and not output.is_dir():
             raise InputError(f"The output {output} is a file; name a folder.")
         if not overwrite and any((output / n).exists() for n in (REPORT_HTML, METRICS_JSON)):
@@ -158,6 +161,17 @@ def evaluate(
         )
     for note in metrics.get("notes", []):
         console.print(f"Note: {note}", soft_wrap=True)
+
+
+def _refuse_bundle_output(output: Path) -> None:
+    """A report on sensitive data must never land in (or inside) a release bundle."""
+    bundle = enclosing_bundle(output)
+    if bundle is not None:
+        raise InputError(
+            f"With --sensitive the report is confidential, and {output} is in the release "
+            f"bundle {bundle}, which is published as a whole; write it to a folder outside "
+            "any release bundle."
+        )
 
 
 def _targets(
@@ -275,6 +289,12 @@ def compare(
         )
         out.print(table)
         out.print(escape(result.reason), soft_wrap=True)
+    if worst is not None and not worst.height:
+        out.print(
+            "No released combination disagrees: the synthetic records reproduce every "
+            "protected count exactly.",
+            soft_wrap=True,
+        )
     if worst is not None and worst.height:
         table = Table(
             title="Where synthetic and protected counts disagree most", title_justify="left"

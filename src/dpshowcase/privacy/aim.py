@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -63,6 +62,7 @@ from dpshowcase.privacy.accounting import (
 )
 from dpshowcase.privacy.graphical import Measurement
 from dpshowcase.privacy.noise import NoiseSource, laplace_count, noise_source
+from dpshowcase.progress import Progress
 from dpshowcase.schema.model import ColumnKind, Schema
 
 __all__ = [
@@ -80,7 +80,6 @@ ROUNDS_PER_COLUMN = 16
 GAUSSIAN_SHARE = 0.9
 """AIM: share of each round's ρ for the measurement (the rest selects)."""
 
-Progress = Callable[[str, int, int], None]
 Clique = tuple[int, ...]
 
 

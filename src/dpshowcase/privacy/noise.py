@@ -348,8 +348,7 @@ class SeededNoise:
 
     def __init__(self, seed: int) -> None:
         """Seed a PCG64 generator; the same seed and calls give the same noise."""
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ParameterError(f"The seed must be an integer, got {seed!r}.")
+        check_seed(seed)
         self.seed = int(seed)
         self._rng = np.random.default_rng(self.seed)
 

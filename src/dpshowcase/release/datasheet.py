@@ -14,6 +14,7 @@ from typing import Any
 
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 from dpshowcase.synthesize.registry import CHOOSING, MODEL_SYNTHESIZERS
 
@@ -75,9 +76,10 @@ def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: in
 def _files(measurements: bool) -> str:
     noisy = (
         [
-            "| `noisy_aggregates.csv` | the raw noisy measurements of the same combinations, "
-            "which `aggregates.csv` was fitted to; unbiased, with the noise scale of each "
-            "length given below, but not consistent with one another |"
+            "| `noisy_aggregates.csv` | the raw noisy measurements of every combination that "
+            "passed the thresholds, which `aggregates.csv` was fitted to (those fitted to 0 "
+            "are listed here only); unbiased, with the noise scale of each length given "
+            "below, but not consistent with one another |"
         ]
         if measurements
         else []
@@ -91,8 +93,10 @@ def _files(measurements: bool) -> str:
             '| `synthetic.csv`, `synthetic.parquet` | synthetic records ("statistical '
             'individuals"), one per row, with the columns described below |',
             "| `aggregates.csv` | protected counts: `combination,length,count`, a combination "
-            "written `column:value;column:value`; for a DP release these are consistent "
-            "estimates that the synthetic records reproduce exactly |",
+            "written `column:value;column:value`; a combination is *released* when it is "
+            "listed here; for a DP release the single-attribute counts are the protected "
+            "measurements and every longer count is the synthetic records' own (consistent "
+            "estimates, fitted to all measurements at once) |",
             *noisy,
             "| `parameters.json` | the guarantee and every parameter of the protection |",
             "| `manifest.json` | checksum and size of every file, tool version, schema |",
@@ -122,7 +126,7 @@ def _columns(aggregates: ProtectedAggregates, schema: Schema, columns: Sequence[
             shown += f", … ({len(values):,} in all)"
         if not values:
             shown = "none: no value passed protection, so the column is empty"
-        lines.append(f"| {_cell(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
+        lines.append(f"| {plain(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
     if schema.subject_id:
         lines += [
             "",
@@ -227,6 +231,13 @@ def _protection(aggregates: ProtectedAggregates) -> str:
                 f"| {_number(entry.get('sensitivity'))} | {_number(entry.get('noise_scale'))} "
                 f"| {_number(entry.get('threshold'))} |"
             )
+        zero = [
+            str(e.get("length"))
+            for e in lengths
+            if isinstance(e.get("threshold"), int | float) and e["threshold"] <= 0
+        ]
+        if zero:
+            lines += ["", f"Length {', '.join(zero)}: {THRESHOLD_ZERO}"]
     lines += ["", f"**Which synthesizer?** {CHOOSING}"]
     return "\n".join(lines)
 
@@ -369,6 +380,15 @@ def _k_protection(aggregates: ProtectedAggregates) -> list[str]:
             f"- **Whole records:** each synthetic record as a whole is held by at least {k} "
             "sensitive records, so no row copies a rare case."
         )
+    lines.append(
+        "- **Held by k, and identical: two notions.** A real record *holds* a synthetic "
+        "record (or a combination) when it has all of its attributes, and maybe more "
+        "besides; a synthetic record is *identical* to a real one when the two are equal in "
+        "every column, empty cells included. So a synthetic record held by "
+        f"{k} real records can still be identical to one real record that is unique (no "
+        "other real record equals it), because the others hold more attributes. The "
+        "evaluation report with the sensitive data counts such copies."
+    )
     return lines
 
 
@@ -452,10 +472,7 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
         "- **Synthetic records are not real people.** Each row is a statistical individual "
         "assembled from protected counts. Do not read a row as a case, do not try to find "
         "anyone in it, and do not link it with other data.",
-        "- **Use `aggregates.csv` for counts.** The synthetic records are fitted to the "
-        "protected counts but do not match them exactly, and patterns among more than "
-        f"{aggregates.reporting_length} attributes were never measured: synthetic data can "
-        "show them only by chance.",
+        _use_aggregates(aggregates),
         "- **All counts are noisy.** Small counts carry relatively the most noise.",
     ]
     if aggregates.mode != "dp":
@@ -479,6 +496,34 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
     return "\n".join(lines)
 
 
+def _use_aggregates(aggregates: ProtectedAggregates) -> str:
+    """The caveat on counting synthetic records, as true of this release's mode."""
+    unmeasured = (
+        f"patterns among more than {aggregates.reporting_length} attributes were never "
+        "measured: synthetic data can show them only by chance."
+    )
+    if aggregates.mode == "dp":
+        return (
+            "- **Use `aggregates.csv` for counts.** The synthetic records hold exactly the "
+            "counts listed there for combinations of 2 or more attributes; their "
+            "single-attribute counts can differ from the listed ones, which are the "
+            "protected measurements. A count of any other combination taken from them has "
+            "no protected count behind it, and " + unmeasured
+        )
+    return (
+        "- **Use `aggregates.csv` for counts.** The synthetic records are made to agree with "
+        "the protected counts but do not match them all exactly, and " + unmeasured
+    )
+
+
+THRESHOLD_ZERO = (
+    "A threshold of 0 releases every candidate whose noisy count came out above 0: by the "
+    "symmetry of the noise, also about half of the candidates that do not occur in the "
+    "data at all."
+)
+"""What a threshold of 0 means, said wherever one is shown."""
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "—"
@@ -492,9 +537,10 @@ def _number(value: Any) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text}`" if "`" not in text else text
+    """Text from the data or the user as a code span: never HTML, never Markdown."""
+    return code_span(text)
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
+    """Code spans and fixed words, safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")

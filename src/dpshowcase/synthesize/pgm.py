@@ -11,7 +11,7 @@ mbi's own noise helpers are never used: the noise came from OpenDP in
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,10 +19,11 @@ import polars as pl
 
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
 from dpshowcase.aggregate.protected import ProtectedAggregates
-from dpshowcase.data.encode import encode
+from dpshowcase.data.encode import encode_public
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.aim import MarginalMeasurements
 from dpshowcase.privacy.graphical import FINAL_ITERS, estimate
+from dpshowcase.progress import Progress
 
 __all__ = ["PgmSynthesizer"]
 
@@ -68,11 +69,11 @@ class PgmSynthesizer:
         )
         return self
 
-    def sample(self, progress: Callable[[int, int], None] | None = None) -> pl.DataFrame:
+    def sample(self, progress: Progress | None = None) -> pl.DataFrame:
         """As many records as the protected count, one string column per column."""
         m = self._require()
         if progress:
-            progress(0, 1)
+            progress("Synthesizing", 0, 1)
         rows = max(m.record_count, 0)
         with _numpy_seed(self.seed):
             data = self._model.synthetic_data(rows, method="round").to_dict() if rows else {}
@@ -82,7 +83,7 @@ class PgmSynthesizer:
                 codes[c] = np.asarray(data[f"c{c}"], dtype=np.int64)
         self._records = codes
         if progress:
-            progress(1, 1)
+            progress("Synthesizing", 1, 1)
         return pl.DataFrame(
             {
                 name: pl.Series(name, np.array(m.values[c], dtype=object)[codes[c]].tolist(),
@@ -97,7 +98,7 @@ class PgmSynthesizer:
         rounded into records; the synthetic data agree with them exactly)."""
         m = self._require()
         r = max(1, min(max(len(x.clique) for x in m.measurements), len(m.columns)))
-        data = encode(synthetic, m.schema.as_released(), allow_identifiers=True)
+        data = encode_public(synthetic, m.schema.as_released())
         counts = count_combinations(data, r)
         # a bit per column: a combination is kept when its columns lie in a measured set
         column_of = counts.attributes.attribute_column.astype(np.int64)
