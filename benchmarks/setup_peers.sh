@@ -30,3 +30,17 @@ for name in ("pac-synth", "numpy", "polars", "pandas"):
 import pacsynth  # the import name differs from the distribution name
 print("pacsynth loads from", pacsynth.__file__)
 PY
+
+# smartnoise-synth (AIM, MST) at benchmarks/.venv-snsynth, for bench_aim.py. Its wheel
+# requires opacus (and so PyTorch, gigabytes) for its GAN synthesizers only; AIM and MST
+# do not import them, so it is installed without its declared dependencies, then with
+# those AIM and MST use (mbi < 2 as smartnoise-synth pins it, pac-synth, smartnoise-sql).
+sn="${here}/.venv-snsynth"
+if [[ ! -x "${sn}/bin/python" ]]; then
+    "${python}" -m venv "${sn}"
+fi
+"${sn}/bin/python" -m pip install --quiet --upgrade pip
+"${sn}/bin/python" -m pip install --quiet --no-deps "smartnoise-synth==1.0.8"
+"${sn}/bin/python" -m pip install --quiet Faker "disjoint-set>=0.9,<0.10" "mbi>=1.1.0,<2" \
+    "pac-synth==0.0.8" "smartnoise-sql>=1.0.10" pandas scikit-learn
+"${sn}/bin/python" -c "from snsynth import Synthesizer; print('smartnoise-synth loads')"

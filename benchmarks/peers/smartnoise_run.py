@@ -2,8 +2,7 @@
 
 Run it with its own environment, never with dpshowcase's venv::
 
-    python3 -m venv benchmarks/.venv-snsynth
-    benchmarks/.venv-snsynth/bin/pip install torch==2.13.0 smartnoise-synth
+    bash benchmarks/setup_peers.sh      # creates benchmarks/.venv-snsynth (no PyTorch)
     benchmarks/.venv-snsynth/bin/python benchmarks/peers/smartnoise_run.py DATA.csv \\
         --synth mst --epsilon 1 --output synth.csv
 

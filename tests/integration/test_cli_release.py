@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -62,9 +62,10 @@ def test_synthetic_data_agree_with_the_published_counts(released):
     noisy = pl.read_csv(
         output / "noisy_aggregates.csv", schema_overrides={"combination": pl.String}
     )
-    assert (
-        published.get_column("combination").to_list() == noisy.get_column("combination").to_list()
-    )
+    # released = listed in aggregates.csv (count >= 1); the measurements keep the rest
+    listed = published.get_column("combination").to_list()
+    assert set(listed) <= set(noisy.get_column("combination").to_list())
+    assert published.get_column("count").min() >= 1
     recount = count_combinations(prepare(synthetic, Schema.all_categorical(synthetic.columns)), 2)
     synthetic_counts = dict(zip(recount.labels().to_list(), recount.counts.tolist(), strict=True))
     for combination, count in published.select("combination", "count").iter_rows():
@@ -146,11 +147,11 @@ def test_console_shows_stages_the_seed_warning_and_the_guarantee(released):
 
 def test_config_file_with_flag_override_reproduces_the_seeded_run(released, demo_csv, folder):
     """The same settings through a config file (epsilon overridden by a flag) and the
-    same seed give byte-identical outputs; --overwrite replaces a non-empty folder."""
+    same seed give byte-identical outputs; --overwrite replaces an earlier bundle."""
     _, first = released
     second = folder / "from-config"
-    second.mkdir()
-    (second / "stale.txt").write_text("old", encoding="utf-8")
+    shutil.copytree(first, second)
+    (second / "noisy_aggregates.csv").unlink()  # an earlier bundle: replaced as a whole
     config = folder / "release.toml"
     config.write_text(
         f'data = "{demo_csv.name}"\noutput = "{second.name}"\n'
@@ -170,83 +171,6 @@ def test_config_file_with_flag_override_reproduces_the_seeded_run(released, demo
         "README.md",
     ):
         assert (second / name).read_bytes() == (first / name).read_bytes(), name
-
-
-def _tiny_csv(folder: Path) -> Path:
-    path = folder / "tiny.csv"
-    path.write_text("a,b\n" + "x,y\n" * 20 + "z,y\n" * 20, encoding="utf-8")
-    return path
-
-
-def _two_column_schema(folder: Path) -> Path:
-    path = folder / "two.toml"
-    path.write_text('[[columns]]\nname = "gender"\n\n[[columns]]\nname = "ageBroad"\n', "utf-8")
-    return path
-
-
-MISSING = "no-such-file.csv"  # parameters are checked before the data are read
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ([MISSING, "--epsilon", "0"], "epsilon must be a positive finite number, got 0"),
-        ([MISSING, "--epsilon", "-1"], "epsilon must be a positive finite number, got -1"),
-        ([MISSING, "--epsilon", "4", "--delta", "1"], "delta must be strictly between 0 and 1"),
-        ([MISSING, "--epsilon", "4", "-r", "0"], "reporting_length must be an integer ≥ 1"),
-        ([MISSING, "--epsilon", "4", "-r", "11"], "beyond what can be counted"),
-        ([MISSING, "--epsilon", "4", "--percentile", "0"], r"percentile_percentage must be in"),
-        ([MISSING, "--epsilon", "4", "--seed", "-3"], "seed must be a whole number from 0 to"),
-        ([MISSING], "No privacy budget was given; pass --epsilon"),
-        (["--epsilon", "4"], "No data file was given"),
-        ([MISSING, "--epsilon", "4", "--config", "nope.toml"], "nope.toml does not exist"),
-        ([MISSING, "--epsilon", "4"], "no-such-file.csv does not exist"),
-        (["DEMO", "--epsilon", "4", "-r", "3", "--schema", "SCHEMA2"], "only 2 columns"),
-        (["TINY", "--epsilon", "4", "-r", "3"], "the data have only 2 columns"),
-        (["DEMO", "--epsilon", "4", "--record-count-public", "10"], "declared public"),
-        (["DEMO", "--epsilon", "4", "--fabrication-weight", "0"], "fabrication weight must be"),
-        (["DEMO", "--k", "5", "--fabrication-weight", "2"], "applies to DP synthesis only"),
-    ],
-    ids=[
-        "epsilon-0",
-        "epsilon-negative",
-        "delta-1",
-        "length-0",
-        "length-11",
-        "percentile-0",
-        "seed-negative",
-        "no-epsilon",
-        "no-data",
-        "no-config",
-        "no-file",
-        "length-beyond-schema",
-        "length-beyond-data",
-        "wrong-public-count",
-        "fabrication-weight-0",
-        "fabrication-weight-with-k",
-    ],
-)
-def test_bad_parameters_fail_with_one_sentence_and_no_output(
-    args, message, demo_csv, tmp_path, monkeypatch
-):
-    monkeypatch.chdir(tmp_path)
-    substitutes = {
-        "DEMO": str(demo_csv),
-        "TINY": str(_tiny_csv(tmp_path)),
-        "SCHEMA2": str(_two_column_schema(tmp_path)),
-    }
-    args = [substitutes.get(a, a) for a in args]
-    output = tmp_path / "out"
-    result = runner.invoke(app, ["release", *args, "--output", str(output)])
-    assert result.exit_code == 2, result.output
-    error_lines = [line for line in result.output.splitlines() if "Error:" in line]
-    assert len(error_lines) == 1, result.output
-    assert error_lines[0].startswith("Error: ")
-    assert re.search(message, error_lines[0]), result.output
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert not output.exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
 def test_an_existing_output_is_refused_before_any_work(demo_csv, tmp_path):

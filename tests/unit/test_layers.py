@@ -4,8 +4,8 @@ Every ``import`` under ``src/dpshowcase`` is parsed with :mod:`ast`, including t
 inside functions (an import hidden in a function still makes a cycle; it only moves
 the failure from import time to run time). The layers, lowest first:
 
-    errors, _version,      the exception tree, the version, the kernels' thread rule:
-    _threads               no dpshowcase imports
+    errors, _version,      the exception tree, the version, the kernels' thread rule,
+    _threads, progress     the Progress type: no dpshowcase imports
     _io                    writing files atomically
     schema                 how columns become attributes
     data                   reading and encoding sensitive records
@@ -41,7 +41,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 ROOT = "dpshowcase"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_version", "_threads"),
+    ("errors", "_version", "_threads", "progress"),
     ("_io",),
     ("schema",),
     ("data",),

@@ -1,6 +1,7 @@
 """Compiled kernels of the counting engine (numba).
 
-A combination of attribute ids ``a1 < a2 < … < ak`` is packed into one int64 key,
+A combination of attribute ids ``a1 < a2 < … < ak`` is packed into one int64 key
+(:mod:`dpshowcase.aggregate.keys`),
 ``key = ((a1+1)·B + (a2+1))·B + …`` with ``B = n_attributes + 1``; the leading
 non-zero digit makes keys of different lengths distinct, and numeric order of keys is
 length first, then lexicographic.
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from dpshowcase.aggregate.keys import extend_key
 
 
 @numba.njit(cache=True, nogil=True)
@@ -127,10 +130,9 @@ def count_extensions(
                         weighted[a] += w
                 out_keys = _grow_1d(out_keys, n_out + k)
                 out_counts = _grow_1d(out_counts, n_out + k)
-                head = prefix[d] * base + 1
                 for i in range(k):
                     a = extensions[d, i]
-                    out_keys[n_out] = head + a
+                    out_keys[n_out] = extend_key(prefix[d], a, base)
                     out_counts[n_out] = weighted[a]
                     n_out += 1
                     weighted[a] = 0
@@ -166,7 +168,7 @@ def count_extensions(
                 if bucket_stop[d, i] > bucket_start[d, i]:
                     segment_start[d + 1] = bucket_start[d, i]
                     segment_stop[d + 1] = bucket_stop[d, i]
-                    prefix[d + 1] = prefix[d] * base + extensions[d, i] + 1
+                    prefix[d + 1] = extend_key(prefix[d], extensions[d, i], base)
                     d += 1
                     fresh = True
             else:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -21,9 +20,10 @@ from dpshowcase.aggregate import _kernels
 from dpshowcase.data.attributes import AttributeIndex
 from dpshowcase.data.encode import EncodedRecords
 from dpshowcase.errors import ParameterError
+from dpshowcase.progress import Progress
 
-ProgressCallback = Callable[[int, int], None]
-"""Called with (records done, records in all) as counting proceeds."""
+COUNTING = "Counting combinations"
+"""The stage counting reports (as records done of records in all)."""
 
 _N_RANGES = 64
 MAX_REPORTING_LENGTH = 10
@@ -122,7 +122,7 @@ def count_combinations(
     data: EncodedRecords,
     reporting_length: int = 3,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> CombinationCounts:
     """Count every combination of 1..R attributes that occurs in ``data``."""
     check_reporting_length(reporting_length)
@@ -136,7 +136,7 @@ def _count(
     indices: np.ndarray,
     weights: np.ndarray,
     reporting_length: int,
-    progress: ProgressCallback | None,
+    progress: Progress | None,
 ) -> CombinationCounts:
     keys, counts = _count_keys(
         indptr, indices, weights, attributes.n_attributes, reporting_length, progress
@@ -168,7 +168,7 @@ def _count_keys(
     weights: np.ndarray,
     n_attributes: int,
     reporting_length: int,
-    progress: ProgressCallback | None,
+    progress: Progress | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     base = n_attributes + 1
     if reporting_length * math.log2(base) >= 62:
@@ -216,7 +216,7 @@ def _count_keys(
                 count_parts.append(counts)
                 done += float(work[bounds[0] : bounds[1]].sum())
                 if progress is not None:
-                    progress(round(done), round(total_work))
+                    progress(COUNTING, round(done), round(total_work))
     keys = np.concatenate(key_parts)
     counts = np.concatenate(count_parts)
     sort = np.argsort(keys)

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from dpshowcase._io.atomic import atomic_path
+from dpshowcase._io.csv_guard import unguard_frame, write_csv
 from dpshowcase.errors import InputError
 
 COUNT_COLUMNS = ("combination", "length", "count")
@@ -18,6 +19,7 @@ def write_table(
 ) -> None:
     """Write ``frame`` as CSV, or Parquet when the name ends in .parquet, atomically.
 
+    A CSV is guarded against spreadsheet formulas (see :mod:`dpshowcase._io.csv_guard`).
     ``before_publish`` is called with the complete temporary file just before it is
     renamed into place (the privacy ledger commits there); an error it raises leaves
     no file.
@@ -28,7 +30,7 @@ def write_table(
         raise InputError(f"Cannot write {path}: name the output .csv or .parquet.")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            frame.write_csv(tmp)
+            write_csv(frame, tmp)
         else:
             frame.write_parquet(tmp)
         if before_publish is not None:
@@ -43,7 +45,7 @@ def read_counts(path: Path) -> pl.DataFrame:
     if path.suffix.lower() in (".parquet", ".pq"):
         frame = pl.read_parquet(path)
     else:
-        frame = pl.read_csv(path, schema_overrides={"combination": pl.String})
+        frame = unguard_frame(pl.read_csv(path, schema_overrides={"combination": pl.String}))
     if tuple(frame.columns) != COUNT_COLUMNS:
         raise InputError(
             f"{path} is not a count table (expected columns {', '.join(COUNT_COLUMNS)})."

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from dpshowcase.aggregate.count import ProgressCallback, count_combinations
+from dpshowcase.aggregate.count import count_combinations
+from dpshowcase.aggregate.keys import extend_key, pack
 from dpshowcase.aggregate.resolution import check_resolution
 from dpshowcase.data.encode import SensitiveData
+from dpshowcase.progress import Progress
 
 __all__ = ["Linkability", "linkability"]
 
@@ -64,7 +66,7 @@ def linkability(
     reporting_length: int = 3,
     resolution: int = 10,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> Linkability:
     """Measure the records that combinations rarer than ``resolution`` single out."""
     check_resolution(resolution)
@@ -72,7 +74,7 @@ def linkability(
     attributes = data.attributes
     base = attributes.n_attributes + 1
     rare = counts.counts < resolution
-    keys = _pack(counts.combinations[rare], base)
+    keys = pack(counts.combinations[rare], base)
     keys.sort()
     columns = attributes.columns
     attribute_column = attributes.attribute_column.astype(np.int64)
@@ -119,15 +121,6 @@ def linkability(
     )
 
 
-def _pack(combinations: np.ndarray, base: int) -> np.ndarray:
-    keys = np.zeros(combinations.shape[0], dtype=np.int64)
-    for j in range(combinations.shape[1]):
-        column = combinations[:, j].astype(np.int64)
-        present = column >= 0
-        keys = np.where(present, keys * base + column + 1, keys)
-    return keys
-
-
 @numba.njit(cache=True, nogil=True)
 def _is_rare(keys: np.ndarray, key: np.int64) -> bool:
     i = np.searchsorted(keys, key)
@@ -139,7 +132,7 @@ def _minimal_rare(combo: np.ndarray, k: int, keys: np.ndarray, base: int) -> boo
     """Whether combo[:k] is rare while none of its (k−1)-subsets is."""
     key = np.int64(0)
     for j in range(k):
-        key = key * base + combo[j] + 1
+        key = extend_key(key, combo[j], base)
     if not _is_rare(keys, key):
         return False
     if k == 1:
@@ -148,7 +141,7 @@ def _minimal_rare(combo: np.ndarray, k: int, keys: np.ndarray, base: int) -> boo
         sub = np.int64(0)
         for j in range(k):
             if j != drop:
-                sub = sub * base + combo[j] + 1
+                sub = extend_key(sub, combo[j], base)
         if _is_rare(keys, sub):
             return False
     return True

@@ -9,7 +9,8 @@ from it (post-processing).
 
 The boundary is a type: a ``ProtectedAggregates`` cannot be built by calling the class.
 Only :func:`issue_protected` makes one, and only the mechanisms call it
-(``dpshowcase.privacy.marginals`` and ``dpshowcase.kanon.protect``;
+(``dpshowcase.privacy.marginals``, ``dpshowcase.privacy.aim`` and
+``dpshowcase.kanon.protect``;
 ``tests/unit/aggregate/test_protected.py`` checks who imports it). Post-processing
 derives new ones from protected ones with :meth:`ProtectedAggregates.derive`. Tests that
 need aggregates without running a mechanism use the named bypass
@@ -170,8 +171,9 @@ def issue_protected(
     """The protected aggregates a mechanism has just made: for protection mechanisms only.
 
     The caller vouches that ``counts`` and ``record_count`` are protected as
-    ``guarantee`` says. Only ``dpshowcase.privacy.marginals``, ``dpshowcase.kanon.protect``
-    and the test bypass in ``dpshowcase.testing`` import this (a test checks it).
+    ``guarantee`` says. Only ``dpshowcase.privacy.marginals``, ``dpshowcase.privacy.aim``,
+    ``dpshowcase.kanon.protect`` and the test bypass in ``dpshowcase.testing`` import
+    this (a test checks it).
     """
     return ProtectedAggregates(
         counts=counts,

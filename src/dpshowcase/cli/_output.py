@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import errno
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
 import typer
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from dpshowcase import progress
 from dpshowcase.errors import UserError
 
 console = Console(stderr=True, highlight=False)
@@ -39,6 +41,10 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except MemoryError:
         fail("The machine ran out of memory; try a shorter reporting length or fewer columns.")
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        fail("The disk is full; free some space or write the output to another disk.")
 
 
 class Stages:
@@ -63,11 +69,11 @@ class Stages:
         self._progress.__exit__(*exc)  # type: ignore[arg-type]
 
     @contextlib.contextmanager
-    def stage(self, description: str) -> Iterator[Callable[[int, int], None]]:
-        """A stage; the yielded callback takes (done, total)."""
+    def stage(self, description: str) -> Iterator[progress.Progress]:
+        """A stage; the yielded Progress moves its bar (the reported stage name is not shown)."""
         task = self._progress.add_task(description, total=None)
 
-        def update(done: int, total: int) -> None:
+        def update(_stage: str, done: float, total: float) -> None:
             self._progress.update(task, completed=done, total=max(total, 1))
 
         yield update
@@ -85,7 +91,7 @@ class StageBars:
         self._stages = stages
         self._current: str | None = None
         self._open: contextlib.ExitStack | None = None
-        self._update: Callable[[int, int], None] | None = None
+        self._update: progress.Progress | None = None
 
     def __enter__(self) -> StageBars:
         return self
@@ -106,4 +112,4 @@ class StageBars:
             self._open = contextlib.ExitStack()
             self._update = self._open.enter_context(self._stages.stage(stage))
         assert self._update is not None
-        self._update(int(done), int(total))
+        self._update(stage, done, total)

@@ -76,6 +76,15 @@ def release(
         float | None,
         typer.Option("--percentile", help="Percentile setting each length's sensitivity [99]."),
     ] = None,
+    synthesizer: Annotated[
+        str,
+        typer.Option(
+            "--synthesizer",
+            help="DP synthesizer: aggregate-seeded (default; fabricates least), aim or mst "
+            "(graphical model of adaptively measured marginals: higher-order fidelity; "
+            "needs dpshowcase[aim]).",
+        ),
+    ] = "aggregate-seeded",
     fabrication_weight: Annotated[
         float | None,
         typer.Option(
@@ -169,7 +178,12 @@ def release(
                 "No privacy budget was given; pass --epsilon (differential privacy, e.g. "
                 "--epsilon 4) or --k (k-anonymity, e.g. --k 10)."
             )
-        _run(settings, overwrite=overwrite, allow_identifiers=allow_identifiers)
+        _run(
+            settings,
+            overwrite=overwrite,
+            allow_identifiers=allow_identifiers,
+            synthesizer=synthesizer,
+        )
 
 
 def _run_k(
@@ -209,7 +223,13 @@ def _settings(config: Path | None, **flags: Any) -> ReleaseConfig:
     return base.override(**flags)
 
 
-def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -> None:
+def _run(
+    settings: ReleaseConfig,
+    *,
+    overwrite: bool,
+    allow_identifiers: bool,
+    synthesizer: str = "aggregate-seeded",
+) -> None:
     # Deferred: the library loads numba, polars and OpenDP; --help stays instant.
     from dpshowcase.aggregate.count import check_reporting_length
     from dpshowcase.release.pipeline import ReleaseJob, run_release
@@ -232,6 +252,7 @@ def _run(settings: ReleaseConfig, *, overwrite: bool, allow_identifiers: bool) -
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
         fabrication_weight=settings.synthesis_fabrication_weight,
+        synthesizer=synthesizer,
         lineage=settings.lineage,
         ledger=settings.ledger,
         id_column=settings.id_column,

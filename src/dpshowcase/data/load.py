@@ -17,6 +17,11 @@ from dpshowcase.errors import InputError
 
 _TEXT_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": None}
 
+MAX_CELL_BYTES = 128 * 1024
+"""The longest cell accepted (128 KiB): an attribute value is a word or a code, never a
+document; a longer cell is free text or a file pasted into a cell, and would be copied
+into every count, label and page that names it."""
+
 
 def read_table(path: Path | str) -> pl.DataFrame:
     """Read a data file as a DataFrame whose columns are all strings (nulls kept as null)."""
@@ -40,7 +45,22 @@ def read_table(path: Path | str) -> pl.DataFrame:
         raise InputError(
             f"The data file {path} has a header but no rows; there is nothing to count."
         )
+    _check_cell_sizes(path, frame)
     return frame
+
+
+def _check_cell_sizes(path: Path, frame: pl.DataFrame) -> None:
+    """InputError naming the first column holding a cell over :data:`MAX_CELL_BYTES`.
+
+    Worded as the web app's own (configurable) cap says it, so both read alike.
+    """
+    longest = frame.select(pl.all().str.len_bytes().max()).row(0)
+    for name, size in zip(frame.columns, longest, strict=True):
+        if size is not None and size > MAX_CELL_BYTES:
+            raise InputError(
+                f"Column {name!r} has a cell of {size / 1024:,.0f} KiB; cells may be at most "
+                f"{MAX_CELL_BYTES // 1024} KiB. Is it the right file?"
+            )
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:

@@ -15,8 +15,9 @@ module puts them in one space:
   counting: each value an attribute of its own).
 
 Synthetic records are released with numeric columns already binned (their cells hold
-range labels), so they are encoded under :func:`released_schema`, where every numeric
-column is categorical.
+range labels), so they are encoded under :meth:`Schema.as_released
+<dpshowcase.schema.model.Schema.as_released>` (the one released schema), where every
+numeric column is categorical.
 """
 
 from __future__ import annotations
@@ -42,17 +43,7 @@ __all__ = [
     "fixed_bins",
     "record_codes",
     "record_space",
-    "released_schema",
 ]
-
-
-def released_schema(schema: Schema) -> Schema:
-    """The schema of released (synthetic) records: numeric columns hold range labels.
-
-    The subject id is dropped: a synthetic record is already one subject. (See
-    :meth:`Schema.as_released`, which also keeps a bin labelled ``0`` as a value.)
-    """
-    return schema.as_released()
 
 
 def fixed_bins(schema: Schema, frame: pl.DataFrame) -> Schema:
@@ -80,14 +71,14 @@ def fixed_bins(schema: Schema, frame: pl.DataFrame) -> Schema:
 
 
 def encode_released(frame: pl.DataFrame, schema: Schema) -> PublicRecords:
-    """Encode released records (e.g. synthetic.csv) under :func:`released_schema`.
+    """Encode released records (e.g. synthetic.csv) under :meth:`Schema.as_released`.
 
     Columns of the schema that the frame lacks are taken as empty.
     """
     missing = [c for c in schema.column_names if c not in frame.columns]
     if missing:
         frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in missing)
-    return encode_public(frame, released_schema(schema))
+    return encode_public(frame, schema.as_released())
 
 
 def count_table(data: EncodedRecords, reporting_length: int) -> pl.DataFrame:

@@ -34,7 +34,7 @@ from dpshowcase._version import __version__
 from dpshowcase.data.attributes import natural_key
 from dpshowcase.data.encode import SensitiveData, encode
 from dpshowcase.evaluate import _space
-from dpshowcase.evaluate.comparability import TOLERANCE, largest_disagreements
+from dpshowcase.evaluate.comparability import TOLERANCE, agree, largest_disagreements
 from dpshowcase.evaluate.coverage import (
     COUNTRY_OF_EXPLOITATION,
     DATA_SOURCE,
@@ -293,13 +293,9 @@ def _comparability(protected: pl.DataFrame, syn_counts: pl.DataFrame) -> dict[st
             how="left",
         )
         .with_columns(pl.col("s").fill_null(0))
-        .with_columns(
-            # a published 0 agrees only with 0 (the ratio is undefined there)
-            pl.when(pl.col("p") == 0)
-            .then(pl.col("s") == 0)
-            .otherwise((pl.col("s") / pl.col("p") - 1.0).abs() <= TOLERANCE)
-            .alias("agrees")
-        )
+    )
+    joined = joined.with_columns(
+        pl.Series("agrees", agree(joined.get_column("s"), joined.get_column("p")))
     )
     by_length = joined.group_by("length").agg(
         pl.len().alias("released"), pl.col("agrees").sum().alias("agrees")

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from dpshowcase._io.csv_guard import unguard_frame
 from dpshowcase.aggregate.io import read_counts
 from dpshowcase.errors import InputError
 from dpshowcase.schema.model import Schema
@@ -83,7 +84,7 @@ def load_release(path: Path | str) -> PublicRelease:
     if (folder / "synthetic.parquet").is_file():
         synthetic = pl.read_parquet(folder / "synthetic.parquet")
     elif (folder / "synthetic.csv").is_file():
-        synthetic = pl.read_csv(folder / "synthetic.csv", infer_schema=False)
+        synthetic = unguard_frame(pl.read_csv(folder / "synthetic.csv", infer_schema=False))
     if synthetic is not None:
         synthetic = synthetic.select(pl.all().cast(pl.String).fill_null(""))
     if protected is None and synthetic is None:

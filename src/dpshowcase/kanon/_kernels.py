@@ -35,6 +35,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from dpshowcase.aggregate.keys import extend_key
+
 
 @numba.njit(cache=True, inline="always")
 def _holds(indices: np.ndarray, lo: int, hi: int, attribute: int) -> bool:
@@ -504,7 +506,7 @@ def unreleased_free(
                 while True:
                     key = np.int64(0)
                     for j in range(length):
-                        key = key * base + members[choice[j]] + 1
+                        key = extend_key(key, members[choice[j]], base)
                     at = np.searchsorted(released_keys, key)
                     if at >= released_keys.size or released_keys[at] != key:
                         any_bad = True
@@ -561,7 +563,7 @@ def _fits(
                 t += 1
             key = np.int64(0)
             for j in range(t):
-                key = key * base + merged[j] + 1
+                key = extend_key(key, merged[j], base)
             at = np.searchsorted(released_keys, key)
             if at >= released_keys.size or released_keys[at] != key:
                 return False

@@ -14,19 +14,16 @@ post-processing too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import polars as pl
 
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
 from dpshowcase.kanon import _kernels
-from dpshowcase.kanon.guarantee import pack
 from dpshowcase.kanon.records import Records, from_lists, without_empty
+from dpshowcase.progress import Progress
 from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-
-StageCallback = Callable[[str, int, int], None]
 
 _FITTING = "Synthesizing: fitting to the aggregates"
 _REPAIRING = "Synthesizing: keeping released combinations"
@@ -53,7 +50,7 @@ class KAggregateSeededSynthesizer:
         self._aggregates = aggregates
         return self
 
-    def sample(self, progress: StageCallback | None = None) -> Records:
+    def sample(self, progress: Progress | None = None) -> Records:
         """Synthetic records over the released attribute index."""
         if self._aggregates is None:
             raise ParameterError("Call fit(aggregates) before sample().")
@@ -62,7 +59,7 @@ class KAggregateSeededSynthesizer:
         frame = (
             AggregateSeededSynthesizer(seed=self.seed)
             .fit(aggregates)
-            .sample(progress=lambda done, total: notify(_FITTING, done, total))
+            .sample(progress=lambda _stage, done, total: notify(_FITTING, done, total))
         )
         notify(_REPAIRING, 0, 1)
         records = released_only(frame, aggregates, np.random.default_rng(self.seed))

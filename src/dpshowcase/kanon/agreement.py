@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from dpshowcase.aggregate.count import CombinationCounts
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
-from dpshowcase.kanon.guarantee import lookup, pack
+from dpshowcase.kanon.guarantee import lookup
 from dpshowcase.kanon.records import index_map
 
 

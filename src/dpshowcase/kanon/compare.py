@@ -15,7 +15,6 @@ choosing a protection — not for publication.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,18 +22,18 @@ import numpy as np
 import polars as pl
 
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.data.attributes import AttributeIndex
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.errors import InternalError
 from dpshowcase.kanon.baseline import k_anonymize
-from dpshowcase.kanon.guarantee import lookup, pack
+from dpshowcase.kanon.guarantee import lookup
 from dpshowcase.kanon.records import Records, from_lists, index_map
 from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.progress import Progress
 from dpshowcase.schema.model import Schema
 from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
-
-StageCallback = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ def side_by_side(
     mode: str = "row-seeded",
     hierarchy: dict[str, dict[str, str]] | None = None,
     seed: int | None = None,
-    progress: StageCallback | None = None,
+    progress: Progress | None = None,
 ) -> tuple[list[Comparison], dict[str, Any]]:
     """Baseline, k-anonymous synthetic and DP synthetic records on the same data.
 
@@ -183,7 +182,7 @@ def side_by_side(
     exact = count_combinations(
         sensitive,
         reporting_length,
-        progress=lambda done, total: notify("Counting combinations", done, total),
+        progress=notify,
     )
     notify("Classic k-anonymization", 0, 1)
     anonymized = k_anonymize(sensitive, quasi_identifiers, k, hierarchy)
@@ -205,7 +204,7 @@ def side_by_side(
     dp_frame = (
         AggregateSeededSynthesizer(seed=seed)
         .fit(protected)
-        .sample(progress=lambda done, total: notify("DP: synthesizing", done, total))
+        .sample(progress=lambda _stage, done, total: notify("DP: synthesizing", done, total))
     )
     dp = compare(f"DP synthetic (ε = {epsilon:g})", dp_frame, exact, k, n)
     details = {

@@ -16,17 +16,13 @@ others, and deleting attributes from a record only leaves sets held by more reco
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from dpshowcase.aggregate.resolution import round_down
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.kanon._growth import grow
 from dpshowcase.kanon.records import Records, without_empty
-
-ProgressCallback = Callable[[int, int], None]
-StageCallback = Callable[[str, int, int], None]
+from dpshowcase.progress import Progress
 
 _CONSOLIDATING = "Synthesizing: consolidating"
 _SUPPRESSING = "Synthesizing: suppressing"
@@ -46,7 +42,7 @@ def consolidate(
     records: Records,
     targets: np.ndarray,
     rng: np.random.Generator,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
 ) -> Records:
     """``records`` followed by new records made of the attribute occurrences still owed.
 
@@ -74,7 +70,7 @@ def consolidate(
         length = max(taken / max(made, 1), 1.0)
         rounds += 1
         if progress is not None:
-            progress(total - int(pool.sum()), total)
+            progress(_CONSOLIDATING, total - int(pool.sum()), total)
     combined = Records(
         attributes=records.attributes,
         indptr=np.concatenate(parts_indptr),
@@ -109,7 +105,7 @@ def to_released_counts(
     k: int,
     records: Records,
     rng: np.random.Generator,
-    notify: StageCallback,
+    notify: Progress,
 ) -> Records:
     """Consolidate, then suppress: single-attribute counts become the released ones."""
     targets = attribute_targets(data, k)
@@ -120,7 +116,7 @@ def to_released_counts(
         records,
         targets,
         rng,
-        progress=lambda done, total: notify(_CONSOLIDATING, done, total),
+        progress=notify,
     )
     notify(_SUPPRESSING, 0, 1)
     return suppress(records, targets, rng)

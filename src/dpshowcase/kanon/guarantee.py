@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from dpshowcase.aggregate.count import CombinationCounts, count_combinations
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.errors import GuaranteeError
@@ -61,15 +62,6 @@ class GuaranteeCheck:
             },
             "distinct_whole_records_checked": self.whole_records,
         }
-
-
-def pack(combinations: np.ndarray, base: int) -> np.ndarray:
-    """One int64 key per row of attribute ids (padded with -1), as the counting engine packs."""
-    keys = np.zeros(combinations.shape[0], dtype=np.int64)
-    for j in range(combinations.shape[1]):
-        ids = combinations[:, j].astype(np.int64)
-        keys = np.where(ids >= 0, keys * base + ids + 1, keys)
-    return keys
 
 
 def lookup(sorted_keys: np.ndarray, sorted_counts: np.ndarray, keys: np.ndarray) -> np.ndarray:

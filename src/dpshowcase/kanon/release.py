@@ -10,7 +10,6 @@ ones (:mod:`.agreement`). Writing the bundle is the caller's business
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,8 +22,7 @@ from dpshowcase.kanon.agreement import LengthAgreement, agreement
 from dpshowcase.kanon.guarantee import GuaranteeCheck, check_k_anonymity
 from dpshowcase.kanon.protect import check_k, k_protect
 from dpshowcase.kanon.registry import AGGREGATE_SEEDED, SYNTHESIZERS, check_mode
-
-StageCallback = Callable[[str, int, int], None]
+from dpshowcase.progress import Progress
 
 WHOLE_RECORD_NOTE = (
     "Beyond the guarantee, each synthetic record as a whole (all its attributes "
@@ -54,7 +52,7 @@ def k_anonymous_release(
     reporting_length: int = 3,
     seed: int | None = None,
     exact: CombinationCounts | None = None,
-    progress: StageCallback | None = None,
+    progress: Progress | None = None,
 ) -> KRelease:
     """Protect, synthesize and check; GuaranteeError if the check fails."""
     check_k(k)
@@ -66,7 +64,7 @@ def k_anonymous_release(
         exact = count_combinations(
             sensitive,
             reporting_length,
-            progress=lambda done, total: notify("Counting combinations", done, total),
+            progress=notify,
         )
     notify("Protecting at resolution k", 0, 1)
     aggregates = k_protect(

@@ -17,7 +17,8 @@ from dpshowcase.data.encode import SensitiveData
 from dpshowcase.kanon._growth import grow
 from dpshowcase.kanon.consolidate import to_released_counts
 from dpshowcase.kanon.records import Records
-from dpshowcase.kanon.synthesizer import KAnonymousSynthesizer, StageCallback
+from dpshowcase.kanon.synthesizer import KAnonymousSynthesizer
+from dpshowcase.progress import Progress
 
 _SEEDED = "Synthesizing: seeded records"
 
@@ -28,7 +29,7 @@ class RowSeededSynthesizer(KAnonymousSynthesizer):
     name = "row-seeded"
 
     def _sample(
-        self, data: SensitiveData, rng: np.random.Generator, notify: StageCallback
+        self, data: SensitiveData, rng: np.random.Generator, notify: Progress
     ) -> Records:
         notify(_SEEDED, 0, data.n_records)
         indptr, indices = grow(
@@ -48,7 +49,7 @@ class ValueSeededSynthesizer(KAnonymousSynthesizer):
     name = "value-seeded"
 
     def _sample(
-        self, data: SensitiveData, rng: np.random.Generator, notify: StageCallback
+        self, data: SensitiveData, rng: np.random.Generator, notify: Progress
     ) -> Records:
         empty = Records(
             attributes=data.attributes,

@@ -13,7 +13,6 @@ then brought to the released counts (:mod:`.consolidate`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import ClassVar, Self
 
 import numpy as np
@@ -23,9 +22,7 @@ from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.kanon.protect import check_k
 from dpshowcase.kanon.records import Records, shuffled
 from dpshowcase.privacy.noise import check_seed
-
-StageCallback = Callable[[str, int, int], None]
-"""Called with (stage, step, steps) as synthesis proceeds."""
+from dpshowcase.progress import Progress
 
 
 class KAnonymousSynthesizer(ABC):
@@ -52,7 +49,7 @@ class KAnonymousSynthesizer(ABC):
         self._data = data
         return self
 
-    def sample(self, progress: StageCallback | None = None) -> Records:
+    def sample(self, progress: Progress | None = None) -> Records:
         """Synthetic records (in random order) over the data's attribute index."""
         if self._data is None:
             raise ParameterError("Call fit(data) before sample().")
@@ -63,6 +60,6 @@ class KAnonymousSynthesizer(ABC):
 
     @abstractmethod
     def _sample(
-        self, data: SensitiveData, rng: np.random.Generator, notify: StageCallback
+        self, data: SensitiveData, rng: np.random.Generator, notify: Progress
     ) -> Records:
         """The synthetic records, in any order."""

@@ -26,7 +26,8 @@ from dpshowcase.errors import ParameterError
 from dpshowcase.kanon import _kernels
 from dpshowcase.kanon.consolidate import to_released_counts
 from dpshowcase.kanon.records import Records, from_lists
-from dpshowcase.kanon.synthesizer import KAnonymousSynthesizer, StageCallback
+from dpshowcase.kanon.synthesizer import KAnonymousSynthesizer
+from dpshowcase.progress import Progress
 
 DEFAULT_ORDERS = 64
 """Column orders drawn (the reference draws one per record)."""
@@ -46,7 +47,7 @@ class UnseededSynthesizer(KAnonymousSynthesizer):
         self.orders = orders
 
     def _sample(
-        self, data: SensitiveData, rng: np.random.Generator, notify: StageCallback
+        self, data: SensitiveData, rng: np.random.Generator, notify: Progress
     ) -> Records:
         value_of, slot_attributes, slot_start = _slots(data)
         n_slots = slot_start.size - 1

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from dpshowcase.aggregate.keys import extend_key
+
 CHUNKS_PER_THREAD = 2
 """Records are split into this many chunks per thread (uneven records balance out)."""
 
@@ -84,8 +86,8 @@ def extend_candidates(
                     key = np.int64(0)
                     for j in range(km1):
                         if j != drop:
-                            key = key * base + survivors[i, j] + 1
-                    key = key * base + b + 1
+                            key = extend_key(key, survivors[i, j], base)
+                    key = extend_key(key, b, base)
                     if not _contains(survivor_keys, key):
                         ok = False
                         break
@@ -137,7 +139,7 @@ def _record_candidates(
             if depth >= 0:
                 position[depth] += 1
             continue
-        key = prefix[depth] * base + indices[lo + p] + 1
+        key = extend_key(prefix[depth], indices[lo + p], base)
         if depth + 1 == k:
             i = np.searchsorted(candidate_keys, key)
             if i < candidate_keys.size and candidate_keys[i] == key:
@@ -221,21 +223,6 @@ def bounded_counts(
 
 
 @numba.njit(cache=True)
-def pack(combinations: np.ndarray, base: int) -> np.ndarray:
-    """Packed keys of the rows of an int32 (n, k) array (-1 entries ignored)."""
-    n, k = combinations.shape
-    out = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        key = np.int64(0)
-        for j in range(k):
-            a = combinations[i, j]
-            if a >= 0:
-                key = key * base + a + 1
-        out[i] = key
-    return out
-
-
-@numba.njit(cache=True)
 def normalise(
     combinations: np.ndarray, lengths: np.ndarray, counts: np.ndarray, keys: np.ndarray, base: int
 ) -> np.ndarray:
@@ -255,7 +242,7 @@ def normalise(
             key = np.int64(0)
             for j in range(k):
                 if j != drop:
-                    key = key * base + combinations[i, j] + 1
+                    key = extend_key(key, combinations[i, j], base)
             s = np.searchsorted(keys, key)
             if s < n and keys[s] == key and out[s] < best:
                 best = out[s]

@@ -81,9 +81,17 @@ __all__ = [
     "DELTA_THRESHOLD_SHARE",
     "BudgetPlan",
     "DpParameters",
+    "MarginalModelBudget",
+    "RhoAccount",
+    "gaussian_rho",
+    "gaussian_sigma",
     "infer_delta",
     "plan_budget",
+    "plan_marginal_model_budget",
     "reference_rho",
+    "selection_epsilon",
+    "selection_rho",
+    "value_threshold",
     "zcdp_delta",
     "zcdp_epsilon",
     "zcdp_rho",
@@ -758,4 +766,192 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
         record_count=count,
         record_count_public=public is not None,
         privacy_unit=params.privacy_unit,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Marginal-model releases (AIM, MST): adaptive measurements under one ρ
+# --------------------------------------------------------------------------------------
+#
+# The same (ε, δ) split as the DP-marginals release: ε_N for the record count (pure DP),
+# δ/2 for the threshold that discovers each column's values (a value held by one record
+# survives with probability at most δ/2), δ/2 for converting the measurements' ρ-zCDP to
+# (ε_M, δ/2)-DP. Inside ρ the mechanisms spend, by zCDP's additive composition:
+#
+# * a discrete Gaussian measurement of a vector of counts with L2 sensitivity Δ and
+#   scale σ: Δ²/(2σ²) (Canonne–Kamath–Steinke 2020); one marginal (every cell of a set
+#   of columns) has Δ = 1 when one record is added or removed, the 1-way marginals of
+#   all d columns together have Δ = √d;
+# * an exponential-mechanism selection (report-noisy-max with Gumbel noise) that is
+#   ε_s-DP: ε_s²/8 (Cesar–Rogers 2021, bounded range), as AIM's paper counts it.
+
+
+def gaussian_rho(sigma: float, sensitivity: float = 1.0) -> float:
+    """ρ of a discrete Gaussian measurement of scale σ with L2 sensitivity Δ: Δ²/(2σ²)."""
+    sigma = _check_positive_finite("sigma", sigma)
+    sensitivity = _check_positive_finite("sensitivity", sensitivity)
+    return sensitivity * sensitivity / (2.0 * sigma * sigma)
+
+
+def gaussian_sigma(rho: float, sensitivity: float = 1.0) -> float:
+    """The smallest σ (rounded up) whose measurement costs at most ``rho``: Δ/√(2ρ)."""
+    rho = _check_positive_finite("rho", rho)
+    return sensitivity / math.sqrt(2.0 * rho) * (1 + _RELATIVE_SAFETY)
+
+
+def selection_rho(epsilon: float) -> float:
+    """ρ of an ε-DP exponential-mechanism selection: ε²/8 (bounded range)."""
+    epsilon = _check_positive_finite("epsilon", epsilon)
+    return epsilon * epsilon / 8.0
+
+
+def selection_epsilon(rho: float) -> float:
+    """The largest ε (rounded down) of a selection that costs at most ``rho``: √(8ρ)."""
+    rho = _check_positive_finite("rho", rho)
+    return math.sqrt(8.0 * rho) * (1 - _RELATIVE_SAFETY)
+
+
+def value_threshold(sigma: float, columns: int, delta_threshold: float) -> float:
+    """Noisy 1-way counts must exceed this for a value to join a column's domain.
+
+    The candidates are the values seen in the data, so a record may bring up to
+    ``columns`` values nobody else holds; with discrete Gaussian noise of scale σ each
+    survives with probability ≤ 1 − (1 − δ_t)^(1/d) and any of them with probability
+    ≤ δ_t — the same formula (and rounding) as :meth:`BudgetPlan.threshold` at k = 1.
+    """
+    sigma = _check_positive_finite("sigma", sigma)
+    delta_threshold = _check_delta("delta_threshold", delta_threshold)
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ParameterError(f"columns must be an integer ≥ 1, got {columns!r}.")
+    tail = -math.expm1(math.log1p(-delta_threshold) / columns)
+    quantile = -_STANDARD_NORMAL.inv_cdf(tail)
+    return 1.0 + math.ceil(sigma * quantile * (1 + _RELATIVE_SAFETY))
+
+
+@dataclass(frozen=True)
+class RhoSpend:
+    """One measurement or selection and the ρ it cost."""
+
+    what: str
+    rho: float
+
+
+class RhoAccount:
+    """The running ρ-zCDP account of an adaptive mechanism; it refuses to overspend.
+
+    Every noisy measurement and every selection is charged here *before* it is drawn;
+    :attr:`spent` is the sum, and :meth:`charge` raises InternalError rather than let it
+    exceed the budget (by more than float rounding).
+    """
+
+    def __init__(self, budget: float) -> None:
+        """Open an account holding ``budget`` (ρ)."""
+        self.budget = _check_positive_finite("rho budget", budget)
+        self.spends: list[RhoSpend] = []
+        self.spent = 0.0
+
+    @property
+    def remaining(self) -> float:
+        """ρ not yet spent (never below 0)."""
+        return max(0.0, self.budget - self.spent)
+
+    def charge(self, what: str, rho: float) -> None:
+        """Record ``rho`` spent on ``what``; InternalError if the budget would be exceeded."""
+        rho = _check_positive_finite("rho", rho)
+        if self.spent + rho > self.budget * (1 + 1e-9):
+            raise InternalError(
+                f"{what} would spend ρ={rho:.6g} with only {self.remaining:.6g} left; "
+                "this is a bug."
+            )
+        self.spent += rho
+        self.spends.append(RhoSpend(what, rho))
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarginalModelBudget:
+    """The privacy accounting of an AIM or MST release (see the section comment above)."""
+
+    synthesizer: str
+    """"aim" or "mst"."""
+    epsilon: float
+    epsilon_record_count: float
+    epsilon_marginals: float
+    delta: float
+    delta_inferred: bool
+    delta_conversion: float
+    delta_threshold: float
+    rho: float
+    """ρ-zCDP of every measurement and selection together."""
+    record_count: int | None
+    record_count_public: bool
+    privacy_unit: PrivacyUnit
+
+    def __post_init__(self) -> None:
+        """The books must balance: ρ converts to (ε_M, δ_conversion)."""
+        if zcdp_delta(self.rho, self.epsilon_marginals) > self.delta_conversion * (1 + 1e-9):
+            raise InternalError("marginal-model plan does not convert to its stated (ε_M, δ).")
+
+    @property
+    def guarantee(self) -> str:
+        """The guarantee in one sentence."""
+        head = (
+            f"(ε={self.epsilon:g}, δ={self.delta:.2g})-differential privacy for each "
+            f"{self.privacy_unit}"
+        )
+        count = (
+            "the record count was declared public and is published exactly"
+            if self.record_count_public
+            else f"{_short(self.epsilon_record_count)}-DP for the record count"
+        )
+        return (
+            f"{head} (ρ={_short(self.rho)} zCDP for the {self.synthesizer.upper()} "
+            f"selections and measurements, which is (ε={_short(self.epsilon_marginals)}, "
+            f"δ={self.delta_conversion:.2g})-DP by the Canonne–Kamath–Steinke conversion, "
+            f"δ={self.delta_threshold:.2g} for the threshold on single values, plus {count})."
+        )
+
+    def to_dict(self, account: RhoAccount | None = None) -> dict[str, Any]:
+        """JSON-ready accounting for parameters.json (with the spends when given)."""
+        out: dict[str, Any] = {
+            "guarantee": self.guarantee,
+            "privacy_unit": self.privacy_unit,
+            "epsilon": self.epsilon,
+            "epsilon_record_count": self.epsilon_record_count,
+            "epsilon_marginals": self.epsilon_marginals,
+            "delta": self.delta,
+            "delta_inferred": self.delta_inferred,
+            "delta_conversion": self.delta_conversion,
+            "delta_threshold": self.delta_threshold,
+            "rho": self.rho,
+            "conversion": "Canonne-Kamath-Steinke 2020 Cor. 13 (tight zCDP to (eps, delta))",
+            "record_count": self.record_count,
+            "record_count_public": self.record_count_public,
+            "noise": "discrete Gaussian measurements (OpenDP), Gumbel report-noisy-max "
+            "selections (OpenDP)",
+        }
+        if account is not None:
+            out["rho_spent"] = account.spent
+            out["measurements_and_selections"] = len(account.spends)
+        return out
+
+
+def plan_marginal_model_budget(
+    params: DpParameters, synthesizer: str, record_count: int | None = None
+) -> MarginalModelBudget:
+    """The (ε, δ) → ρ accounting of an AIM or MST release (``record_count`` as in
+    :func:`plan_budget`: the protected count, needed only when δ is inferred)."""
+    plan = plan_budget(params, record_count)
+    return MarginalModelBudget(
+        synthesizer=synthesizer,
+        epsilon=plan.epsilon,
+        epsilon_record_count=plan.epsilon_record_count,
+        epsilon_marginals=plan.epsilon_marginals,
+        delta=plan.delta,
+        delta_inferred=plan.delta_inferred,
+        delta_conversion=plan.delta_conversion,
+        delta_threshold=plan.delta_threshold,
+        rho=plan.rho,
+        record_count=plan.record_count,
+        record_count_public=plan.record_count_public,
+        privacy_unit=plan.privacy_unit,
     )

@@ -20,7 +20,6 @@ post-processing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import polars as pl
 from dpshowcase._threads import kernel_threads
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.count import CombinationCounts, check_reporting_length
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import (
     LengthNoise,
     NoiseDescription,
@@ -39,17 +39,15 @@ from dpshowcase.aggregate.protected import (
     restrict_to_attributes,
 )
 from dpshowcase.aggregate.sensitivity import combinations_per_record
+from dpshowcase.aggregate.zeros import holds_structural_zero, structural_zero_ids
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
 from dpshowcase.errors import InputError, ParameterError
 from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 from dpshowcase.privacy.noise import NoiseSource, OpenDPNoise, SeededNoise, laplace_count
+from dpshowcase.progress import Progress
 from dpshowcase.schema.model import Schema
-from dpshowcase.schema.zeros import holds_structural_zero, structural_zero_ids
-
-StageCallback = Callable[[str, int, int], None]
-"""Called with (stage, step, steps) as the mechanism proceeds."""
 
 MAX_PERCENTILE_CANDIDATES = 100_000
 """Upper bound on Δ_k candidates scored by the DP percentile."""
@@ -87,7 +85,7 @@ class DPMarginals:
     def fit(
         self,
         data: SensitiveData | pl.DataFrame | Path | str,
-        progress: StageCallback | None = None,
+        progress: Progress | None = None,
         *,
         schema: Schema | Path | str | None = None,
     ) -> ProtectedAggregates:
@@ -177,7 +175,7 @@ class DPMarginals:
         groups: np.ndarray,
         sampling_seed: int,
     ) -> _LengthResult:
-        keys = _kernels.pack(candidates, base)
+        keys = pack(candidates, base)
         per_record_bound = int(combinations_per_record(data.record_lengths(), k).max(initial=0))
         # a record's work: its k-combinations, each looked up among the candidates
         with kernel_threads(data.n_records * max(per_record_bound, 1) * k) as threads:

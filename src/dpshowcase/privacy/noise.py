@@ -115,6 +115,20 @@ def _check_selection(
     return array, float(alpha), _check_epsilon(epsilon), int(upper_bound)
 
 
+def _check_scores(
+    scores: npt.ArrayLike, sensitivity: float, epsilon: float
+) -> tuple[npt.NDArray[np.float64], float, float]:
+    """Validate a noisy-max selection's inputs; every source calls this first."""
+    array = np.asarray(scores, dtype=np.float64).ravel()
+    if array.size == 0 or not np.all(np.isfinite(array)):
+        raise ParameterError("A selection needs at least one score, all finite.")
+    if isinstance(sensitivity, bool) or not (
+        isinstance(sensitivity, int | float) and math.isfinite(sensitivity) and sensitivity > 0
+    ):
+        raise ParameterError(f"The score sensitivity must be > 0, got {sensitivity!r}.")
+    return array, float(sensitivity), _check_epsilon(epsilon)
+
+
 def _quantile_noise_scale(alpha: float, epsilon: float) -> float:
     """Exponential-noise scale for an ε-DP quantile selection at level ``alpha``.
 
@@ -157,6 +171,13 @@ class NoiseSource(Protocol):
         self, values: IntArray, alpha: float, epsilon: float, upper_bound: int
     ) -> int:
         """Return an ε-DP ``alpha``-quantile of ``values`` among 0..upper_bound."""
+        ...
+
+    def select_noisy_max(
+        self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float
+    ) -> int:
+        """Index of the largest score after Gumbel noise: the ε-DP exponential mechanism
+        for scores that each move by at most ``sensitivity`` (ε²/8-zCDP)."""
         ...
 
 
@@ -269,6 +290,31 @@ class OpenDPNoise:
             raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
         return int(measurement(values.tolist()))
 
+    def select_noisy_max(
+        self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float
+    ) -> int:
+        """OpenDP ``make_noisy_max`` (Gumbel noise, report-noisy-max), ε-DP.
+
+        The scale starts at 2Δ/ε (scores of sensitivity Δ need not move together) and is
+        nudged up until OpenDP's own privacy map says ≤ ε.
+        """
+        array, sensitivity, epsilon = _check_scores(scores, sensitivity, epsilon)
+        dp = self._dp
+        scale = 2.0 * sensitivity / epsilon
+        for _ in range(64):
+            measurement = dp.m.make_noisy_max(
+                dp.vector_domain(dp.atom_domain(T=float, nan=False)),
+                dp.linf_distance(T=float),
+                dp.max_divergence(),
+                scale=scale,
+            )
+            if measurement.map(sensitivity) <= epsilon:
+                break
+            scale = math.nextafter(scale, math.inf)
+        else:  # pragma: no cover - OpenDP's map is within a few ulps of the formula
+            raise InternalError("could not calibrate OpenDP's noisy max to the asked epsilon.")
+        return int(measurement(array.tolist()))
+
 
 # --------------------------------------------------------------------------------------
 # Seeded (tests and demos only)
@@ -302,8 +348,7 @@ class SeededNoise:
 
     def __init__(self, seed: int) -> None:
         """Seed a PCG64 generator; the same seed and calls give the same noise."""
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ParameterError(f"The seed must be an integer, got {seed!r}.")
+        check_seed(seed)
         self.seed = int(seed)
         self._rng = np.random.default_rng(self.seed)
 
@@ -360,6 +405,14 @@ class SeededNoise:
         greater = values.size - at_most  # #{x > c}
         score = np.abs((1.0 - alpha) * less - alpha * greater)
         noisy = -score + self._rng.exponential(scale, upper_bound + 1)
+        return int(np.argmax(noisy))
+
+    def select_noisy_max(
+        self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float
+    ) -> int:
+        """Report-noisy-max with seeded Gumbel noise of scale 2Δ/ε, as OpenDP does."""
+        array, sensitivity, epsilon = _check_scores(scores, sensitivity, epsilon)
+        noisy = array + self._rng.gumbel(0.0, 2.0 * sensitivity / epsilon, array.size)
         return int(np.argmax(noisy))
 
 

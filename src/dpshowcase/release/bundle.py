@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from dpshowcase._io.atomic import atomic_directory
+from dpshowcase._io.csv_guard import write_csv
 from dpshowcase._io.timestamps import created_utc
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
@@ -44,8 +45,11 @@ __all__ = [
     "REPORT_FILES",
     "ReleaseSummary",
     "check_output",
+    "enclosing_bundle",
+    "is_bundle",
     "release_columns",
     "release_parameters",
+    "replaceable_bundle",
     "write_release",
 ]
 
@@ -72,6 +76,12 @@ BUNDLE_FILES = (
 REPORT_FILES = (REPORT_HTML, METRICS_JSON)
 """The public evaluation every bundle also holds (described by the manifest too)."""
 
+SPREADSHEET_GUARD = (
+    "In every CSV file, a text cell or column name that a spreadsheet would run as a "
+    "formula starts with one extra ' (the Parquet file holds the values as they are)."
+)
+"""What the manifest says about the CSV guard (see :mod:`dpshowcase._io.csv_guard`)."""
+
 SYNTHESIZER_DELIMITER = ";"
 """The separator the synthesizer joins the values of a multi-value cell with."""
 
@@ -97,17 +107,66 @@ class ReleaseSummary:
 
 
 def check_output(output: Path, *, overwrite: bool = False) -> None:
-    """Fail early, before any work, if ``output`` cannot become a bundle folder."""
+    """Fail early, before any work, if ``output`` cannot become a bundle folder.
+
+    With ``overwrite`` an existing folder is replaced only if it is a release bundle
+    (see :func:`replaceable_bundle`).
+    """
     output = Path(output)
     parent = output.resolve().parent
     if not parent.is_dir():
         raise InputError(f"The folder {parent} does not exist; create it or choose another output.")
     if output.exists() and not output.is_dir():
         raise InputError(f"The output {output} is a file; name a folder for the release bundle.")
-    if output.exists() and not overwrite and any(output.iterdir()):
-        raise InputError(
-            f"The output {output} already exists; choose a new folder or pass --overwrite."
+    if output.exists() and any(output.iterdir()):
+        if not overwrite:
+            raise InputError(
+                f"The output {output} already exists; choose a new folder or pass --overwrite."
+            )
+        refusal = replaceable_bundle(output)
+        if refusal is not None:
+            raise InputError(refusal)
+
+
+def is_bundle(folder: Path) -> bool:
+    """``folder`` holds a manifest.json written by dpshowcase."""
+    try:
+        manifest = json.loads((Path(folder) / MANIFEST_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("tool") == "dpshowcase"
+
+
+def enclosing_bundle(path: Path) -> Path | None:
+    """The release bundle folder that is ``path`` or holds it, or None."""
+    for folder in (Path(path).resolve(), *Path(path).resolve().parents):
+        if is_bundle(folder):
+            return folder
+    return None
+
+
+def replaceable_bundle(folder: Path) -> str | None:
+    """None if ``--overwrite`` may replace ``folder``; else the sentence refusing it.
+
+    Only a release bundle (a dpshowcase manifest.json) holding nothing but bundle files
+    may be replaced: --overwrite must never delete an input's folder, the current
+    folder or someone's thesis.
+    """
+    folder = Path(folder)
+    if not is_bundle(folder):
+        return (
+            f"--overwrite replaces only a release bundle written by dpshowcase, and {folder} "
+            f"holds no dpshowcase {MANIFEST_JSON}; it was left as it is. Choose a new folder."
         )
+    allowed = {*BUNDLE_FILES, NOISY_AGGREGATES_CSV, *REPORT_FILES}
+    others = sorted(p.name for p in folder.iterdir() if p.name not in allowed)
+    if others:
+        shown = ", ".join(others[:3]) + (" …" if len(others) > 3 else "")
+        return (
+            f"--overwrite would delete {shown} in {folder}, which no release bundle holds; "
+            "move them away or choose a new folder."
+        )
+    return None
 
 
 def release_columns(schema: Schema, input_columns: Sequence[str]) -> list[str]:
@@ -191,14 +250,15 @@ def write_release(
     if datasheet_extra:
         readme = readme.rstrip("\n") + "\n\n" + datasheet_extra.strip("\n") + "\n"
 
-    with atomic_directory(output, overwrite=overwrite) as folder:
+    with atomic_directory(output, overwrite=overwrite, replaceable=replaceable_bundle) as folder:
         # An absent value is a bare empty field (",,"), as in the published CTDC files.
-        table.select(pl.all().replace("", None)).write_csv(folder / SYNTHETIC_CSV)
+        # Every CSV is guarded against spreadsheet formulas; the Parquet file is not.
+        write_csv(table.select(pl.all().replace("", None)), folder / SYNTHETIC_CSV)
         table.write_parquet(folder / SYNTHETIC_PARQUET)
-        counts.write_csv(folder / AGGREGATES_CSV)
+        write_csv(counts, folder / AGGREGATES_CSV)
         written = list(BUNDLE_FILES)
         if measurements is not None:
-            measurements.counts.to_frame().write_csv(folder / NOISY_AGGREGATES_CSV)
+            write_csv(measurements.counts.to_frame(), folder / NOISY_AGGREGATES_CSV)
             written.insert(written.index(AGGREGATES_CSV) + 1, NOISY_AGGREGATES_CSV)
         (folder / PARAMETERS_JSON).write_text(_json(parameters), encoding="utf-8")
         (folder / README_MD).write_text(readme, encoding="utf-8")
@@ -228,6 +288,7 @@ def write_release(
             },
             "columns": columns,
             "schema": schema_to_dict(schema),
+            "spreadsheet_guard": SPREADSHEET_GUARD,
             "files": {name: _describe(folder / name) for name in written if name != MANIFEST_JSON},
         }
         if manifest_extra:

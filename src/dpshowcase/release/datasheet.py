@@ -14,7 +14,9 @@ from typing import Any
 
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+from dpshowcase.synthesize.registry import CHOOSING, MODEL_SYNTHESIZERS
 
 __all__ = ["NOT_FOR_RELEASE_BANNER", "NOT_FOR_RELEASE_WARNING", "render_datasheet"]
 
@@ -74,9 +76,10 @@ def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: in
 def _files(measurements: bool) -> str:
     noisy = (
         [
-            "| `noisy_aggregates.csv` | the raw noisy measurements of the same combinations, "
-            "which `aggregates.csv` was fitted to; unbiased, with the noise scale of each "
-            "length given below, but not consistent with one another |"
+            "| `noisy_aggregates.csv` | the raw noisy measurements of every combination that "
+            "passed the thresholds, which `aggregates.csv` was fitted to (those fitted to 0 "
+            "are listed here only); unbiased, with the noise scale of each length given "
+            "below, but not consistent with one another |"
         ]
         if measurements
         else []
@@ -90,8 +93,10 @@ def _files(measurements: bool) -> str:
             '| `synthetic.csv`, `synthetic.parquet` | synthetic records ("statistical '
             'individuals"), one per row, with the columns described below |',
             "| `aggregates.csv` | protected counts: `combination,length,count`, a combination "
-            "written `column:value;column:value`; for a DP release these are consistent "
-            "estimates that the synthetic records reproduce exactly |",
+            "written `column:value;column:value`; a combination is *released* when it is "
+            "listed here; for a DP release the single-attribute counts are the protected "
+            "measurements and every longer count is the synthetic records' own (consistent "
+            "estimates, fitted to all measurements at once) |",
             *noisy,
             "| `parameters.json` | the guarantee and every parameter of the protection |",
             "| `manifest.json` | checksum and size of every file, tool version, schema |",
@@ -121,7 +126,7 @@ def _columns(aggregates: ProtectedAggregates, schema: Schema, columns: Sequence[
             shown += f", … ({len(values):,} in all)"
         if not values:
             shown = "none: no value passed protection, so the column is empty"
-        lines.append(f"| {_cell(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
+        lines.append(f"| {plain(name)} | {spec.kind.value} | {_how(spec)} | {_cell(shown)} |")
     if schema.subject_id:
         lines += [
             "",
@@ -168,6 +173,8 @@ def _protection(aggregates: ProtectedAggregates) -> str:
             *_k_protection(aggregates),
         ]
         return "\n".join(lines)
+    if p.get("synthesizer") in MODEL_SYNTHESIZERS:
+        return "\n".join(lines + _model_protection(aggregates))
     unit = p.get("privacy_unit", "record")
     unit_words = (
         "one subject (all rows of one person, merged before counting)"
@@ -224,7 +231,53 @@ def _protection(aggregates: ProtectedAggregates) -> str:
                 f"| {_number(entry.get('sensitivity'))} | {_number(entry.get('noise_scale'))} "
                 f"| {_number(entry.get('threshold'))} |"
             )
+        zero = [
+            str(e.get("length"))
+            for e in lengths
+            if isinstance(e.get("threshold"), int | float) and e["threshold"] <= 0
+        ]
+        if zero:
+            lines += ["", f"Length {', '.join(zero)}: {THRESHOLD_ZERO}"]
+    lines += ["", f"**Which synthesizer?** {CHOOSING}"]
     return "\n".join(lines)
+
+
+def _model_protection(aggregates: ProtectedAggregates) -> list[str]:
+    """The protection of an AIM or MST release, in plain words."""
+    p = aggregates.parameters
+    name = str(p.get("synthesizer", "")).upper()
+    marginals = p.get("measured_marginals") or []
+    settings = p.get("settings") or {}
+    how = (
+        "selected them one round at a time with the exponential mechanism, always the "
+        "marginal the model so far got most wrong"
+        if name == "AIM"
+        else "measured every column, then chose the pairs of columns of a maximum spanning "
+        "tree with the exponential mechanism"
+    )
+    return [
+        f"- **ε = {_number(p.get('epsilon'))}** in all: {_number(p.get('epsilon_marginals'))} "
+        f"for selecting and measuring marginals and {_number(p.get('epsilon_record_count'))} "
+        "for the number of records.",
+        f"- **δ = {_number(p.get('delta'))}**"
+        + (
+            ", set to 1/(n·ln n) from the protected number of records n"
+            if p.get("delta_inferred")
+            else ", as given"
+        )
+        + ": the small chance that the guarantee does not hold.",
+        f"- **{name}** measured {len(marginals)} marginals (tables of counts of every "
+        f"combination of values of a few columns) with discrete Gaussian noise; it {how}. "
+        f"Settings: {', '.join(f'{k} = {v}' for k, v in settings.items() if k != 'edges')}.",
+        "- **Values:** a value of a column was kept only if its noisy count exceeded a "
+        "threshold fixed by the guarantee; the records of rarer values show no value there.",
+        "- **Synthetic records** were sampled from a graphical model (private-pgm) estimated "
+        "from the noisy marginals alone, never from the sensitive records (post-processing).",
+        "- **Published counts** (aggregates.csv) are the synthetic records' counts of every "
+        "combination inside a measured marginal: one consistent set of estimates.",
+        "",
+        f"**Which synthesizer?** {CHOOSING}",
+    ]
 
 
 def _sensitivity_words(percentile: Any) -> str:
@@ -239,6 +292,26 @@ def _sensitivity_words(percentile: Any) -> str:
 def _fabricated_and_suppressed(aggregates: ProtectedAggregates) -> str:
     if aggregates.mode != "dp":
         return _k_suppressed(aggregates)
+    if aggregates.parameters.get("synthesizer") in MODEL_SYNTHESIZERS:
+        suppressed = aggregates.parameters.get("suppressed_values") or {}
+        return "\n".join(
+            [
+                "## What is fabricated or suppressed",
+                "",
+                "- **Fabricated** combinations: the graphical model gives every combination "
+                "of kept values some probability, so the synthetic records (and the "
+                "published counts) hold combinations that no real record holds. Small "
+                "counts of long combinations are the least trustworthy.",
+                "- **Suppressed** values: "
+                + (
+                    ", ".join(f"{_code(c)} {n}" for c, n in suppressed.items() if n)
+                    or "none"
+                )
+                + " value(s) per column fell under the threshold and appear nowhere.",
+                "",
+                f"{CHOOSING}",
+            ]
+        )
     lines = [
         "## What is fabricated or suppressed",
         "",
@@ -307,6 +380,15 @@ def _k_protection(aggregates: ProtectedAggregates) -> list[str]:
             f"- **Whole records:** each synthetic record as a whole is held by at least {k} "
             "sensitive records, so no row copies a rare case."
         )
+    lines.append(
+        "- **Held by k, and identical: two notions.** A real record *holds* a synthetic "
+        "record (or a combination) when it has all of its attributes, and maybe more "
+        "besides; a synthetic record is *identical* to a real one when the two are equal in "
+        "every column, empty cells included. So a synthetic record held by "
+        f"{k} real records can still be identical to one real record that is unique (no "
+        "other real record equals it), because the others hold more attributes. The "
+        "evaluation report with the sensitive data counts such copies."
+    )
     return lines
 
 
@@ -390,10 +472,7 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
         "- **Synthetic records are not real people.** Each row is a statistical individual "
         "assembled from protected counts. Do not read a row as a case, do not try to find "
         "anyone in it, and do not link it with other data.",
-        "- **Use `aggregates.csv` for counts.** The synthetic records are fitted to the "
-        "protected counts but do not match them exactly, and patterns among more than "
-        f"{aggregates.reporting_length} attributes were never measured: synthetic data can "
-        "show them only by chance.",
+        _use_aggregates(aggregates),
         "- **All counts are noisy.** Small counts carry relatively the most noise.",
     ]
     if aggregates.mode != "dp":
@@ -417,6 +496,34 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
     return "\n".join(lines)
 
 
+def _use_aggregates(aggregates: ProtectedAggregates) -> str:
+    """The caveat on counting synthetic records, as true of this release's mode."""
+    unmeasured = (
+        f"patterns among more than {aggregates.reporting_length} attributes were never "
+        "measured: synthetic data can show them only by chance."
+    )
+    if aggregates.mode == "dp":
+        return (
+            "- **Use `aggregates.csv` for counts.** The synthetic records hold exactly the "
+            "counts listed there for combinations of 2 or more attributes; their "
+            "single-attribute counts can differ from the listed ones, which are the "
+            "protected measurements. A count of any other combination taken from them has "
+            "no protected count behind it, and " + unmeasured
+        )
+    return (
+        "- **Use `aggregates.csv` for counts.** The synthetic records are made to agree with "
+        "the protected counts but do not match them all exactly, and " + unmeasured
+    )
+
+
+THRESHOLD_ZERO = (
+    "A threshold of 0 releases every candidate whose noisy count came out above 0: by the "
+    "symmetry of the noise, also about half of the candidates that do not occur in the "
+    "data at all."
+)
+"""What a threshold of 0 means, said wherever one is shown."""
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "—"
@@ -430,9 +537,10 @@ def _number(value: Any) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text}`" if "`" not in text else text
+    """Text from the data or the user as a code span: never HTML, never Markdown."""
+    return code_span(text)
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
+    """Code spans and fixed words, safe inside a Markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")

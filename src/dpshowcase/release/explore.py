@@ -12,7 +12,6 @@ synthetic.parquet), so it can run anywhere the release may go. Two views:
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
@@ -29,8 +28,9 @@ from dpshowcase.aggregate.count import count_combinations
 from dpshowcase.data.attributes import escape, natural_key
 from dpshowcase.data.encode import encode_public
 from dpshowcase.errors import InputError, ParameterError
+from dpshowcase.evaluate.comparability import agree
+from dpshowcase.evaluate.release_files import PublicRelease, load_release
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
-from dpshowcase.schema.toml_io import schema_from_dict
 
 __all__ = ["ReleaseExplorer", "Selection", "ValueCounts", "compare_release"]
 
@@ -73,37 +73,30 @@ class Selection:
 
 
 class ReleaseExplorer:
-    """Read a release bundle folder and answer selection queries on it."""
+    """Answer selection queries on a release bundle (read by :func:`load_release`)."""
 
-    def __init__(self, bundle: Path) -> None:
-        bundle = Path(bundle)
-        try:
-            manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
-            parameters = json.loads((bundle / "parameters.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{bundle} is not a readable release bundle ({exc}).") from None
-        self.path = bundle
-        self.schema: Schema = schema_from_dict(manifest["schema"], source="the bundle's schema")
-        self.columns: tuple[str, ...] = tuple(manifest["columns"])
-        self.record_count = int(parameters.get("protected_record_count", 0))
-        self.parameters: dict[str, Any] = parameters
-        aggregates = pl.read_csv(
-            bundle / "aggregates.csv",
-            schema_overrides={"combination": pl.String, "length": pl.Int64, "count": pl.Int64},
-        )
-        self.aggregates = aggregates
-        longest = int(aggregates.get_column("length").max() or 1)  # type: ignore[arg-type]
-        self.reporting_length = int(parameters.get("reporting_length") or longest)
+    def __init__(self, bundle: Path | PublicRelease) -> None:
+        release = bundle if isinstance(bundle, PublicRelease) else load_release(bundle)
+        if release.protected is None or release.synthetic is None:
+            raise InputError(
+                f"{release.path} lacks aggregates.csv or the synthetic records; exploring "
+                "needs both."
+            )
+        self.path = release.path
+        self.schema: Schema = release.schema
+        self.columns: tuple[str, ...] = tuple(release.synthetic.columns)
+        self.record_count = release.record_count or 0
+        self.parameters: dict[str, Any] = release.parameters
+        self.aggregates = release.protected
+        self.reporting_length = release.reporting_length
         self._protected = dict(
             zip(
-                aggregates.get_column("combination").to_list(),
-                aggregates.get_column("count").to_list(),
+                self.aggregates.get_column("combination").to_list(),
+                self.aggregates.get_column("count").to_list(),
                 strict=True,
             )
         )
-        self.synthetic = pl.read_parquet(bundle / "synthetic.parquet").select(
-            pl.col(c).cast(pl.String).fill_null("") for c in self.columns
-        )
+        self.synthetic = release.synthetic
         self._order = {name: i for i, name in enumerate(self.schema.column_names)}
 
     # -- attributes -------------------------------------------------------------------
@@ -235,16 +228,17 @@ class ReleaseExplorer:
 def compare_release(bundle: Path) -> dict[str, Any]:
     """How closely the synthetic records reproduce every released count, per length.
 
-    For each length k: released combinations, mean absolute and relative error of the
-    synthetic counts, the share within 10% of the protected count, combinations the
-    synthetic data hold but the release does not (fabricated beyond the release), and
-    released combinations absent from the synthetic data.
+    For each length k: released combinations (the rows of aggregates.csv), mean
+    absolute and relative error of their synthetic counts, the share within 10% of the
+    protected count (:func:`~dpshowcase.evaluate.comparability.agree`, the rule and the
+    rows of the report's agreement), combinations the synthetic data hold but the release
+    does not (fabricated beyond the release), and released combinations with a positive
+    count absent from the synthetic data.
     """
     explorer = ReleaseExplorer(bundle)
     r = explorer.reporting_length
-    public_schema = _public_schema(explorer.schema)
     synthetic_counts = count_combinations(
-        encode_public(explorer.synthetic, public_schema), r
+        encode_public(explorer.synthetic, explorer.schema.as_released()), r
     ).to_frame()
     joined = explorer.aggregates.rename({"count": "protected"}).join(
         synthetic_counts.rename({"count": "synthetic", "length": "synthetic_length"}),
@@ -253,6 +247,7 @@ def compare_release(bundle: Path) -> dict[str, Any]:
         coalesce=True,
     )
     joined = joined.with_columns(
+        pl.col("protected").is_not_null().alias("released"),
         pl.col("protected").fill_null(0),
         pl.col("synthetic").fill_null(0),
         pl.coalesce("length", "synthetic_length").alias("length"),
@@ -260,7 +255,7 @@ def compare_release(bundle: Path) -> dict[str, Any]:
     lengths = []
     for k in range(1, r + 1):
         part = joined.filter(pl.col("length") == k)
-        released = part.filter(pl.col("protected") > 0)
+        released = part.filter(pl.col("released"))
         p = released.get_column("protected").to_numpy().astype(np.float64)
         s = released.get_column("synthetic").to_numpy().astype(np.float64)
         relative = np.abs(s - p) / np.maximum(p, 1.0)
@@ -270,9 +265,9 @@ def compare_release(bundle: Path) -> dict[str, Any]:
                 "released": int(released.height),
                 "mean_absolute_error": _round(np.abs(s - p).mean()) if p.size else None,
                 "mean_relative_error": _round(relative.mean()) if p.size else None,
-                "within_10_percent": _round((relative <= 0.10).mean()) if p.size else None,
-                "fabricated": int(part.filter(pl.col("protected") == 0).height),
-                "missing": int((s == 0).sum()),
+                "within_10_percent": _round(agree(s, p).mean()) if p.size else None,
+                "fabricated": int(part.filter(~pl.col("released")).height),
+                "missing": int(((s == 0) & (p > 0)).sum()),
             }
         )
     return {
@@ -281,29 +276,6 @@ def compare_release(bundle: Path) -> dict[str, Any]:
         "reporting_length": r,
         "lengths": lengths,
     }
-
-
-def _public_schema(schema: Schema) -> Schema:
-    """The schema that reads released values back: bins are labels now, 0 stays 0."""
-    columns = []
-    for spec in schema.columns:
-        if spec.kind is ColumnKind.MULTI_VALUE:
-            columns.append(
-                ColumnSpec(
-                    name=spec.name,
-                    kind=ColumnKind.MULTI_VALUE,
-                    delimiter=spec.delimiter,
-                    sensitive_zero=spec.sensitive_zero,
-                )
-            )
-        else:
-            columns.append(
-                ColumnSpec(
-                    name=spec.name,
-                    sensitive_zero=spec.sensitive_zero or spec.kind is ColumnKind.NUMERIC,
-                )
-            )
-    return Schema(columns=tuple(columns), null_values=("",))
 
 
 def _round(value: float) -> float:

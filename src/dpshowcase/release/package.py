@@ -1,9 +1,9 @@
 """Handing a release bundle out: CSV files safe to open in a spreadsheet, and a zip.
 
-A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a NUL is run as a formula by
-spreadsheet programs (CSV injection). Before a CSV leaves the machine every such cell —
-header names included — gets a leading ``'``, which spreadsheets show as text; genuine
-numbers such as ``-3`` or ``+1.5`` are left alone.
+Every CSV of a bundle is written guarded against spreadsheet formulas (see
+:mod:`dpshowcase._io.csv_guard`; the manifest says so under ``spreadsheet_guard``), so its
+bytes are handed out as they are. A bundle written before the guard existed is guarded
+on the way out instead.
 
 :func:`write_zip` packs the files of a bundle, and only those: it takes names from a
 fixed list, never walks the folder, so nothing else that happens to lie there (least of
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from dpshowcase._io.csv_guard import guard_cell, guard_frame
 from dpshowcase.errors import InputError
 from dpshowcase.release.bundle import BUNDLE_FILES, MANIFEST_JSON, NOISY_AGGREGATES_CSV
 
@@ -37,40 +37,34 @@ RELEASE_FILES: tuple[str, ...] = (
 )
 """Files a bundle may hold (the last two once evaluation writes them)."""
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\x00")
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
-
-def guard_cell(text: str) -> str:
-    """``text`` with a leading ``'`` if a spreadsheet would run it as a formula."""
-    if text.startswith(_DANGEROUS) and not _NUMBER.match(text):
-        return "'" + text
-    return text
-
-
-def _guard_expr(column: str) -> pl.Expr:
-    col = pl.col(column)
-    dangerous = col.str.contains(r"^[=+\-@\t\x00]") & ~col.str.contains(_NUMBER.pattern)
-    return pl.when(dangerous).then(pl.lit("'") + col).otherwise(col).alias(column)
+def _written_guarded(bundle: Path) -> bool:
+    """The bundle's manifest says its CSV files were written guarded."""
+    try:
+        manifest = json.loads((bundle / MANIFEST_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and "spreadsheet_guard" in manifest
 
 
 def guarded_csv(path: Path) -> bytes:
     """The CSV file at ``path`` as bytes, with formula-like cells neutralised.
 
-    The file's bytes are returned unchanged when no cell needs the guard.
+    The file's bytes are returned unchanged when its bundle was written guarded or when
+    no cell needs the guard.
     """
     raw = Path(path).read_bytes()
+    if _written_guarded(Path(path).parent):
+        return raw
     try:
         frame = pl.read_csv(io.BytesIO(raw), infer_schema=False)
     except pl.exceptions.NoDataError:
         return raw
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{Path(path).name} is not a readable CSV file ({exc}).") from None
-    names = [guard_cell(name) for name in frame.columns]
-    guarded = frame.select(_guard_expr(c) for c in frame.columns)
-    if names == frame.columns and guarded.equals(frame, null_equal=True):
+    guarded = guard_frame(frame)
+    if guarded.columns == frame.columns and guarded.equals(frame, null_equal=True):
         return raw
-    guarded.columns = names
     return guarded.write_csv().encode("utf-8")
 
 

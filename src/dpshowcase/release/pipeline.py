@@ -17,11 +17,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from dpshowcase._io.atomic import output_lock
 from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.data.load import read_table
 from dpshowcase.data.prepare import prepare
@@ -35,8 +35,10 @@ from dpshowcase.kanon.release import k_anonymous_release
 from dpshowcase.ledger.recorder import LineageRecorder
 from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
+from dpshowcase.privacy.aim import AimMechanism, MstMechanism
 from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.privacy.noise import check_seed
+from dpshowcase.progress import Progress
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
 from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
@@ -45,6 +47,8 @@ from dpshowcase.synthesize.aggregate_seeded import (
     AggregateSeededSynthesizer,
     check_fabrication_weight,
 )
+from dpshowcase.synthesize.pgm import PgmSynthesizer
+from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS, check_synthesizer
 
 if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
@@ -52,11 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "run_release"]
 
-ProgressCallback = Callable[[str, float], None]
-"""Called with (stage, fraction of the whole job done in [0, 1])."""
-StageCallback = Callable[[str, float, float], None]
-"""Called with (stage name, done, total) for a display of one bar per stage; the names
-are finer than :data:`STAGES` (e.g. "Protecting: noisy counts of length 2")."""
 
 STAGES: tuple[tuple[str, float], ...] = (
     ("Reading and encoding", 0.10),
@@ -100,6 +99,8 @@ class ReleaseJob:
     """Extra cell values meaning "no value"."""
     seed: int | None = None
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
+    synthesizer: str = "aggregate-seeded"
+    """DP mode: the synthesizer by name (see :mod:`dpshowcase.synthesize.registry`)."""
     fabrication_weight: float = 1.0
     """DP mode: how strongly synthesis avoids combinations that were not released (see
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
@@ -125,6 +126,7 @@ class ReleaseJob:
         if self.mode == "dp":
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
+            check_synthesizer(self.synthesizer)
             check_fabrication_weight(self.fabrication_weight)
         elif self.mode == "k-anonymity":
             check_k(self.k)  # type: ignore[arg-type]
@@ -220,7 +222,7 @@ class ReleaseOutcome:
 class _Progress:
     """Turn stage-local progress into one fraction of the whole job."""
 
-    def __init__(self, callback: ProgressCallback | None, stages: StageCallback | None) -> None:
+    def __init__(self, callback: Progress | None, stages: Progress | None) -> None:
         self._callback = callback
         self._stages = stages
         self._starts: dict[str, float] = {}
@@ -245,24 +247,32 @@ class _Progress:
         if self._callback is None:
             return
         share = min(max(done / total, 0.0), 1.0) if total else 0.0
-        self._callback(stage, self._starts[stage] + self._weights[stage] * share)
+        self._callback(stage, self._starts[stage] + self._weights[stage] * share, 1.0)
 
     def finish(self) -> None:
         if self._callback is not None:
-            self._callback("Done", 1.0)
+            self._callback("Done", 1.0, 1.0)
 
 
 def run_release(
     job: ReleaseJob,
-    progress: ProgressCallback | None = None,
-    stages: StageCallback | None = None,
+    progress: Progress | None = None,
+    stages: Progress | None = None,
 ) -> ReleaseOutcome:
     """Make the release ``job`` describes; raise a UserError a person can fix.
 
-    ``progress`` follows the whole job as one fraction (the web app's bar); ``stages``
-    gets each stage by name (the command line's bars).
+    Both are :class:`~dpshowcase.progress.Progress`. ``progress`` follows the whole job
+    as one fraction, reported as (stage, fraction, 1.0) (the web app's bar); ``stages``
+    gets each stage by name (the command line's bars). The output's lock is held from
+    the first check to the last file, so a second run aiming at the same output fails
+    at once with a sentence (see :func:`~dpshowcase._io.atomic.output_lock`).
     """
-    report = _Progress(progress, stages)
+    with output_lock(job.output):
+        return _locked_release(job, _Progress(progress, stages))
+
+
+def _locked_release(job: ReleaseJob, report: _Progress) -> ReleaseOutcome:
+    """:func:`run_release` with the output's lock held: check, then record and run."""
     check_output(job.output, overwrite=job.overwrite)
     if job.lineage is None:
         return _run_release(job, report, None)
@@ -286,7 +296,6 @@ def _run_release(
     job: ReleaseJob, report: _Progress, recorder: LineageRecorder | None
 ) -> ReleaseOutcome:
     """:func:`run_release` after its checks; ``recorder`` records a lineage's release."""
-
     report("Reading and encoding")
     frame = read_table(job.data)
     if recorder is not None:  # withdrawn subjects go before anything is counted
@@ -319,6 +328,11 @@ def _run_release(
         aggregates, synthetic = k_release.aggregates, k_release.synthetic
         measurements = None
         report("Synthesizing", 1, 1, shown=False)  # the k-anonymous records came with it
+    elif job.synthesizer in MODEL_SYNTHESIZERS:
+        assert job.dp is not None
+        aggregates, synthetic = _model_release(job, sensitive, report, plan)
+        del sensitive  # nothing below may see sensitive records
+        measurements = None
     else:
         assert job.dp is not None
         mechanism = DPMarginals(
@@ -339,7 +353,7 @@ def _run_release(
             seed=job.seed, fabrication_weight=job.fabrication_weight
         ).fit(aggregates)
         synthetic = synthesizer.sample(
-            progress=lambda done, total: report("Synthesizing", done, total)
+            progress=lambda _stage, done, total: report("Synthesizing", done, total)
         )
         # publish the fitted records' counts; the raw measurements go beside them
         measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
@@ -375,6 +389,33 @@ def _run_release(
             k_agreement=k_release.agreement,
         )
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _model_release(
+    job: ReleaseJob, sensitive: Any, report: _Progress, plan: BudgetPlan | None
+) -> tuple[Any, Any]:
+    """AIM or MST: protected measurements (checked against the ledger's reservation),
+    then (post-processing) the graphical model's records and its consistent marginals as
+    the published aggregates."""
+    assert job.dp is not None
+    mechanism = (
+        AimMechanism(job.dp, seed=job.seed)
+        if job.synthesizer == "aim"
+        else MstMechanism(job.dp, seed=job.seed)
+    )
+    measurements = mechanism.fit(
+        sensitive,
+        progress=lambda stage, step, steps: report("Protecting", step, steps, name=stage),
+    )
+    del sensitive
+    if plan is not None:
+        _check_spent_as_reserved(plan, measurements.parameters())
+    report("Synthesizing")
+    synthesizer = PgmSynthesizer(seed=job.seed).fit(measurements)
+    synthetic = synthesizer.sample(
+        progress=lambda _stage, done, total: report("Synthesizing", done, total)
+    )
+    return synthesizer.fitted_aggregates(synthetic), synthetic
 
 
 def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:

@@ -27,8 +27,8 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dpshowcase.data.attributes import split_combination
 from dpshowcase.errors import SchemaError
+from dpshowcase.schema.labels import split_combination
 
 
 class ColumnKind(StrEnum):

@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from dpshowcase.aggregate.count import count_attribute_combinations
+from dpshowcase.aggregate.count import CombinationCounts, count_attribute_combinations
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
-from dpshowcase.privacy._kernels import pack
+from dpshowcase.progress import Progress
 from dpshowcase.synthesize import _fit, limits
 
-ProgressCallback = Callable[[int, int], None]
+SYNTHESIZING = "Synthesizing"
+"""The stage synthesis reports (as proposals done of proposals planned)."""
 
 START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling linearly..."""
@@ -66,6 +68,22 @@ DEFAULT_SWEEPS = 10
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
+
+
+RELEASED = (
+    "a combination is released when aggregates.csv lists it: its noisy count passed the "
+    "threshold (passed_threshold) and its fitted count is at least 1"
+)
+"""What "released" means in a DP release's parameters.json, datasheet and report."""
+
+
+def _released_by_length(entry: dict[str, Any], counts: CombinationCounts) -> dict[str, Any]:
+    """A per-length parameter entry with ``released`` counted as aggregates.csv lists."""
+    entry = dict(entry)
+    if "length" in entry:
+        entry["passed_threshold"] = entry.get("released")
+        entry["released"] = int((counts.lengths == int(entry["length"])).sum())
+    return entry
 
 
 class AggregateSeededSynthesizer:
@@ -110,7 +128,7 @@ class AggregateSeededSynthesizer:
         self._fitted = None
         return self
 
-    def sample_records(self, progress: ProgressCallback | None = None) -> np.ndarray:
+    def sample_records(self, progress: Progress | None = None) -> np.ndarray:
         """The fitted records as slot arrays (see :mod:`._fit`)."""
         aggregates = self._require()
         attributes = aggregates.attributes
@@ -211,11 +229,11 @@ class AggregateSeededSynthesizer:
                 done += step
                 round_ += 1
                 if progress is not None:
-                    progress(done, total)
+                    progress(SYNTHESIZING, done, total)
                 if temperature == 0 and improved < STALL_SHARE * step:
                     break  # the fit has settled: further moves would barely change it
         if progress is not None:
-            progress(total, total)
+            progress(SYNTHESIZING, total, total)
         rule = limits.rule_of(aggregates)
         rng = np.random.default_rng(entropy)
         self.cleared = self._enforce(records, slot_of, singles, rule, rng)
@@ -282,11 +300,19 @@ class AggregateSeededSynthesizer:
             "(the raw measurements are published separately as noisy_aggregates.csv)"
         )
         parameters["synthesis"] = self.settings()
-        published = np.where(aggregates.counts.lengths == 1, aggregates.counts.counts, self._fitted)
-        return aggregates.derive(
-            counts=aggregates.counts.with_counts(published.astype(np.int64)),
-            parameters=parameters,
-        )
+        # Singles as measured, longer combinations as the synthetic records hold them.
+        # One meaning of "released" everywhere (datasheet, report, parameters.json): a
+        # combination listed in aggregates.csv. One fitted to 0 is not listed there (it
+        # stays in noisy_aggregates.csv with the other measurements).
+        published = np.where(
+            aggregates.counts.lengths == 1, aggregates.counts.counts, self._fitted
+        ).astype(np.int64)
+        counts = aggregates.counts.with_counts(published).filter(published > 0)
+        parameters["released"] = RELEASED
+        parameters["lengths"] = [
+            _released_by_length(entry, counts) for entry in parameters.get("lengths") or []
+        ]
+        return aggregates.derive(counts=counts, parameters=parameters)
 
     def synthetic_aggregates(self) -> ProtectedAggregates:
         """The released combinations with the counts of the synthetic records just sampled."""
@@ -309,7 +335,7 @@ class AggregateSeededSynthesizer:
             "empty_cells_gained": self._empty_gain,
         }
 
-    def sample(self, progress: ProgressCallback | None = None) -> pl.DataFrame:
+    def sample(self, progress: Progress | None = None) -> pl.DataFrame:
         """Synthetic microdata: one row per record, one string column per attribute column."""
         aggregates = self._require()
         records = self.sample_records(progress)

@@ -25,9 +25,9 @@ from typing import NamedTuple
 import numpy as np
 
 from dpshowcase.aggregate.count import count_attribute_combinations
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.aggregate.protected import ProtectedAggregates
-from dpshowcase.privacy._kernels import pack
-from dpshowcase.schema.zeros import structural_zero_ids
+from dpshowcase.aggregate.zeros import structural_zero_ids
 
 NO_LIMIT = np.iinfo(np.int64).max // 2
 """The limit of a length without one."""
@@ -39,7 +39,7 @@ def unreleased_limits(aggregates: ProtectedAggregates) -> np.ndarray:
     """Per length k (index k; 0 and 1 unused), the most occurrences an unreleased
     combination of length k may have: one below its release threshold.
 
-    DP: the threshold τ_k a noisy count had to exceed (parameters.json), so at most
+    DP: the threshold τ_k a noisy count had to exceed (``aggregates.noise``), so at most
     ⌈τ_k⌉ − 1; no limit (:data:`NO_LIMIT`) where τ_k ≤ 0. k-anonymity: counts below k
     are not released, so at most k − 1.
     """
@@ -47,9 +47,7 @@ def unreleased_limits(aggregates: ProtectedAggregates) -> np.ndarray:
     limits = np.full(r + 1, NO_LIMIT, dtype=np.int64)
     parameters = aggregates.parameters
     noise = aggregates.noise
-    thresholds = (
-        {k: noise.threshold(k) for k in range(1, len(noise.lengths) + 1)} if noise else {}
-    )
+    thresholds = {e.length: e.threshold for e in noise.lengths} if noise is not None else {}
     for k in range(2, r + 1):
         if k in thresholds:
             if thresholds[k] > 0:

@@ -90,6 +90,12 @@ def check_data_folder(folder: Path) -> None:
         return
     if not folder.is_dir():
         raise ParameterError(f"The data folder {folder} is a file; give a folder.")
+    if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+        # its owner could read everything the app keeps there, whatever the modes
+        raise ParameterError(
+            f"The data folder {folder} belongs to another user; give a folder of your own "
+            "as --data-dir."
+        )
     if (folder / DATABASE_NAME).is_file():
         return
     foreign = sorted(p.name for p in folder.iterdir() if p.name not in OWN_FILES | OWN_FOLDERS)

@@ -47,7 +47,9 @@ class _Reporter:
         self._out.write(json.dumps(event) + "\n")
         self._out.flush()
 
-    def progress(self, stage: str, fraction: float) -> None:
+    def progress(self, stage: str, done: float, total: float) -> None:
+        """A Progress of the whole job (run_release reports it as a fraction of 1)."""
+        fraction = done / total if total else 0.0
         moment = time.monotonic()
         if stage == self._stage and moment - self._last < 0.2:
             return

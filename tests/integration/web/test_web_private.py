@@ -264,6 +264,16 @@ def test_a_folder_of_other_files_is_left_alone(open_umask, tmp_path):
     assert stat.S_IMODE((shared / "ledger.sqlite3.key").stat().st_mode) == 0o600
 
 
+def test_a_folder_of_another_user_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    owner = folder.stat().st_uid
+    monkeypatch.setattr(os, "getuid", lambda: owner + 1)  # as if someone else made it
+    with pytest.raises(ParameterError, match="belongs to another user"):
+        create_app(WebSettings(data_dir=folder))
+    assert list(folder.iterdir()) == []
+
+
 # -- one server per data folder --------------------------------------------------------------
 
 

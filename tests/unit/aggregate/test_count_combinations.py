@@ -101,8 +101,14 @@ def test_filter_and_with_counts() -> None:
 
 
 def test_progress_is_reported() -> None:
-    calls: list[tuple[int, int]] = []
-    count_combinations(_data(), 3, progress=lambda done, total: calls.append((done, total)))
+    calls: list[tuple[float, float]] = []
+    stages: set[str] = set()
+    count_combinations(
+        _data(),
+        3,
+        progress=lambda stage, done, total: (stages.add(stage), calls.append((done, total))),
+    )
+    assert stages == {"Counting combinations"}
     assert calls
     assert calls[-1][0] == calls[-1][1]
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)

@@ -30,8 +30,8 @@ from dpshowcase.schema.model import Schema
 from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "dpshowcase"
-MINTERS = {"privacy/marginals.py", "kanon/protect.py", "testing.py"}
-"""The only modules that may import issue_protected: the two mechanisms and the bypass."""
+MINTERS = {"privacy/marginals.py", "privacy/aim.py", "kanon/protect.py", "testing.py"}
+"""The only modules that may import issue_protected: the mechanisms and the bypass."""
 
 
 @pytest.fixture(scope="module")

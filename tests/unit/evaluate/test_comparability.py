@@ -101,8 +101,29 @@ def test_missing_protected_counts_are_handled():
         assert none.label == "not released"
         assert none.protected_count is None
         assert "holds no protected counts" in none.reason
-    # a value nobody has: synthetic 0, not released
-    assert _compare({"age": "99+"}).synthetic_count == 0
+    # a released value no synthetic record holds: synthetic 0, protected count given
+    gone = _compare({"age": "39--47"}, protected=PROTECTED)
+    assert gone.protected_count == 6
+    only_counted = SYNTHETIC.with_columns(pl.lit("").alias("months"))
+    result = compare_selection(
+        {"months": "13--24 (1-2 yrs)"},
+        synthetic=only_counted,
+        schema=SCHEMA,
+        protected=PROTECTED,
+        reporting_length=2,
+    )
+    assert (result.synthetic_count, result.protected_count) == (0, 9)
+
+
+def test_a_value_the_release_does_not_hold_is_an_error_naming_the_nearest():
+    with pytest.raises(ParameterError, match=r"no value '39--4' in column 'age'; did you mean"):
+        _compare({"age": "39--4"})
+    with pytest.raises(ParameterError, match=r"no value 'DEBT' .* did you mean 'debt'\?"):
+        _compare([("age", "39--47"), ("means", "DEBT")])
+    with pytest.raises(ParameterError, match=r"no value 'zzzz'.*its values are '18--20', '39--47'"):
+        _compare({"age": "zzzz"})
+    with pytest.raises(ParameterError, match=r"no column 'Age'; did you mean 'age'\?"):
+        _compare({"Age": "39--47"})
 
 
 def test_bad_selections_are_refused_with_one_sentence():
@@ -135,7 +156,9 @@ def test_largest_disagreements_rank_by_absolute_gap():
     ]
     assert top.row(0, named=True)["synthetic"] == 0
     assert top.row(0, named=True)["ratio"] == 0.0
-    assert top.height == 3
+    assert top.height == 2  # the rows of difference 0 are no disagreement
+    agreeing = PROTECTED.rename({"count": "c"}).with_columns(pl.col("c").alias("count"))
+    assert largest_disagreements(PROTECTED, agreeing.drop("c"), top=3).height == 0
 
 
 def test_a_published_zero_agrees_only_with_zero():

@@ -177,8 +177,11 @@ def test_sources_say_whether_they_are_private() -> None:
     assert seeded.private is False
     assert "NOT for release" in seeded.description
     assert "OpenDP" in opendp_source.description
-    with pytest.raises(ParameterError, match="seed must be an integer"):
+    with pytest.raises(ParameterError, match="seed must be a whole number"):
         SeededNoise("5")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match=r"from 0 to 2\^64 - 1"):
+        SeededNoise(2**64)
+    assert SeededNoise(2**64 - 1).seed == 2**64 - 1
 
 
 def test_seeded_noise_is_reproducible() -> None:

@@ -184,7 +184,7 @@ def test_an_existing_output_is_refused_and_left_alone(bundle, aggregates, schema
 
 def test_overwrite_replaces_the_whole_folder(bundle, aggregates, schema, synthetic):
     output, _ = bundle
-    (output / "stale.txt").write_text("old", encoding="utf-8")
+    (output / "noisy_aggregates.csv").write_text("combination,length,count\n", encoding="utf-8")
     summary = write_release(
         output,
         aggregates=aggregates,
@@ -196,6 +196,24 @@ def test_overwrite_replaces_the_whole_folder(bundle, aggregates, schema, synthet
     )
     assert summary.synthetic_rows == 2
     assert sorted(p.name for p in output.iterdir()) == sorted([*BUNDLE_FILES, *REPORT_FILES])
+
+
+def test_overwrite_keeps_a_bundle_holding_other_files(bundle, aggregates, schema, synthetic):
+    """A file no bundle holds (the input, notes) would be deleted: refused, left as it is."""
+    output, _ = bundle
+    (output / "cases.csv").write_text("the sensitive input", encoding="utf-8")
+    before = sorted(p.name for p in output.iterdir())
+    with pytest.raises(InputError, match=r"would delete cases\.csv"):
+        write_release(
+            output,
+            aggregates=aggregates,
+            synthetic=synthetic.head(2),
+            schema=schema,
+            input_columns=list(schema.column_names),
+            source_name="x.csv",
+            overwrite=True,
+        )
+    assert sorted(p.name for p in output.iterdir()) == before
 
 
 def test_check_output_refuses_a_missing_parent_and_a_file(tmp_path):

@@ -112,6 +112,113 @@ def test_is_a_pure_function_of_its_inputs(aggregates, schema):
     assert render(aggregates, schema) == render(aggregates, schema)
 
 
+HOSTILE_COLUMNS = (
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)>",
+    "a|<b onmouseover=alert(3)>",
+    "x\n<script>alert(4)</script>",
+)
+HOSTILE_VALUES = (
+    "<img src=x onerror=alert(5)>",
+    "`</code><script>alert(6)</script>",
+    "v|<script>alert(7)</script>",
+    "[link](javascript:alert(8))",
+    "\\|<script>alert(9)</script>",
+    "*bold* <a href=javascript:alert(10)>x</a>",
+)
+_ALLOWED_TAGS = {
+    "h1", "h2", "p", "blockquote", "strong", "em", "code", "ul", "li",
+    "table", "thead", "tbody", "tr", "th", "td",
+}  # fmt: skip
+
+
+def _hostile_release(aggregates):
+    """The hand-made release with column names and values an attacker chose."""
+    import dataclasses
+
+    index = dataclasses.replace(
+        aggregates.attributes, columns=HOSTILE_COLUMNS, attribute_value=HOSTILE_VALUES
+    )
+    counts = dataclasses.replace(aggregates.counts, attributes=index)
+    schema = Schema(
+        columns=tuple(ColumnSpec(name=name) for name in HOSTILE_COLUMNS),
+        subject_id="<svg onload=alert(11)>",
+    )
+    return aggregates.derive(counts=counts), schema
+
+
+def test_the_rendered_datasheet_holds_no_html_from_the_data(aggregates):
+    """CommonMark (with GFM tables) renders every hostile name and value as text."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    hostile, schema = _hostile_release(aggregates)
+    text = render_datasheet(
+        aggregates=hostile,
+        schema=schema,
+        columns=list(HOSTILE_COLUMNS),
+        source_name="<img src=x onerror=alert(12)>.csv",
+        synthetic_rows=4,
+    )
+    html = MarkdownIt("commonmark").enable("table").render(text)
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[tuple[str, list]] = []
+            self.text: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, attrs))
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    parser = Tags()
+    parser.feed(html)
+    assert {tag for tag, _ in parser.tags} <= _ALLOWED_TAGS
+    for tag, attrs in parser.tags:  # only the alignment markdown-it writes on cells
+        assert all(name == "style" and value.startswith("text-align") for name, value in attrs), (
+            tag,
+            attrs,
+        )
+    shown = "".join(parser.text)
+    for name in HOSTILE_COLUMNS:  # shown as text, line breaks as a visible ␊
+        assert name.replace("\n", "\u240a") in shown
+    for value in HOSTILE_VALUES:
+        assert value in shown
+    assert "<svg onload=alert(11)>" in shown
+
+
+def test_the_datasheet_says_nothing_it_contradicts(aggregates_factory, schema):
+    """DP: what the synthetic records reproduce exactly is said once, and never denied."""
+    text = render(aggregates_factory(), schema)
+    assert "single-attribute counts are the protected measurements" in text
+    assert "do not match" not in text
+    assert "exactly" not in text.replace("hold exactly the counts listed there for", "")
+    assert "hold exactly the counts listed there for combinations of 2 or more" in text
+    assert "a combination is *released* when it is listed here" in text
+    k_text = render(aggregates_factory(mode="k-anonymity"), schema)
+    assert "do not match them all exactly" in k_text
+
+
+def test_a_threshold_of_zero_says_what_it_releases(aggregates, schema):
+    text = render(aggregates, schema)  # length 2 has threshold 0 in the hand-made release
+    assert "Length 2: A threshold of 0 releases every candidate whose noisy count" in text
+    assert "Length 1:" not in text
+
+
+def test_k_anonymity_defines_held_by_and_identical_side_by_side(aggregates_factory, schema):
+    aggregates = aggregates_factory(mode="k-anonymity")
+    aggregates.parameters.update({"k": 5, "synthesizer": "row-seeded"})
+    text = render(aggregates, schema)
+    notion = text.split("**Held by k, and identical: two notions.**")[1].split("\n")[0]
+    assert "*holds* a synthetic record" in notion
+    assert "*identical* to a real one when the two are equal in every column" in notion
+    assert "held by 5 real records can still be identical to one real record" in notion
+
+
 def test_states_the_rule_on_unreleased_combinations_and_the_empty_cells(aggregates, schema):
     synthesis = {
         "fabrication_weight": 3.0,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 
 from dpshowcase.data.demo import generate_demo_records
 from dpshowcase.errors import ParameterError
+from dpshowcase.evaluate.comparability import agree
 from dpshowcase.privacy.accounting import DpParameters
 from dpshowcase.release.explore import ReleaseExplorer, compare_release
 from dpshowcase.release.pipeline import ReleaseJob, run_release
@@ -94,3 +97,22 @@ def test_compare_release(bundle):
     assert first["fabricated"] == 0
     assert 0 <= first["within_10_percent"] <= 1
     assert second["released"] > 0
+
+
+def test_the_web_and_the_report_count_agreement_alike(bundle):
+    """compare_release (the web app) and metrics.json (the report, the CLI) agree."""
+    metrics = json.loads((bundle / "metrics.json").read_text(encoding="utf-8"))
+    shares = metrics["comparability"]["agreement_by_length"]
+    for entry in compare_release(bundle)["lengths"]:
+        report = shares[str(entry["length"])]
+        assert entry["released"] == report["released"]
+        assert entry["within_10_percent"] == pytest.approx(report["share"], abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("synthetic", "protected", "expected"),
+    [(11, 10, True), (9, 10, True), (12, 10, False), (0, 0, True), (1, 0, False), (8, 10, False)],
+)
+def test_one_rule_of_agreement(synthetic, protected, expected):
+    """Within 10%: |s − p| ≤ 0.1·p, so the edge (11 against 10) agrees; 0 agrees with 0."""
+    assert bool(agree(synthetic, protected)) is expected

@@ -40,7 +40,7 @@ def _job(demo, output, **changes):
 
 def test_release_with_progress_and_evaluation(demo, tmp_path):
     seen = []
-    outcome = run_release(_job(demo, tmp_path / "out"), lambda s, f: seen.append((s, f)))
+    outcome = run_release(_job(demo, tmp_path / "out"), lambda s, d, t: seen.append((s, d / t)))
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == sorted([*BUNDLE_FILES, "noisy_aggregates.csv", "metrics.json", "report.html"])
     fractions = [f for _, f in seen]

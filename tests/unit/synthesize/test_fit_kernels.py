@@ -13,8 +13,8 @@ import itertools
 import numpy as np
 import pytest
 
+from dpshowcase.aggregate.keys import pack
 from dpshowcase.errors import ParameterError
-from dpshowcase.privacy._kernels import pack
 from dpshowcase.synthesize import _fit
 from dpshowcase.synthesize.aggregate_seeded import _check_int32
 

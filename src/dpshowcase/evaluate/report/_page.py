@@ -10,6 +10,7 @@ from typing import Any
 import plotly.offline
 
 from dpshowcase.evaluate.report import _charts
+from dpshowcase.synthesize.registry import CHOOSING
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;
@@ -90,6 +91,15 @@ class _Charts:
 # --- sections ----------------------------------------------------------------------
 
 
+def _nist_card(fid: dict[str, Any]) -> list[tuple[str, str]]:
+    """The NIST CRC k-marginal score of external synthetic data, when computed."""
+    nist = fid.get("nist_k_marginal") or {}
+    if nist.get("score") is None:
+        return []
+    within = ", PUMA × pairs" if nist.get("group_column") else ", all pairs"
+    return [(f"NIST CRC k-marginal (SDNist{within})", f"{nist['score']}")]
+
+
 def _header(m: dict[str, Any]) -> str:
     rel = m.get("release", {})
     parts = []
@@ -98,7 +108,8 @@ def _header(m: dict[str, Any]) -> str:
             "<div class='banner'>NOT FOR RELEASE — the noise was seeded (tests and demos "
             "only): anyone who knows the seed can remove it.</div>"
         )
-    title = "Evaluation of a release" + (
+    noun = "external synthetic data" if rel.get("kind") else "a release"
+    title = f"Evaluation of {noun}" + (
         f" of <code>{_e(rel['source'])}</code>" if rel.get("source") else ""
     )
     parts.append(f"<h1>{title}</h1>")
@@ -115,6 +126,12 @@ def _header(m: dict[str, Any]) -> str:
         )
     if rel.get("guarantee"):
         parts.append(f"<p class='guarantee'><b>Guarantee.</b> {_e(rel['guarantee'])}</p>")
+    if rel.get("mode") == "dp":
+        used = (rel.get("parameters") or {}).get("synthesizer") or "aggregate-seeded"
+        parts.append(
+            f"<p><b>Synthesizer:</b> {_e(str(used))}. <b>Which synthesizer?</b> "
+            f"{_e(CHOOSING)}</p>"
+        )
     parts.append(
         "<nav>"
         + "".join(
@@ -171,6 +188,7 @@ def _summary(m: dict[str, Any]) -> str:
     fid = m.get("fidelity") or {}
     if "marginals" in fid and fid["marginals"].get("k_marginal_score") is not None:
         cards.append(("k-marginal score (0–1000)", f"{fid['marginals']['k_marginal_score']:.0f}"))
+    cards += _nist_card(fid)
     if "propensity" in fid:
         cards.append(
             ("propensity pMSE (0 = indistinguishable)", f"{fid['propensity']['pmse']:.4f}")
@@ -226,6 +244,7 @@ def _parameters(m: dict[str, Any]) -> str:
                 "noise_scale",
                 "threshold",
                 "candidates",
+                "passed_threshold",
                 "released",
             )
             if any(k in e for e in lengths)
@@ -236,6 +255,7 @@ def _parameters(m: dict[str, Any]) -> str:
             for e in lengths
         )
         out.append(f"<h3>Per combination length</h3><table><tr>{head}</tr>{body}</table>")
+        out.append(_threshold_zero_note(lengths))
     columns = rel.get("columns") or []
     out.append(f"<p class='note'>Columns ({len(columns)}): {_e(', '.join(columns))}</p>")
     return "\n".join(out)
@@ -319,6 +339,11 @@ def _comparability(m: dict[str, Any], charts: _Charts) -> str:
     )
     out.append(charts.div("agreement"))
     rows = comp.get("largest_disagreements") or []
+    if not rows:
+        out.append(
+            "<p>No released combination disagrees: the synthetic records reproduce every "
+            "protected count exactly.</p>"
+        )
     if rows:
         body = "".join(
             f"<tr><td><code>{_e(r['combination'])}</code></td><td class='n'>{r['length']}</td>"
@@ -472,6 +497,8 @@ def _privacy(m: dict[str, Any], charts: _Charts) -> str:
             )
             + "</table>"
         )
+    if mt:
+        out.append(_match_definitions(m))
     dcr = priv.get("distance_to_closest")
     if dcr:
         out.append(charts.div("dcr"))
@@ -515,9 +542,7 @@ def _caveats(m: dict[str, Any]) -> str:
         "<b>Synthetic records are not real people.</b> Each row is a statistical individual "
         "assembled from protected counts. Do not read a row as a case, do not look for anyone "
         "in it, and do not link it with other data.",
-        "<b>Use the protected counts for figures.</b> Synthetic counts come close to them but "
-        "do not match; where they differ (see Data comparability) the protected count is "
-        "the better evidence.",
+        _use_protected_counts(m),
         f"<b>Patterns among more than {r} attributes were never measured.</b> The synthetic "
         "data show them only by chance; no protected count backs them.",
         "<b>Small groups are suppressed or fabricated.</b> Rare combinations fall below the "
@@ -534,6 +559,70 @@ def _caveats(m: dict[str, Any]) -> str:
         + "".join(f"<li>{i}</li>" for i in items)
         + "</ul>"
     )
+
+
+def _match_definitions(m: dict[str, Any]) -> str:
+    """What "identical", "unique" and (k-anonymity) "held by k records" each mean."""
+    text = (
+        "<p class='note'><b>Identical</b> means equal in every column, empty cells "
+        "included; a real record is <b>unique</b> when no other real record is identical "
+        "to it."
+    )
+    if (m.get("release") or {}).get("mode") == "k-anonymity":
+        text += (
+            " k-anonymity speaks of something else: a synthetic record (or each of its "
+            "combinations of up to R attributes) is <b>held by</b> at least k real records "
+            "when each of them has all its attributes, and maybe more besides. So a "
+            "synthetic record held by k real records can still be identical to one of them "
+            "that is unique, because the others hold more attributes."
+        )
+    return text + "</p>"
+
+
+def _reproduced_exactly(m: dict[str, Any]) -> bool:
+    """The synthetic records reproduce every released count exactly."""
+    comp = m.get("comparability") or {}
+    rows = (comp.get("agreement_by_length") or {}).values()
+    return (
+        bool(comp)
+        and not comp.get("largest_disagreements")
+        and all(r["agrees"] == r["released"] for r in rows)
+    )
+
+
+def _use_protected_counts(m: dict[str, Any]) -> str:
+    """The caveat on synthetic counts, as true of this release."""
+    if _reproduced_exactly(m):
+        return (
+            "<b>Use the protected counts for figures.</b> The synthetic records reproduce "
+            "every released count exactly, but any other count taken from them (a "
+            "combination that was not released) has no protected count behind it."
+        )
+    return (
+        "<b>Use the protected counts for figures.</b> Synthetic counts come close to them "
+        "but do not all match; where they differ (see Data comparability) the protected "
+        "count is the better evidence."
+    )
+
+
+THRESHOLD_ZERO = (
+    "A threshold of 0 releases every candidate whose noisy count came out above 0: by the "
+    "symmetry of the noise, also about half of the candidates that do not occur in the "
+    "data at all."
+)
+"""What a threshold of 0 means, said wherever one is shown."""
+
+
+def _threshold_zero_note(lengths: list[Any]) -> str:
+    zero = [
+        str(e.get("length"))
+        for e in lengths
+        if isinstance(e, dict) and isinstance(e.get("threshold"), int | float)
+        and e["threshold"] <= 0
+    ]
+    if not zero:
+        return ""
+    return f"<p class='note'>Length {_e(', '.join(zero))}: {_e(THRESHOLD_ZERO)}</p>"
 
 
 def _footer(m: dict[str, Any]) -> str:
