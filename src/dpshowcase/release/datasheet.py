@@ -268,6 +268,7 @@ def _protection(aggregates: ProtectedAggregates) -> str:
         ]
         if zero:
             lines += ["", f"Length {', '.join(zero)}: {THRESHOLD_ZERO}"]
+    lines += ["", f"**Which synthesizer?** {CHOOSING}"]
     return "\n".join(lines)
 
 

@@ -681,12 +681,12 @@ def _evaluate(
         delta += work.unreleased_added[0]
     for i in range(n_removed):
         c = removed[i]
-        w = int(cells[c, WEIGHT])
-        delta += -w if cells[c, SYNTHETIC] > cells[c, TARGET] else w
+        w = np.int64(cells[c, WEIGHT])  # not int(): under numba that changed the fit
+        delta += -w if cells[c, SYNTHETIC] > cells[c, TARGET] else w  # type: ignore[assignment]
     for i in range(n_added):
         c = added[i]
-        w = int(cells[c, WEIGHT])
-        delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w
+        w = np.int64(cells[c, WEIGHT])
+        delta += -w if cells[c, SYNTHETIC] < cells[c, TARGET] else w  # type: ignore[assignment]
     absent_now = fit.absent_now
     absent_target = fit.absent_target
     absent_weight = fit.absent_weight

@@ -28,12 +28,14 @@ MODEL_SYNTHESIZERS = ("aim", "mst")
 """The synthesizers that sample from a graphical model (optional extra ``[aim]``)."""
 
 CHOOSING = (
-    "Choose the aggregate-seeded synthesizer when fabricated combinations must be rare: "
-    "its records only hold combinations whose DP counts were released, and it publishes "
-    "every combination count up to length R. Choose AIM (or the faster MST) when the "
-    "joint distribution matters more: its graphical model keeps the 2- and 3-way "
-    "structure closer to the data (a higher NIST k-marginal score at the same ε), but "
-    "it samples combinations that no record holds."
+    "Choose AIM when the higher-order structure matters most: on ACS national2019 "
+    "(10 demographic columns, ε = 1) it kept the 2-way marginals best (NIST k-marginal "
+    "964, against 946 for the aggregate-seeded synthesizer and 948 for MST) and did not "
+    "fabricate more (45% of distinct 1–3-way combinations absent from the real data, "
+    "against 48%) nor suppress more (19% against 27%), but it ran about 20 times longer. "
+    "Choose the aggregate-seeded synthesizer when DP counts of every combination up to R "
+    "must be published beside the records, when columns hold several values, or when the "
+    "release must take about a minute (MST is as fast but models only pairs)."
 )
 """When to choose which synthesizer, from the measurements in benchmarks/bench_aim.py."""
 

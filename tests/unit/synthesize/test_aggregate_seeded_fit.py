@@ -174,6 +174,25 @@ def test_the_synthesis_settings_are_stated_with_the_counts(sensitive: SensitiveD
     assert stated["sweeps"] == aggregate_seeded.DEFAULT_SWEEPS
 
 
+def test_published_counts_are_measured_singles_and_synthetic_longer_ones(
+    sensitive: SensitiveData,
+) -> None:
+    # aggregates.csv: the single counts as measured (the most precise measurements,
+    # which the records partly give up to keep unreleased combinations rare), every
+    # longer combination's count from the synthetic records
+    protected = DPMarginals(epsilon=2, seed=1).fit(sensitive)
+    synthesizer = AggregateSeededSynthesizer(seed=1).fit(protected)
+    synthesizer.sample()
+    published = synthesizer.fitted_aggregates().counts.as_dict()
+    synthetic = synthesizer.synthetic_aggregates().counts.as_dict()
+    measured = protected.counts.as_dict()
+    for combination, count in published.items():
+        expected = measured if len(combination) == 1 else synthetic
+        assert count == expected[combination]
+    singles = [c for c in measured if len(c) == 1]
+    assert any(synthetic[c] != measured[c] for c in singles), "the records differ from it"
+
+
 def test_released_means_listed_with_a_count_of_at_least_one(sensitive: SensitiveData) -> None:
     """aggregates.csv holds no 0; parameters count "released" as it lists combinations."""
     protected = DPMarginals(epsilon=1, seed=3).fit(sensitive)
