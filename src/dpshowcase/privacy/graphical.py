@@ -16,7 +16,6 @@ OpenDP in :mod:`dpshowcase.privacy.aim`.
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from dpshowcase.errors import ParameterError
+from dpshowcase.privacy.model_size import model_sizes_mb
 
 __all__ = [
     "FINAL_ITERS",
@@ -67,6 +67,8 @@ def _mbi() -> Any:
             "The aim and mst synthesizers need private-pgm: pip install 'dpshowcase[aim]'."
         ) from None
     jax.config.update("jax_enable_x64", True)
+    # mbi compiles many small programs; a persistent cache only costs disk writes
+    jax.config.update("jax_enable_compilation_cache", False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
@@ -156,29 +158,12 @@ def within_size(
     sizes: Sequence[int], current: Sequence[Sequence[str]], candidates: list[Clique], limit: float
 ) -> list[Clique]:
     """AIM's filter: candidates whose addition keeps the model ≤ ``limit`` MB, plus those
-    already inside a model clique (free). Cheap bounds first; junction trees only when
-    needed."""
-    _mbi()
-    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
-    from mbi.junction_tree import hypothetical_model_size
-
-    domain = _domain(sizes)
+    already inside a model clique (free). The junction-tree sizes are private-pgm's
+    ``hypothetical_model_size``, computed for all candidates at once by
+    :func:`~dpshowcase.privacy.model_size.model_sizes_mb`."""
     existing = [tuple(int(a[1:]) for a in cl) for cl in current]
-    names = [tuple(cl) for cl in current]
-    base = hypothetical_model_size(domain, names) if names else 0.0
-    # Adding a clique whose columns are already pairwise linked in the model's graph
-    # leaves that graph, and so its junction tree and size, unchanged: no tree needed.
-    linked = {frozenset(p) for cl in existing for p in itertools.combinations(cl, 2)}
-    out = []
-    for cl in candidates:
-        pairs = [frozenset(p) for p in itertools.combinations(cl, 2)]
-        if all(p in linked for p in pairs):
-            if base <= limit or any(set(cl) <= set(e) for e in existing):
-                out.append(cl)
-            continue
-        own = math.prod(sizes[c] for c in cl) * 8 / 2**20
-        if base + own > limit:
-            continue  # the new clique's own table alone breaks the cap
-        if hypothetical_model_size(domain, [*names, _names(cl)]) <= limit:
-            out.append(cl)
-    return out
+    inside = {cl for cl in candidates if any(set(cl) <= set(e) for e in existing)}
+    rest = [cl for cl in candidates if cl not in inside]
+    fits = model_sizes_mb(sizes, existing, rest) <= limit if rest else np.zeros(0, dtype=bool)
+    allowed = inside | {cl for cl, ok in zip(rest, fits, strict=True) if ok}
+    return [cl for cl in candidates if cl in allowed]
