@@ -112,8 +112,36 @@ def model_cliques(model: Any) -> list[Clique]:
 
 
 def project(model: Any, clique: Clique) -> np.ndarray:
-    """The model's counts of every cell of ``clique`` (C order), exact."""
+    """The model's counts of every cell of ``clique`` (C order), exact.
+
+    Summed out of a junction-tree clique's marginal when one holds ``clique`` (numpy, no
+    JAX compilation); otherwise by private-pgm's inference.
+    """
+    exact = _from_junction_tree(model, [clique])
+    if clique in exact:
+        return exact[clique]
     return np.asarray(model.project(_names(clique)).datavector(), dtype=np.float64)
+
+
+def _from_junction_tree(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
+    """Counts of the ``cliques`` that lie inside one of the model's junction-tree cliques."""
+    tables: dict[frozenset[int], tuple[Clique, np.ndarray]] = {}
+    for clique in model.marginals.cliques:
+        columns = tuple(int(a[1:]) for a in clique)
+        array = np.asarray(model.marginals[clique].datavector(flatten=False), dtype=np.float64)
+        tables[frozenset(columns)] = (columns, array)
+    out: dict[Clique, np.ndarray] = {}
+    for cl in cliques:
+        found = next((t for key, t in tables.items() if set(cl) <= key), None)
+        if found is None:
+            continue
+        columns, array = found
+        axes = tuple(i for i, c in enumerate(columns) if c not in cl)
+        summed = array.sum(axis=axes) if axes else array
+        kept = [c for c in columns if c in cl]
+        order = [kept.index(c) for c in cl]
+        out[cl] = np.transpose(summed, order).ravel()
+    return out
 
 
 def project_many(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
@@ -123,24 +151,8 @@ def project_many(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarr
     clique's marginal exactly; any other is counted in a sample of the model, which is
     enough to rank candidates (AIM's selection) and is post-processing.
     """
-    tables: dict[frozenset[int], tuple[Clique, np.ndarray]] = {}
-    for clique in model.marginals.cliques:
-        columns = tuple(int(a[1:]) for a in clique)
-        array = np.asarray(model.marginals[clique].datavector(flatten=False), dtype=np.float64)
-        tables[frozenset(columns)] = (columns, array)
-    out: dict[Clique, np.ndarray] = {}
-    missing = []
-    for cl in cliques:
-        found = next((t for key, t in tables.items() if set(cl) <= key), None)
-        if found is None:
-            missing.append(cl)
-            continue
-        columns, array = found
-        axes = tuple(i for i, c in enumerate(columns) if c not in cl)
-        summed = array.sum(axis=axes) if axes else array
-        kept = [c for c in columns if c in cl]
-        order = [kept.index(c) for c in cl]
-        out[cl] = np.transpose(summed, order).ravel()
+    out = _from_junction_tree(model, cliques)
+    missing = [cl for cl in cliques if cl not in out]
     if missing:
         total = float(model.total)
         rows = max(SAMPLE_FOR_SCORES, int(total))

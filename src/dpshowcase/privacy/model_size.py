@@ -70,6 +70,13 @@ def _size(adj0: np.ndarray, sizes: np.ndarray) -> float:
                 if (m >> j) & 1:
                     total += sizes[i] * sizes[j]
         return total
+    return _maximal_cells(_eliminate(adj0, sizes), sizes)
+
+
+@numba.njit(cache=True)
+def _eliminate(adj0: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """private-pgm's greedy order: the elimination clique {a} ∪ N(a) of every step."""
+    n = adj0.size
     adj = adj0.copy()
     alive = (np.int64(1) << n) - 1
     found = np.zeros(n, dtype=np.int64)
@@ -80,22 +87,28 @@ def _size(adj0: np.ndarray, sizes: np.ndarray) -> float:
                 cost = _cells(adj[a] | (np.int64(1) << a), sizes)
                 if cost < best_cost:
                     best, best_cost = a, cost
-        closed = adj[best] | (np.int64(1) << best)
-        found[step] = closed
+        found[step] = adj[best] | (np.int64(1) << best)
         neighbours = adj[best]
         for b in range(n):
             if (neighbours >> b) & 1:
                 adj[b] |= neighbours & ~(np.int64(1) << b)
                 adj[b] &= ~(np.int64(1) << best)
         alive &= ~(np.int64(1) << best)
+    return found
+
+
+@numba.njit(cache=True)
+def _maximal_cells(found: np.ndarray, sizes: np.ndarray) -> float:
+    """Cells of the maximal sets among the elimination cliques (duplicates once)."""
+    n = found.size
     total = 0.0
     for i in range(n):
         maximal = True
         for j in range(n):
-            if j != i and (found[i] & found[j]) == found[i]:
-                if found[i] != found[j] or j < i:
-                    maximal = False
-                    break
+            inside = j != i and (found[i] & found[j]) == found[i]
+            if inside and (found[i] != found[j] or j < i):
+                maximal = False
+                break
         if maximal:
             total += _cells(found[i], sizes)
     return total
