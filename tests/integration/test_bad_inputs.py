@@ -102,7 +102,7 @@ CASES = [
     Case("delta-1", _release(MISSING, "--epsilon", "4", "--delta", "1"),
          "delta must be strictly between 0 and 1"),
     Case("length-0", _release(MISSING, "--epsilon", "4", "-r", "0"),
-         "reporting_length must be an integer ≥ 1"),
+         "reporting length must be a whole number of at least 1"),
     Case("length-11", _release(MISSING, "--epsilon", "4", "-r", "11"),
          "beyond what can be counted"),
     Case("percentile-0", _release(MISSING, "--epsilon", "4", "--percentile", "0"),

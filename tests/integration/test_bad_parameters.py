@@ -63,7 +63,7 @@ CASES = (
     Case(
         "allow-flag-not-a-boolean",
         ("--config", "{dir}/release.toml"),
-        r"allow_large_delta in the config file .* must be true or false",
+        r"In the config file .*: allow_large_delta must be true or false",
         files=(("release.toml", 'epsilon = 1\nallow_large_delta = "yes"\n'),),
     ),
     Case(
