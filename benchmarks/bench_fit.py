@@ -36,7 +36,9 @@ def main() -> None:
     sensitive = prepare(frame.select(frame.columns[:10]))
     exact = count_combinations(sensitive, r)
     truth = dict(zip(exact.labels().to_list(), exact.counts.tolist(), strict=True))
-    protected = DPMarginals(epsilon=args.epsilon, reporting_length=r, seed=args.seed).fit(sensitive)
+    protected = DPMarginals(
+        epsilon=args.epsilon, allow_large_epsilon=True, reporting_length=r, seed=args.seed
+    ).fit(sensitive)
     start = time.perf_counter()
     synthesizer = AggregateSeededSynthesizer(seed=args.seed).fit(protected)
     synthesizer.sample()

@@ -93,6 +93,31 @@ def release(
             "1 is more accurate, 5 fabricates fewer, with larger single-attribute errors.",
         ),
     ] = None,
+    dp_edges: Annotated[
+        float | None,
+        typer.Option(
+            "--dp-edges",
+            metavar="SHARE",
+            help="Share of ε (e.g. 0.05) for choosing, with DP, the bin edges of numeric "
+            "columns whose edges come from the data (quantiles, edges = \"inferred\").",
+        ),
+    ] = None,
+    allow_large_epsilon: Annotated[
+        bool,
+        typer.Option(
+            "--allow-large-epsilon",
+            help="Accept ε above 20, where the guarantee protects next to nothing (stated in "
+            "the bundle).",
+        ),
+    ] = False,
+    allow_large_delta: Annotated[
+        bool,
+        typer.Option(
+            "--allow-large-delta",
+            help="Accept δ above 1/n (n: the protected record count), which allows publishing "
+            "whole records (stated in the bundle).",
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output folder if it exists.")
     ] = False,
@@ -157,11 +182,19 @@ def release(
             record_count_public=record_count_public,
             percentile_percentage=percentile,
             fabrication_weight=fabrication_weight,
+            edges_epsilon_proportion=dp_edges,
+            allow_large_epsilon=allow_large_epsilon or None,
+            allow_large_delta=allow_large_delta or None,
             lineage=lineage,
             ledger=ledger,
             id_column=id_column,
         )
         if k is not None or mode is not None:
+            if dp_edges is not None or allow_large_epsilon or allow_large_delta:
+                raise ParameterError(
+                    "--dp-edges, --allow-large-epsilon and --allow-large-delta apply to "
+                    "differential privacy only; drop them, or use --epsilon instead of --k."
+                )
             _run_k(
                 settings,
                 k,
@@ -274,6 +307,8 @@ def _run(
         f"protected combinations to {escape(str(summary.path))}.",
         soft_wrap=True,
     )
+    for warning in summary.warnings:
+        console.print(f"[bold yellow]Warning:[/] {escape(warning)}", soft_wrap=True)
     print_lineage(settings)
     if not summary.private:
         console.print(

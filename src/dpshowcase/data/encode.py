@@ -22,9 +22,9 @@ from dpshowcase.data.attributes import AttributeIndex, natural_key
 from dpshowcase.errors import InputError, SchemaError
 from dpshowcase.schema.binning import assign_bins, bin_labels, is_whole, quantile_edges
 from dpshowcase.schema.conventions import (
-    IDENTIFIER_DISTINCT_SHARE,
-    IDENTIFIER_MIN_VALUES,
     ZERO_VALUES,
+    looks_like_identifier,
+    looks_like_numeric_identifier,
 )
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
@@ -105,7 +105,7 @@ def encode(
         if spec.kind is ColumnKind.CATEGORICAL:
             encoded.append(_encode_categorical(series, spec, allow_identifiers))
         elif spec.kind is ColumnKind.NUMERIC:
-            encoded.append(_encode_numeric(series, spec))
+            encoded.append(_encode_numeric(series, spec, allow_identifiers))
         else:
             encoded.append(_encode_multi_value(series, spec, nulls))
     attributes = AttributeIndex(
@@ -147,21 +147,22 @@ def _encode_categorical(
     present = series.drop_nulls()
     values = sorted(present.unique().to_list(), key=natural_key)
     n_present = present.len()
-    if (
-        not (allow_identifiers or spec.allow_identifier)
-        and n_present >= IDENTIFIER_MIN_VALUES
-        and len(values) > IDENTIFIER_DISTINCT_SHARE * n_present
-    ):
-        raise SchemaError(
-            f"Column {spec.name!r} looks like an identifier ({len(values):,} distinct values in "
-            f"{n_present:,} rows): identifiers must not be released; drop it from the schema, "
-            "bin it, or set allow_identifier = true for it if you are sure."
-        )
+    if not (allow_identifiers or spec.allow_identifier):
+        _refuse_identifier(spec.name, len(values), n_present, "bin it, ")
     codes = series.cast(pl.Enum(values)).to_physical().to_numpy()
     return _rows_by_code(codes, len(values), values)
 
 
-def _encode_numeric(series: pl.Series, spec: ColumnSpec) -> _EncodedColumn:
+def _refuse_identifier(name: str, distinct: int, present: int, options: str) -> None:
+    if looks_like_identifier(distinct, present):
+        raise SchemaError(
+            f"Column {name!r} looks like an identifier ({distinct:,} distinct values in "
+            f"{present:,} rows): identifiers must not be released; drop it from the schema, "
+            f"{options}or set allow_identifier = true for it if you are sure."
+        )
+
+
+def _encode_numeric(series: pl.Series, spec: ColumnSpec, allow_identifiers: bool) -> _EncodedColumn:
     numbers = series.cast(pl.Float64, strict=False)
     bad = series.is_not_null() & numbers.is_null()
     if bad.any():
@@ -171,13 +172,19 @@ def _encode_numeric(series: pl.Series, spec: ColumnSpec) -> _EncodedColumn:
             "categorical in the schema or add the value to null_values."
         )
     values = numbers.fill_null(float("nan")).to_numpy().astype(np.float64)
+    if (
+        not (allow_identifiers or spec.allow_identifier)
+        and looks_like_numeric_identifier(values)
+    ):
+        finite = values[np.isfinite(values)]
+        _refuse_identifier(spec.name, int(np.unique(finite).size), int(finite.size), "")
     edges = (
         spec.bins
         if spec.bins is not None
         else quantile_edges(values, spec.quantiles or 5, spec.name)
     )
-    labels = bin_labels(edges, whole_numbers=is_whole(values))
-    codes = assign_bins(values, edges, spec.name).astype(np.float64)
+    labels = bin_labels(edges, whole_numbers=is_whole(values), open_ended=spec.open_ended)
+    codes = assign_bins(values, edges, spec.name, open_ended=spec.open_ended).astype(np.float64)
     codes[codes < 0] = np.nan
     return _rows_by_code(codes, len(labels), labels)
 

@@ -11,10 +11,13 @@ when the rows of a subject were merged first), the whole release — protected r
 count, DP percentiles, noisy marginals, thresholds, and everything synthesized from them
 afterwards (post-processing) — is (ε, δ)-differentially private, where
 
-* ε = ε_N + ε_M. ε_N = ``number_of_records_epsilon_proportion`` · ε pays for the record
-  count (discrete Laplace of scale 1/ε_N, pure ε_N-DP); it is 0 when the count is
-  declared public. ε_M pays for the marginals. Pure DP composes with (ε_M, δ)-DP by
-  adding the ε's (basic composition).
+* ε = ε_N + ε_E + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N,
+  pure ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
+  :data:`RECORD_COUNT_EPSILON` · min(1, ε) (noise under 2% of n from n = 500 on when
+  ε ≥ 1); it is 0 when the count is declared public. ε_E =
+  ``edges_epsilon_proportion`` · ε pays for bin edges chosen from the data (DP
+  quantiles, pure DP each, split evenly; 0 unless asked). ε_M pays for the marginals.
+  Pure DP composes with (ε_M, δ)-DP by adding the ε's (basic composition).
 * δ is given, or inferred as 1/(n·ln n) from the protected (or public) record count n,
   as the reference does. It is split in two halves, as in the reference (whose
   ρ = (√(ε_M + ln(2/δ)) − √ln(2/δ))² is Bun–Steinke's conversion at δ/2):
@@ -79,15 +82,20 @@ from dpshowcase.errors import InternalError, ParameterError
 
 __all__ = [
     "DELTA_THRESHOLD_SHARE",
+    "MAX_EPSILON",
+    "RECORD_COUNT_EPSILON",
     "BudgetPlan",
     "DpParameters",
     "MarginalModelBudget",
     "RhoAccount",
+    "check_delta_for_count",
+    "edge_quantile_epsilon",
     "gaussian_rho",
     "gaussian_sigma",
     "infer_delta",
     "plan_budget",
     "plan_marginal_model_budget",
+    "record_count_warning",
     "reference_rho",
     "selection_epsilon",
     "selection_rho",
@@ -101,6 +109,21 @@ DELTA_THRESHOLD_SHARE = 0.5
 """Share of δ spent on the single-attribute threshold ρ_1; the rest converts zCDP.
 
 Fixed at 1/2 as in the reference (its ρ formula uses ln(2/δ), its ρ_1 uses δ/2)."""
+
+MAX_EPSILON = 20.0
+"""Above this total ε the guarantee says next to nothing (e^20 ≈ 5·10^8): refused unless
+the user passes ``allow_large_epsilon``."""
+
+RECORD_COUNT_EPSILON = 0.1
+"""ε_N by default when ε ≥ 1; below that ε_N = 0.1·ε.
+
+The record count gets discrete Laplace noise of scale 1/ε_N = 10, whose mean absolute
+value is just under 10 records: under 2% of n from n = 500 on. The reference's 0.5% of ε
+gave noise of scale 200 at ε = 1, so a table of 500 rows became 241 to 1,950 synthetic
+records."""
+
+RECORD_COUNT_WARNING_SHARE = 0.02
+"""Warn when the record count's typical noise (1/ε_N) exceeds this share of the count."""
 
 BALANCED_ADAPTIVE_FACTORS = (0.55, 1.0)
 """Default η_k: pac-synth's "balanced" fabrication mode (η_2 = 0.55, η_k = 1 for k ≥ 3)."""
@@ -266,6 +289,60 @@ def infer_delta(record_count: int) -> float:
     return 1.0 / (record_count * math.log(record_count))
 
 
+def check_delta_for_count(delta: float | None, record_count: int, *, allow: bool) -> None:
+    """Refuse δ > 1/n (n records) unless ``allow``: such a δ voids the guarantee.
+
+    (ε, δ)-DP with δ ≥ 1/n is met by a mechanism that publishes one record in n whole,
+    so the guarantee would promise nothing about any single record.
+    """
+    if delta is None or allow or record_count < 1 or delta <= 1.0 / record_count:
+        return
+    raise ParameterError(
+        f"δ = {delta:g} is above 1/n = {1.0 / record_count:.2g} for the {record_count:,} "
+        "(protected) records, which would allow publishing whole records; lower delta (or "
+        "leave it out for 1/(n·ln n)), or pass --allow-large-delta if you accept that (the "
+        "release will say so)."
+    )
+
+
+def edge_quantile_epsilon(params: DpParameters, quantiles: int) -> float:
+    """Pure ε of each of ``quantiles`` DP quantiles that choose bin edges from the data.
+
+    ε_E is split evenly; the quantiles compose by adding their ε's (basic composition of
+    pure DP), so together they spend exactly ε_E. Each reads one value per record, so
+    adding or removing a record changes its input by one element.
+    """
+    if isinstance(quantiles, bool) or not isinstance(quantiles, int) or quantiles < 1:
+        raise ParameterError(f"quantiles must be a whole number ≥ 1, got {quantiles!r}.")
+    if params.edges_epsilon <= 0:
+        raise ParameterError(
+            "Bin edges from the data need a share of epsilon (edges_epsilon_proportion, "
+            "--dp-edges); none was given."
+        )
+    return params.edges_epsilon / quantiles * (1 - _RELATIVE_SAFETY)
+
+
+def record_count_warning(epsilon_record_count: float, record_count: int) -> str | None:
+    """One sentence when the record count's noise is large relative to the count, else None.
+
+    The typical error of the discrete Laplace noise of scale 1/ε_N is about 1/ε_N records;
+    it is "large" above :data:`RECORD_COUNT_WARNING_SHARE` of the (protected) count. Uses
+    only public figures (ε_N and the protected count).
+    """
+    if epsilon_record_count <= 0:
+        return None
+    typical = 1.0 / epsilon_record_count
+    if typical <= RECORD_COUNT_WARNING_SHARE * max(record_count, 1):
+        return None
+    return (
+        f"The number of records is protected with noise of about ±{typical:,.0f}, which is "
+        f"{typical / max(record_count, 1):.0%} of the protected count {record_count:,}, so the "
+        "number of synthetic records is that uncertain; raise epsilon, give the count a "
+        "larger share (number_of_records_epsilon_proportion), or declare it public "
+        "(--record-count-public) if it is public knowledge."
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Parameters
 # --------------------------------------------------------------------------------------
@@ -302,9 +379,11 @@ class DpParameters:
     reporting_length: int = 3
     """R: the longest attribute combination whose count is released (≥ 1)."""
 
-    number_of_records_epsilon_proportion: float = 0.005
+    number_of_records_epsilon_proportion: float | None = None
     """Share of ε for the protected record count, in [0, 1); ignored (0) when the count
-    is declared public through ``record_count_public``."""
+    is declared public through ``record_count_public``. None: ε_N =
+    :data:`RECORD_COUNT_EPSILON`·min(1, ε), so the count's noise stays under 2% of n
+    from n = 500 on whenever ε ≥ 1."""
 
     percentile_percentage: float | None = 99.0
     """Percentile (0, 100] of per-record combination counts that sets the allowed
@@ -337,18 +416,47 @@ class DpParameters:
     """What neighbouring datasets differ by: one "record", or one "subject" when the
     schema names a subject id and a subject's rows were merged first."""
 
+    edges_epsilon_proportion: float = 0.0
+    """Share of ε, in [0, 1), for choosing the bin edges of numeric columns whose edges
+    would otherwise come from the data (quantiles, or edges inferred from the data): ε_E,
+    split evenly over the DP quantiles asked (pure DP each). 0: no such column may be
+    released."""
+
+    allow_large_epsilon: bool = False
+    """Accept ε above :data:`MAX_EPSILON` (the release then says so)."""
+
+    allow_large_delta: bool = False
+    """Accept δ above 1/n, n the protected record count (the release then says so): with
+    such a δ a mechanism may publish a whole record and still meet the guarantee."""
+
     def __post_init__(self) -> None:
         """Validate every field and normalise lists to tuples."""
         _check_positive_finite("epsilon", self.epsilon)
+        for flag in ("allow_large_epsilon", "allow_large_delta"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ParameterError(f"{flag} must be true or false, got {getattr(self, flag)!r}.")
+        if self.epsilon > MAX_EPSILON and not self.allow_large_epsilon:
+            raise ParameterError(
+                f"ε = {self.epsilon:g} is above {MAX_EPSILON:g}, where the guarantee protects "
+                "next to nothing; lower epsilon, or pass --allow-large-epsilon if you accept "
+                "that (the release will say so)."
+            )
         if self.delta is not None:
             _check_delta("delta", self.delta)
         r = self.reporting_length
         if isinstance(r, bool) or not isinstance(r, numbers.Integral) or r < 1:
             raise ParameterError(f"reporting_length must be an integer ≥ 1, got {r!r}.")
         object.__setattr__(self, "reporting_length", int(r))
-        self._check_share("number_of_records_epsilon_proportion")
+        if self.number_of_records_epsilon_proportion is not None:
+            self._check_share("number_of_records_epsilon_proportion")
         self._check_share("percentile_epsilon_proportion")
+        self._check_share("edges_epsilon_proportion")
         self._check_record_count()
+        if self.record_count_epsilon + self.edges_epsilon >= self.epsilon:
+            raise ParameterError(
+                "The shares of epsilon for the record count and the bin edges leave nothing "
+                "for the counts of combinations; lower them."
+            )
         self._check_percentile()
         self._check_sigma_proportions()
         self._check_thresholds()
@@ -375,6 +483,7 @@ class DpParameters:
             )
         if count is not None:
             object.__setattr__(self, "record_count_public", int(count))
+            check_delta_for_count(self.delta, int(count), allow=self.allow_large_delta)
         if count is None and self.number_of_records_epsilon_proportion == 0:
             raise ParameterError(
                 "number_of_records_epsilon_proportion is 0 but the record count is not "
@@ -474,7 +583,14 @@ class DpParameters:
         """ε_N: the budget to protect the record count (0 when declared public)."""
         if self.record_count_public is not None:
             return 0.0
+        if self.number_of_records_epsilon_proportion is None:
+            return RECORD_COUNT_EPSILON * min(1.0, float(self.epsilon))
         return self.number_of_records_epsilon_proportion * self.epsilon
+
+    @property
+    def edges_epsilon(self) -> float:
+        """ε_E: the budget to choose data-derived bin edges with DP (0 when none)."""
+        return float(self.edges_epsilon_proportion) * float(self.epsilon)
 
     @property
     def percentile_share(self) -> float:
@@ -495,6 +611,22 @@ class DpParameters:
 # --------------------------------------------------------------------------------------
 # Plan
 # --------------------------------------------------------------------------------------
+
+
+def _allowed_clauses(large_epsilon: bool, large_delta: bool) -> str:
+    """What the guarantee sentence adds when the user allowed a guarantee-voiding value."""
+    clauses = ""
+    if large_epsilon:
+        clauses += (
+            f"; ε is above {MAX_EPSILON:g}, allowed by the user (--allow-large-epsilon), "
+            "and at such an ε the guarantee protects next to nothing"
+        )
+    if large_delta:
+        clauses += (
+            "; δ is above 1/n, allowed by the user (--allow-large-delta), and at such a δ "
+            "the guarantee does not rule out publishing whole records"
+        )
+    return clauses
 
 
 def _short(value: float) -> str:
@@ -518,6 +650,8 @@ class BudgetPlan:
     """ε_N spent on the record count (0 when the count is declared public)."""
     epsilon_marginals: float
     """ε_M the marginals are (ε_M, δ_conversion)-DP for."""
+    epsilon_edges: float
+    """ε_E spent on choosing bin edges from the data with DP quantiles (0 when none)."""
     delta: float
     """Total δ of the guarantee."""
     delta_inferred: bool
@@ -554,6 +688,10 @@ class BudgetPlan:
     """True when the user declared the record count public (no noise, ε_N = 0)."""
     privacy_unit: PrivacyUnit
     """What neighbouring datasets differ by ("record" or "subject")."""
+    large_epsilon_allowed: bool = False
+    """True when ε is above :data:`MAX_EPSILON` and the user allowed it."""
+    large_delta_allowed: bool = False
+    """True when δ is above 1/n and the user allowed it."""
     reporting_length: int = field(init=False)
     """R."""
 
@@ -641,11 +779,15 @@ class BudgetPlan:
             "Canonne–Kamath–Steinke conversion",
             f"δ={self.delta_threshold:.2g} for the single-attribute threshold",
         ]
+        if self.epsilon_edges > 0:
+            parts.append(f"{_short(self.epsilon_edges)}-DP for bin edges chosen from the data")
         if self.record_count_public:
             parts.append("the record count was declared public and is published exactly")
         else:
             parts.append(f"{_short(self.epsilon_record_count)}-DP for the record count")
-        return f"{head} ({', '.join(parts[:-1])}, plus {parts[-1]})."
+        sentence = f"{head} ({', '.join(parts[:-1])}, plus {parts[-1]})"
+        allowed = _allowed_clauses(self.large_epsilon_allowed, self.large_delta_allowed)
+        return sentence + allowed + "."
 
     def to_dict(self, sensitivities: Sequence[int] | None = None) -> dict[str, Any]:
         """Everything about the accounting, JSON-ready, for the release's parameters.json.
@@ -675,6 +817,7 @@ class BudgetPlan:
             "epsilon": self.epsilon,
             "epsilon_record_count": self.epsilon_record_count,
             "epsilon_marginals": self.epsilon_marginals,
+            "epsilon_edges": self.epsilon_edges,
             "delta": self.delta,
             "delta_inferred": self.delta_inferred,
             "delta_conversion": self.delta_conversion,
@@ -689,6 +832,8 @@ class BudgetPlan:
             "threshold_mode": self.threshold_mode,
             "record_count": self.record_count,
             "record_count_public": self.record_count_public,
+            "allow_large_epsilon": self.large_epsilon_allowed,
+            "allow_large_delta": self.large_delta_allowed,
             "noise": "discrete Gaussian, scale sigma_k * sqrt(sensitivity_k)",
             "lengths": lengths,
         }
@@ -712,6 +857,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
     count = public if public is not None else record_count
     if params.delta is not None:
         delta, inferred = float(params.delta), False
+        if count is not None:
+            check_delta_for_count(delta, count, allow=params.allow_large_delta)
     elif count is None:
         raise ParameterError(
             "delta was not given, so the protected record count is needed to infer it."
@@ -721,7 +868,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
 
     epsilon = float(params.epsilon)
     epsilon_n = params.record_count_epsilon
-    epsilon_m = epsilon - epsilon_n
+    epsilon_e = params.edges_epsilon
+    epsilon_m = epsilon - epsilon_n - epsilon_e
     delta_threshold = DELTA_THRESHOLD_SHARE * delta
     delta_conversion = delta - delta_threshold
     rho = zcdp_rho(epsilon_m, delta_conversion)
@@ -746,6 +894,7 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
         epsilon=epsilon,
         epsilon_record_count=epsilon_n,
         epsilon_marginals=epsilon_m,
+        epsilon_edges=epsilon_e,
         delta=delta,
         delta_inferred=inferred,
         delta_conversion=delta_conversion,
@@ -766,6 +915,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
         record_count=count,
         record_count_public=public is not None,
         privacy_unit=params.privacy_unit,
+        large_epsilon_allowed=epsilon > MAX_EPSILON,
+        large_delta_allowed=count is not None and count >= 1 and delta > 1.0 / count,
     )
 
 
@@ -885,6 +1036,10 @@ class MarginalModelBudget:
     record_count: int | None
     record_count_public: bool
     privacy_unit: PrivacyUnit
+    large_epsilon_allowed: bool = False
+    """True when ε is above :data:`MAX_EPSILON` and the user allowed it."""
+    large_delta_allowed: bool = False
+    """True when δ is above 1/n and the user allowed it."""
 
     def __post_init__(self) -> None:
         """The books must balance: ρ converts to (ε_M, δ_conversion)."""
@@ -907,7 +1062,9 @@ class MarginalModelBudget:
             f"{head} (ρ={_short(self.rho)} zCDP for the {self.synthesizer.upper()} "
             f"selections and measurements, which is (ε={_short(self.epsilon_marginals)}, "
             f"δ={self.delta_conversion:.2g})-DP by the Canonne–Kamath–Steinke conversion, "
-            f"δ={self.delta_threshold:.2g} for the threshold on single values, plus {count})."
+            f"δ={self.delta_threshold:.2g} for the threshold on single values, plus {count})"
+            + _allowed_clauses(self.large_epsilon_allowed, self.large_delta_allowed)
+            + "."
         )
 
     def to_dict(self, account: RhoAccount | None = None) -> dict[str, Any]:
@@ -926,6 +1083,8 @@ class MarginalModelBudget:
             "conversion": "Canonne-Kamath-Steinke 2020 Cor. 13 (tight zCDP to (eps, delta))",
             "record_count": self.record_count,
             "record_count_public": self.record_count_public,
+            "allow_large_epsilon": self.large_epsilon_allowed,
+            "allow_large_delta": self.large_delta_allowed,
             "noise": "discrete Gaussian measurements (OpenDP), Gumbel report-noisy-max "
             "selections (OpenDP)",
         }
@@ -954,4 +1113,6 @@ def plan_marginal_model_budget(
         record_count=plan.record_count,
         record_count_public=plan.record_count_public,
         privacy_unit=plan.privacy_unit,
+        large_epsilon_allowed=plan.large_epsilon_allowed,
+        large_delta_allowed=plan.large_delta_allowed,
     )

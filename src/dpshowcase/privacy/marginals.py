@@ -47,10 +47,15 @@ from dpshowcase.privacy import _kernels
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters, plan_budget
 from dpshowcase.privacy.noise import NoiseSource, OpenDPNoise, SeededNoise, laplace_count
 from dpshowcase.progress import Progress
-from dpshowcase.schema.model import Schema
+from dpshowcase.schema.model import ColumnKind, Schema
 
 MAX_PERCENTILE_CANDIDATES = 100_000
 """Upper bound on Δ_k candidates scored by the DP percentile."""
+VALUES_PER_OPEN_COLUMN = 32
+"""Public bound on how many attributes one record holds in a multi-value column (or, with
+a subject id, in any column): it sets the DP percentile's candidate range at length 1,
+which must come from the schema, never from the data. A record holding more contributes
+a random subset of the allowed sensitivity, as any record above it does."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class DPMarginals:
         zeros = structural_zero_ids(attributes, data.schema.structural_zeros)
         results: list[_LengthResult] = []
         released_keys = np.zeros(0, dtype=np.int64)
+        slots = schema_slots(data.schema)
         for k in range(1, params.reporting_length + 1):
             notify(f"Noisy counts of length {k}", k - 1, params.reporting_length)
             if k == 1:
@@ -146,9 +152,12 @@ class DPMarginals:
             if candidates.shape[0] == 0:
                 break
             result = self._protect_length(
-                data, plan, k, candidates, base, released_keys, groups, sampling_seed
+                data, plan, k, candidates, base, released_keys, slots, sampling_seed
             )
             results.append(result)
+            if k == 1:  # longer candidates hold released attributes only: a public count
+                released_groups = int(np.unique(groups[result.combinations[:, 0]]).size)
+                slots = min(slots, released_groups)
             released_keys = np.sort(np.concatenate([released_keys, result.keys]))
         notify("Normalising", params.reporting_length, params.reporting_length)
         return self._assemble(data, plan, params, record_count, results, base)
@@ -172,7 +181,7 @@ class DPMarginals:
         candidates: np.ndarray,
         base: int,
         released_keys: np.ndarray,
-        groups: np.ndarray,
+        slots: int,
         sampling_seed: int,
     ) -> _LengthResult:
         keys = pack(candidates, base)
@@ -190,7 +199,7 @@ class DPMarginals:
                 max(per_record_bound, 1),
                 chunks,
             )
-            sensitivity = self._sensitivity(held, plan, k, groups)
+            sensitivity = self._sensitivity(held, plan, k, slots)
             counts = _kernels.bounded_counts(
                 data.indptr,
                 data.indices,
@@ -213,10 +222,15 @@ class DPMarginals:
             candidates=int(keys.size),
         )
 
-    def _sensitivity(self, held: np.ndarray, plan: BudgetPlan, k: int, groups: np.ndarray) -> int:
-        """Δ_k: a DP percentile of candidates per record, or the public bound."""
-        slots = int(np.unique(groups).size)
-        public_bound = max(1, min(math.comb(slots, k), MAX_PERCENTILE_CANDIDATES))
+    def _sensitivity(self, held: np.ndarray, plan: BudgetPlan, k: int, slots: int) -> int:
+        """Δ_k: a DP percentile of candidates per record, or the public bound.
+
+        ``slots`` is public: from the schema at length 1 (:func:`schema_slots`), and at
+        longer lengths at most the number of column groups among the released single
+        attributes (a DP output). The candidate range 0..C(slots, k) thus never depends
+        on the sensitive data, as the percentile's guarantee requires.
+        """
+        public_bound = max(1, min(math.comb(max(slots, 1), k), MAX_PERCENTILE_CANDIDATES))
         if plan.percentile_percentage is None:
             return public_bound
         chosen = self.noise.select_percentile(
@@ -302,6 +316,18 @@ class DPMarginals:
             private=self.noise.private,
             noise=noise,
         )
+
+
+def schema_slots(schema: Schema) -> int:
+    """How many attributes one record may hold, from the schema alone (public).
+
+    One per single-valued column; :data:`VALUES_PER_OPEN_COLUMN` per multi-value column,
+    and per column of any kind when the rows of a subject are merged.
+    """
+    open_columns = sum(
+        1 for c in schema.columns if schema.subject_id or c.kind is ColumnKind.MULTI_VALUE
+    )
+    return len(schema.columns) - open_columns + VALUES_PER_OPEN_COLUMN * open_columns
 
 
 def _attribute_groups(data: SensitiveData) -> np.ndarray:

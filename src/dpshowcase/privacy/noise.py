@@ -6,7 +6,9 @@ Three mechanisms, each behind a tiny :class:`NoiseSource` interface:
 * discrete Laplace noise added to the record count (pure ε-DP), clamped at 0;
 * a DP percentile of per-record combination counts (pure ε-DP), by report-noisy-max
   with exponential noise over candidates 0..upper_bound (equivalently permute-and-flip,
-  McKenna–Sheldon 2020) on Smith's quantile score.
+  McKenna–Sheldon 2020) on Smith's quantile score;
+* the same mechanism over public candidate numbers, for bin edges of a numeric column
+  (:meth:`NoiseSource.select_quantile`).
 
 Two implementations:
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from typing import Protocol, runtime_checkable
@@ -115,6 +118,22 @@ def _check_selection(
     return array, float(alpha), _check_epsilon(epsilon), int(upper_bound)
 
 
+def _check_quantile(
+    values: npt.ArrayLike, alpha: float, epsilon: float, candidates: Sequence
+) -> tuple[npt.NDArray[np.float64], float, float, list[float]]:
+    """Validate a selection among public candidate numbers; every source calls this."""
+    array = np.asarray(values, dtype=np.float64).ravel()
+    array = array[np.isfinite(array)]
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float | np.floating):
+        raise ParameterError(f"The quantile level must be a number, got {alpha!r}.")
+    if not (0 < alpha < 1):
+        raise ParameterError(f"The quantile level must be in (0, 1), got {alpha!r}.")
+    grid = [float(c) for c in candidates]
+    if not grid or any(not math.isfinite(c) for c in grid) or grid != sorted(set(grid)):
+        raise ParameterError("The candidates must be finite numbers, strictly increasing.")
+    return array, float(alpha), _check_epsilon(epsilon), grid
+
+
 def _check_scores(
     scores: npt.ArrayLike, sensitivity: float, epsilon: float
 ) -> tuple[npt.NDArray[np.float64], float, float]:
@@ -172,6 +191,11 @@ class NoiseSource(Protocol):
     ) -> int:
         """Return an ε-DP ``alpha``-quantile of ``values`` among 0..upper_bound."""
         ...
+
+    def select_quantile(
+        self, values: npt.NDArray[np.float64], alpha: float, epsilon: float, candidates: Sequence
+    ) -> float:
+        """Return an ε-DP ``alpha``-quantile of ``values`` among public ``candidates``."""
 
     def select_noisy_max(
         self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float
@@ -290,6 +314,29 @@ class OpenDPNoise:
             raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
         return int(measurement(values.tolist()))
 
+    def select_quantile(
+        self, values: npt.NDArray[np.float64], alpha: float, epsilon: float, candidates: Sequence
+    ) -> float:
+        """OpenDP ``make_private_quantile`` over public candidate numbers (pure ε-DP)."""
+        array, alpha, epsilon, grid = _check_quantile(values, alpha, epsilon, candidates)
+        dp = self._dp
+        scale = _quantile_noise_scale(alpha, epsilon)
+        for _ in range(64):  # nudge the scale up until OpenDP's own map says ≤ ε
+            measurement = dp.m.make_private_quantile(
+                dp.vector_domain(dp.atom_domain(T="f64", nan=False)),
+                dp.symmetric_distance(),
+                dp.max_divergence(),
+                candidates=grid,
+                alpha=alpha,
+                scale=scale,
+            )
+            if measurement.map(1) <= epsilon:
+                break
+            scale = math.nextafter(scale, math.inf)
+        else:  # pragma: no cover - OpenDP's map is within a few ulps of the formula
+            raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
+        return float(measurement(array.tolist()))
+
     def select_noisy_max(
         self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float
     ) -> int:
@@ -406,6 +453,20 @@ class SeededNoise:
         score = np.abs((1.0 - alpha) * less - alpha * greater)
         noisy = -score + self._rng.exponential(scale, upper_bound + 1)
         return int(np.argmax(noisy))
+
+    def select_quantile(
+        self, values: npt.NDArray[np.float64], alpha: float, epsilon: float, candidates: Sequence
+    ) -> float:
+        """Report-noisy-max with exponential noise on Smith's score, as OpenDP does."""
+        array, alpha, epsilon, grid = _check_quantile(values, alpha, epsilon, candidates)
+        scale = _quantile_noise_scale(alpha, epsilon)
+        ordered = np.sort(array)
+        points = np.asarray(grid)
+        less = np.searchsorted(ordered, points, side="left")
+        greater = ordered.size - np.searchsorted(ordered, points, side="right")
+        score = np.abs((1.0 - alpha) * less - alpha * greater)
+        noisy = -score + self._rng.exponential(scale, points.size)
+        return float(points[int(np.argmax(noisy))])
 
     def select_noisy_max(
         self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float

@@ -36,7 +36,11 @@ from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import InputError, InternalError
 from dpshowcase.evaluate.bundle_report import write_public_report
-from dpshowcase.release.datasheet import NOT_FOR_RELEASE_WARNING, render_datasheet
+from dpshowcase.release.datasheet import (
+    NOT_FOR_RELEASE_WARNING,
+    release_warnings,
+    render_datasheet,
+)
 from dpshowcase.schema.model import ColumnKind, Schema
 from dpshowcase.schema.toml_io import schema_to_dict
 
@@ -49,6 +53,7 @@ __all__ = [
     "is_bundle",
     "release_columns",
     "release_parameters",
+    "release_warnings",
     "replaceable_bundle",
     "write_release",
 ]
@@ -104,6 +109,8 @@ class ReleaseSummary:
     """The guarantee in one sentence."""
     private: bool
     """False when the noise was seeded: the bundle is stamped not for release."""
+    warnings: tuple[str, ...] = ()
+    """Sentences a data officer should read before publishing (also in the datasheet)."""
 
 
 def check_output(output: Path, *, overwrite: bool = False) -> None:
@@ -304,6 +311,7 @@ def write_release(
         record_count=int(aggregates.record_count),
         guarantee=aggregates.guarantee,
         private=aggregates.private,
+        warnings=release_warnings(aggregates),
     )
 
 
@@ -330,7 +338,11 @@ def _synthetic_table(synthetic: pl.DataFrame, columns: list[str], schema: Schema
             # Back to the input's own delimiter. Assumes no value holds a ';' itself.
             column = column.str.split(SYNTHESIZER_DELIMITER).list.join(spec.delimiter)
         series.append(column.alias(name))
-    return pl.DataFrame(series, schema=dict.fromkeys(columns, pl.String))
+    table = pl.DataFrame(series, schema=dict.fromkeys(columns, pl.String))
+    if not columns:
+        return table
+    # a row of empty cells describes nobody: never written, whichever synthesizer made it
+    return table.filter(pl.any_horizontal(pl.all() != ""))
 
 
 def _describe(path: Path) -> dict[str, Any]:

@@ -10,6 +10,8 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     reporting_length = 3
     null_values = ["N"]             # optional
     fabrication_weight = 3          # optional: 1 is more accurate, 5 fabricates less
+    # allow_large_epsilon = true    # only to accept epsilon above 20 (stated in the bundle)
+    # allow_large_delta = true      # only to accept delta above 1/n (stated in the bundle)
     # seed = 1                      # tests and demos only: the output is NOT for release
     lineage = "ctdc-cases"          # optional: record the release in the privacy ledger
     ledger = "ledger.sqlite3"       # optional: default ledger.sqlite3 in the user data folder
@@ -17,13 +19,14 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
                                     # the schema's subject_id)
 
     [dp]                            # optional, advanced (see DpParameters)
-    number_of_records_epsilon_proportion = 0.005
+    number_of_records_epsilon_proportion = 0.02   # default: epsilon_N = 0.1·min(1, epsilon)
     percentile_percentage = 99
     percentile_epsilon_proportion = 0.1
     sigma_proportions = "even"      # or "favor-long", or one number per length
     thresholds = "adaptive"         # or one fixed value per length 2..R
     adaptive_factors = [0.55, 1.0]
     record_count_public = 12345     # only if the number of records is public knowledge
+    edges_epsilon_proportion = 0.05 # choose data-derived bin edges with DP (--dp-edges)
 
 Flags given on the command line override the file. Every value is checked by
 :class:`~dpshowcase.privacy.accounting.DpParameters`; an unknown key is an error, so a
@@ -68,6 +71,7 @@ DP_KEYS = (
     "thresholds",
     "adaptive_factors",
     "record_count_public",
+    "edges_epsilon_proportion",
 )
 """Advanced DpParameters fields accepted in the ``[dp]`` table."""
 
@@ -80,10 +84,13 @@ _TOP_KEYS = (
     "seed",
     "null_values",
     "fabrication_weight",
+    "allow_large_epsilon",
+    "allow_large_delta",
     "lineage",
     "id_column",
     "dp",
 )
+_FLAG_KEYS = ("allow_large_epsilon", "allow_large_delta")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,6 +124,10 @@ class ReleaseConfig:
     """Extra cell values meaning "no value"."""
     fabrication_weight: float | None = None
     """Synthesis: how strongly to avoid combinations that were not released (None: 1)."""
+    allow_large_epsilon: bool | None = None
+    """Accept ε above 20 (None: no; the release states it when used)."""
+    allow_large_delta: bool | None = None
+    """Accept δ above 1/n (None: no; the release states it when used)."""
     dp: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Advanced DpParameters fields (keys in :data:`DP_KEYS`)."""
     lineage: str | None = None
@@ -133,6 +144,11 @@ class ReleaseConfig:
             if value is not None:
                 object.__setattr__(self, name, Path(value))
         object.__setattr__(self, "seed", check_seed(self.seed))
+        for flag in _FLAG_KEYS:
+            if getattr(self, flag) not in (None, True, False):
+                raise ParameterError(
+                    f"{flag} must be true or false (without quotes), not {getattr(self, flag)!r}."
+                )
         unknown = sorted(set(self.dp) - set(DP_KEYS))
         if unknown:
             raise ParameterError(
@@ -184,7 +200,12 @@ class ReleaseConfig:
         return DEFAULT_FABRICATION_WEIGHT if given is None else given
 
     def dp_parameters(self) -> DpParameters:
-        """The validated DP parameters; ParameterError names the first bad value."""
+        """The validated DP parameters; ParameterError names the first bad value.
+
+        This is where ε above 20 is refused (unless ``allow_large_epsilon``); δ above 1/n
+        is refused as soon as n is known (a declared public count here, else the
+        protected count when the release plans its budget).
+        """
         if self.epsilon is None:
             raise ParameterError(
                 "No privacy budget was given; pass --epsilon (e.g. --epsilon 4) or set "
@@ -196,6 +217,8 @@ class ReleaseConfig:
             reporting_length=(
                 DEFAULT_REPORTING_LENGTH if self.reporting_length is None else self.reporting_length
             ),
+            allow_large_epsilon=bool(self.allow_large_epsilon),
+            allow_large_delta=bool(self.allow_large_delta),
             **self.dp,
         )
 
@@ -244,6 +267,13 @@ def config_from_dict(
         if key in raw:
             if isinstance(raw[key], bool) or not isinstance(raw[key], int):
                 raise ParameterError(f"{key} in {source} must be a whole number, not {raw[key]!r}.")
+            values[key] = raw[key]
+    for key in _FLAG_KEYS:
+        if key in raw:
+            if not isinstance(raw[key], bool):
+                raise ParameterError(
+                    f"{key} in {source} must be true or false (without quotes), not {raw[key]!r}."
+                )
             values[key] = raw[key]
     for key in ("lineage", "id_column"):
         if key in raw:

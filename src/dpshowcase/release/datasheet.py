@@ -14,11 +14,17 @@ from typing import Any
 
 from dpshowcase._version import __version__
 from dpshowcase.aggregate.protected import ProtectedAggregates
+from dpshowcase.privacy.accounting import record_count_warning
 from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 from dpshowcase.synthesize.registry import CHOOSING, MODEL_SYNTHESIZERS
 
-__all__ = ["NOT_FOR_RELEASE_BANNER", "NOT_FOR_RELEASE_WARNING", "render_datasheet"]
+__all__ = [
+    "NOT_FOR_RELEASE_BANNER",
+    "NOT_FOR_RELEASE_WARNING",
+    "release_warnings",
+    "render_datasheet",
+]
 
 NOT_FOR_RELEASE_BANNER = "NOT FOR RELEASE — seeded noise"
 NOT_FOR_RELEASE_WARNING = (
@@ -51,6 +57,21 @@ def render_datasheet(
     return "\n\n".join(s.strip("\n") for s in sections) + "\n"
 
 
+def release_warnings(aggregates: ProtectedAggregates) -> tuple[str, ...]:
+    """Sentences to read before publishing, from public figures of the release only.
+
+    Today: the record count's noise is large relative to the protected count.
+    """
+    p = aggregates.parameters
+    epsilon_n = p.get("epsilon_record_count")
+    if aggregates.mode != "dp" or p.get("record_count_public"):
+        return ()
+    if isinstance(epsilon_n, bool) or not isinstance(epsilon_n, int | float):
+        return ()
+    warning = record_count_warning(float(epsilon_n), int(aggregates.record_count))
+    return (warning,) if warning else ()
+
+
 def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: int) -> str:
     lines = [f"# Release of {_code(source_name)}: protected counts and synthetic records"]
     if not aggregates.private:
@@ -70,6 +91,13 @@ def _title(aggregates: ProtectedAggregates, source_name: str, synthetic_rows: in
         f"{aggregates.reporting_length} attributes; the protected number of records is "
         f"{aggregates.record_count:,}.",
     ]
+    if aggregates.mode == "dp":
+        lines[-1] += (
+            " A record the synthesis left without any value is not written: a row of empty "
+            "cells describes nobody."
+        )
+    for warning in release_warnings(aggregates):
+        lines += ["", f"> **Warning.** {warning}"]
     return "\n".join(lines)
 
 
@@ -140,6 +168,10 @@ def _how(spec: ColumnSpec) -> str:
     if spec.kind is ColumnKind.NUMERIC:
         if spec.bins is not None:
             edges = ", ".join(f"{e:g}" for e in spec.bins)
+            if spec.open_ended:
+                return _cell(
+                    f"a range label; bins at {edges}, open below the first and above the last"
+                )
             return _cell(f"a range label; bins with edges {edges}")
         return _cell(f"a range label; {spec.quantiles} equal-frequency bins")
     if spec.kind is ColumnKind.MULTI_VALUE:
@@ -187,9 +219,7 @@ def _protection(aggregates: ProtectedAggregates) -> str:
         'how much "almost" is: smaller is more private.',
         "",
         f"- **Privacy unit:** {unit_words}.",
-        f"- **ε = {_number(p.get('epsilon'))}** in all: {_number(p.get('epsilon_marginals'))} "
-        f"for the counts of combinations and {_number(p.get('epsilon_record_count'))} for the "
-        "number of records.",
+        f"- **ε = {_number(p.get('epsilon'))}** in all: {_epsilon_split(p)}.",
         f"- **δ = {_number(p.get('delta'))}**"
         + (
             ", set to 1/(n·ln n) from the protected number of records n"
@@ -240,6 +270,17 @@ def _protection(aggregates: ProtectedAggregates) -> str:
             lines += ["", f"Length {', '.join(zero)}: {THRESHOLD_ZERO}"]
     lines += ["", f"**Which synthesizer?** {CHOOSING}"]
     return "\n".join(lines)
+
+
+def _epsilon_split(p: dict[str, Any]) -> str:
+    """"3.9 for the counts of combinations and 0.1 for the number of records" (and edges)."""
+    parts = [
+        f"{_number(p.get('epsilon_marginals'))} for the counts of combinations",
+        f"{_number(p.get('epsilon_record_count'))} for the number of records",
+    ]
+    if p.get("epsilon_edges"):
+        parts.append(f"{_number(p.get('epsilon_edges'))} for bin edges chosen from the data")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _model_protection(aggregates: ProtectedAggregates) -> list[str]:
@@ -486,10 +527,37 @@ def _caveats(aggregates: ProtectedAggregates, schema: Schema) -> str:
             "- **Counts are rounded down** to a multiple of k, so each is up to k − 1 below "
             "the true count."
         )
-    if any(s.kind is ColumnKind.NUMERIC and s.quantiles for s in schema.columns):
+    derived = schema.data_derived_edges
+    if derived:
         lines.append(
-            "- **Equal-frequency bins** had their edges computed from the data; the edges "
-            "themselves are not covered by the guarantee above."
+            f"- **Bin edges from the data.** The edges of {', '.join(_code(n) for n in derived)} "
+            "were computed from the data (quantiles, or proposed by `schema infer`); the edges "
+            "themselves are not covered by the protection above."
+        )
+    chosen = [s.name for s in schema.columns if s.kind is ColumnKind.NUMERIC and s.edges == "dp"]
+    if chosen:
+        epsilon_edges = _number(aggregates.parameters.get("epsilon_edges"))
+        lines.append(
+            f"- **Bin edges chosen with differential privacy.** The edges of "
+            f"{', '.join(_code(n) for n in chosen)} are DP quantiles of the data among fixed "
+            f"round numbers, paid for by ε = {epsilon_edges} of the budget (see "
+            "`private_edges` in `parameters.json`); with little data or budget they can be "
+            "far from the true quantiles, so some bins may be nearly empty."
+        )
+    declared = [
+        s.name
+        for s in schema.columns
+        if s.kind is ColumnKind.NUMERIC
+        and s.bins is not None
+        and s.name not in derived
+        and s.edges != "dp"
+    ]
+    if declared:
+        lines.append(
+            f"- **Bin edges declared public.** The edges of "
+            f"{', '.join(_code(n) for n in declared)} were given in the schema as chosen "
+            "without looking at the data (edges = \"public\", or written by hand); they are "
+            "published as they are and spend no privacy budget."
         )
     if not aggregates.private:
         lines.append(f"- **{NOT_FOR_RELEASE_BANNER}.** {NOT_FOR_RELEASE_WARNING}")

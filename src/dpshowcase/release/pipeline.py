@@ -17,15 +17,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
 
 from dpshowcase._io.atomic import output_lock
 from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.data.load import read_table
 from dpshowcase.data.prepare import prepare
-from dpshowcase.errors import InternalError, ParameterError
+from dpshowcase.errors import InternalError, ParameterError, SchemaError
 from dpshowcase.evaluate.evaluation import evaluate_release
 from dpshowcase.evaluate.release_files import load_release
 from dpshowcase.evaluate.report import write_report
@@ -36,8 +38,9 @@ from dpshowcase.ledger.recorder import LineageRecorder
 from dpshowcase.ledger.store import check_lineage_name
 from dpshowcase.privacy.accounting import BudgetPlan, DpParameters
 from dpshowcase.privacy.aim import AimMechanism, MstMechanism
+from dpshowcase.privacy.edges import private_edges
 from dpshowcase.privacy.marginals import DPMarginals
-from dpshowcase.privacy.noise import check_seed
+from dpshowcase.privacy.noise import MAX_SEED, check_seed, noise_source
 from dpshowcase.progress import Progress
 from dpshowcase.release.bundle import ReleaseSummary, check_output, write_release
 from dpshowcase.release.explore import compare_release
@@ -54,7 +57,7 @@ if TYPE_CHECKING:
     from dpshowcase.kanon.agreement import LengthAgreement
     from dpshowcase.kanon.guarantee import GuaranteeCheck
 
-__all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "run_release"]
+__all__ = ["STAGES", "ReleaseJob", "ReleaseOutcome", "check_public_edges", "run_release"]
 
 
 STAGES: tuple[tuple[str, float], ...] = (
@@ -65,6 +68,33 @@ STAGES: tuple[tuple[str, float], ...] = (
     ("Evaluating", 0.10),
 )
 """The stages of a release and the share of the progress bar each one fills."""
+
+
+def check_public_edges(schema: Schema | None, *, dp_edges: bool = False) -> None:
+    """Refuse a DP release whose bin edges were taken from the data, unless DP chooses them.
+
+    Quantile edges and the edges ``schema infer`` proposes are values of the sensitive
+    data; the DP guarantee does not cover them, and every released label would carry
+    them. A person must review them and mark them ``edges = "public"`` (or replace them
+    with edges chosen without the data), or the release spends a share of ε on choosing
+    them with DP (``dp_edges``: ``--dp-edges``, see :mod:`dpshowcase.privacy.edges`).
+    """
+    derived = schema.data_derived_edges if schema is not None else ()
+    if dp_edges and not derived:
+        raise ParameterError(
+            "A share of epsilon for bin edges was given (--dp-edges), but no column of the "
+            "schema has edges from the data; leave it out."
+        )
+    if schema is None or not derived or dp_edges:
+        return
+    spec = schema.column(derived[0])
+    source = "quantiles" if spec.quantiles is not None else 'edges = "inferred"'
+    raise SchemaError(
+        f"Column {spec.name!r} has bin edges taken from the data ({source}), which a DP "
+        'release would publish unprotected; review them and mark them edges = "public" in '
+        "the schema (or write edges chosen without the data), or pass --dp-edges 0.05 to "
+        "choose them with differential privacy."
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +168,13 @@ class ReleaseJob:
         check_reporting_length(self.reporting_length)
         if self.schema is not None:
             check_reporting_length(self.reporting_length, len(self.schema.columns))
+        if self.mode == "dp" and self.dp is not None:
+            if self.synthesizer in MODEL_SYNTHESIZERS and self.dp.edges_epsilon > 0:
+                raise ParameterError(
+                    f"--dp-edges works with the aggregate-seeded synthesizer only, not "
+                    f"{self.synthesizer}; mark the bin edges public instead."
+                )
+            check_public_edges(self.schema, dp_edges=self.dp.edges_epsilon > 0)
         object.__setattr__(self, "seed", check_seed(self.seed))
         if isinstance(self.null_values, str) or not all(
             isinstance(v, str) for v in self.null_values
@@ -301,8 +338,9 @@ def _run_release(
     if recorder is not None:  # withdrawn subjects go before anything is counted
         frame = recorder.drop_withdrawn(frame, job.schema.subject_id if job.schema else None)
     input_columns = list(frame.columns)
+    schema_in, edges_report, plan = _dp_edges(job, frame, recorder)
     sensitive = prepare(
-        frame, job.schema, null_values=job.null_values, allow_identifiers=job.allow_identifiers
+        frame, schema_in, null_values=job.null_values, allow_identifiers=job.allow_identifiers
     )
     del frame
     if job.dp is not None and job.mode == "dp":
@@ -311,7 +349,8 @@ def _run_release(
         check_reporting_length(job.reporting_length, len(sensitive.attributes.columns))
     schema = sensitive.schema
     report("Reading and encoding", 1, 1)
-    plan = _reserve(job, recorder, schema) if recorder is not None else None
+    if recorder is not None and plan is None:
+        plan = _reserve(job, recorder, schema)
 
     report("Protecting", shown=False)  # the mechanism names its own steps
     if job.mode == "k-anonymity":
@@ -334,29 +373,10 @@ def _run_release(
         del sensitive  # nothing below may see sensitive records
         measurements = None
     else:
-        assert job.dp is not None
-        mechanism = DPMarginals(
-            seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
-        )
-        aggregates = mechanism.fit(
-            sensitive,
-            progress=lambda stage, step, steps: report(
-                "Protecting", step, steps, name=_protecting(stage)
-            ),
+        aggregates, synthetic, measurements = _marginals_release(
+            job, sensitive, report, plan, edges_report
         )
         del sensitive  # nothing below may see sensitive records
-        if plan is not None:
-            _check_spent_as_reserved(plan, aggregates.parameters)
-
-        report("Synthesizing")
-        synthesizer = AggregateSeededSynthesizer(
-            seed=job.seed, fabrication_weight=job.fabrication_weight
-        ).fit(aggregates)
-        synthetic = synthesizer.sample(
-            progress=lambda _stage, done, total: report("Synthesizing", done, total)
-        )
-        # publish the fitted records' counts; the raw measurements go beside them
-        measurements, aggregates = aggregates, synthesizer.fitted_aggregates()
 
     report("Writing the bundle")
     summary = write_release(
@@ -389,6 +409,63 @@ def _run_release(
             k_agreement=k_release.agreement,
         )
     return ReleaseOutcome(summary=summary, evaluation=evaluation)
+
+
+def _marginals_release(
+    job: ReleaseJob,
+    sensitive: Any,
+    report: _Progress,
+    plan: BudgetPlan | None,
+    edges_report: dict[str, Any] | None,
+) -> tuple[Any, Any, Any]:
+    """DP marginals, then (post-processing) the fitted records and their counts.
+
+    Returns the published aggregates, the synthetic records and the raw measurements.
+    """
+    assert job.dp is not None
+    mechanism = DPMarginals(
+        seed=job.seed, **{f.name: getattr(job.dp, f.name) for f in fields(job.dp)}
+    )
+    aggregates = mechanism.fit(
+        sensitive,
+        progress=lambda stage, step, steps: report(
+            "Protecting", step, steps, name=_protecting(stage)
+        ),
+    )
+    del sensitive  # nothing below may see sensitive records
+    if plan is not None:
+        _check_spent_as_reserved(plan, aggregates.parameters)
+    if edges_report is not None:
+        aggregates = aggregates.derive(
+            parameters={**aggregates.parameters, "private_edges": edges_report}
+        )
+    report("Synthesizing")
+    synthesizer = AggregateSeededSynthesizer(
+        seed=job.seed, fabrication_weight=job.fabrication_weight
+    ).fit(aggregates)
+    synthetic = synthesizer.sample(
+        progress=lambda _stage, done, total: report("Synthesizing", done, total)
+    )
+    # publish the fitted records' counts; the raw measurements go beside them
+    return synthesizer.fitted_aggregates(), synthetic, aggregates
+
+
+def _dp_edges(
+    job: ReleaseJob, frame: pl.DataFrame, recorder: LineageRecorder | None
+) -> tuple[Schema | None, dict[str, Any] | None, BudgetPlan | None]:
+    """DP bin edges when the job spends ε on them: (schema to encode with, report, plan).
+
+    Part of the protection: DP quantiles of the sensitive values, public edges out. A
+    lineage's ledger reserves the release's budget first, before any noise is drawn.
+    """
+    if job.mode != "dp" or job.dp is None or job.dp.edges_epsilon <= 0:
+        return job.schema, None, None
+    assert job.schema is not None  # checked by ReleaseJob
+    plan = _reserve(job, recorder, job.schema) if recorder is not None else None
+    nulls = replace(job.schema, null_values=(*job.schema.null_values, *job.null_values))
+    source = noise_source(None if job.seed is None else (job.seed + 1) % (MAX_SEED + 1))
+    schema, report = private_edges(frame, nulls, job.dp, source)
+    return schema, report, plan
 
 
 def _model_release(

@@ -4,6 +4,10 @@ Bins are half-open ``[edge_i, edge_i+1)`` except the last, which is closed so th
 the top edge belongs to the data. When every value is a whole number the labels name
 the whole numbers a bin holds (edges 39, 48 give ``39--47``); otherwise they name the
 edges (``0.5--1.25``).
+
+Open-ended bins (``open_ended = true`` in the schema) add a bin below the first edge and
+make the last one unbounded: edges 20, 40 give ``< 20``, ``20--39`` and ``≥ 40``, so no
+value of the data, not even its smallest or largest, is refused or published as an edge.
 """
 
 from __future__ import annotations
@@ -30,8 +34,15 @@ def quantile_edges(values: np.ndarray, quantiles: int, column: str) -> tuple[flo
     return tuple(float(e) for e in edges)
 
 
-def bin_labels(edges: tuple[float, ...], whole_numbers: bool) -> tuple[str, ...]:
-    """One readable label per bin."""
+def bin_labels(
+    edges: tuple[float, ...], whole_numbers: bool, *, open_ended: bool = False
+) -> tuple[str, ...]:
+    """One readable label per bin (open-ended: ``< first``, the inner bins, ``≥ last``)."""
+    if open_ended:
+        inner = [
+            _inner_label(low, high, whole_numbers) for low, high in itertools.pairwise(edges)
+        ]
+        return (f"< {_fmt(edges[0])}", *inner, f"≥ {_fmt(edges[-1])}")
     labels = []
     last = len(edges) - 2
     for i, (low, high) in enumerate(itertools.pairwise(edges)):
@@ -43,10 +54,24 @@ def bin_labels(edges: tuple[float, ...], whole_numbers: bool) -> tuple[str, ...]
     return tuple(labels)
 
 
-def assign_bins(values: np.ndarray, edges: tuple[float, ...], column: str) -> np.ndarray:
+def _inner_label(low: float, high: float, whole_numbers: bool) -> str:
+    """Label of the half-open bin [low, high)."""
+    if whole_numbers and float(low).is_integer() and float(high).is_integer():
+        top = int(high) - 1
+        return f"{int(low)}--{top}" if top != int(low) else f"{int(low)}"
+    return f"{_fmt(low)}--{_fmt(high)}"
+
+
+def assign_bins(
+    values: np.ndarray, edges: tuple[float, ...], column: str, *, open_ended: bool = False
+) -> np.ndarray:
     """The 0-based bin of each finite value; NaN (missing) gives -1."""
     edge_array = np.asarray(edges, dtype=np.float64)
     missing = np.isnan(values)
+    if open_ended:  # bin 0 is below the first edge, bin len(edges) from the last one on
+        codes = np.searchsorted(edge_array, values, side="right")
+        codes[missing] = -1
+        return codes.astype(np.int64)
     present = values[~missing]
     outside = (present < edge_array[0]) | (present > edge_array[-1])
     if outside.any():

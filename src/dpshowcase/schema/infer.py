@@ -7,9 +7,13 @@ The rules are few and printed with their reasons:
   out (an identifier must never be released);
 - a column where some cells hold several values joined by the delimiter is
   multi-value;
-- a column of numbers with many distinct values is numeric, binned at edges taken
-  from its quantiles (rounded; replace them with edges chosen without looking at the
-  data before a DP release: data-derived edges reveal a little about the data);
+- a column of whole numbers where nearly every value is distinct (a phone or case
+  number) looks like an identifier too, and is left out;
+- a column of numbers with many distinct values is numeric, binned at "nice" edges
+  (round numbers near its quantiles, never its smallest or largest value), open-ended
+  at both ends (``< 20`` … ``≥ 100000``) and marked ``edges = "inferred"``: the edges
+  still say a little about the data, so a DP release refuses them until a person has
+  reviewed them and marked them ``edges = "public"`` (or asks for DP edges);
 - anything else is categorical; ``0`` counts as absence in a 0/1 flag column and as a
   real answer (a sensitive zero) in a column that has other codes besides 0.
 """
@@ -24,9 +28,9 @@ import polars as pl
 
 from dpshowcase.errors import SchemaError
 from dpshowcase.schema.conventions import (
-    IDENTIFIER_DISTINCT_SHARE,
-    IDENTIFIER_MIN_VALUES,
     ZERO_VALUES,
+    looks_like_identifier,
+    looks_like_numeric_identifier,
 )
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
 
@@ -98,14 +102,26 @@ def _decide(
         )
     numbers = present.cast(pl.Float64, strict=False)
     is_numeric = numbers.null_count() == 0
+    if is_numeric and looks_like_numeric_identifier(numbers.to_numpy()):
+        return None, "left out", f"looks like an identifier ({distinct:,} distinct in {n:,})"
     if is_numeric and distinct > NUMERIC_MIN_DISTINCT:
-        edges = _nice_edges(numbers.to_numpy(), bins)
-        return (
-            ColumnSpec(name=name, kind=ColumnKind.NUMERIC, bins=edges),
-            "numeric",
-            f"binned at {', '.join(_fmt(e) for e in edges)} (from the data's quantiles)",
-        )
-    if distinct >= IDENTIFIER_MIN_VALUES and distinct > IDENTIFIER_DISTINCT_SHARE * n:
+        edges = nice_edges(numbers.to_numpy(), bins)
+        if edges:
+            return (
+                ColumnSpec(
+                    name=name,
+                    kind=ColumnKind.NUMERIC,
+                    bins=edges,
+                    open_ended=True,
+                    edges="inferred",
+                ),
+                "numeric",
+                f"binned below {_fmt(edges[0])}, "
+                + "".join(f"at {_fmt(e)}, " for e in edges[1:])
+                + "and up (round numbers near the data's quantiles: review them, then mark "
+                'them edges = "public")',
+            )
+    if looks_like_identifier(distinct, n):
         return None, "left out", f"looks like an identifier ({distinct:,} distinct in {n:,})"
     values = set(present.unique().to_list()) if distinct <= 1000 else set()
     if values and values <= {"0", "1", "0.0", "1.0"}:
@@ -119,22 +135,54 @@ def _decide(
     return ColumnSpec(name=name), "categorical", f"{distinct} values"
 
 
-def _nice_edges(values: np.ndarray, bins: int) -> tuple[float, ...]:
-    """Quantile edges rounded to a step of the data's scale, covering the data.
+def nice_edges(values: np.ndarray, bins: int) -> tuple[float, ...]:
+    """Round inner edges near the quantiles of ``values``, for open-ended bins.
 
-    The step is the power of ten just below the narrowest gap between quantiles, so
-    edges of years stay whole years and edges of incomes round to thousands. The last
-    bin is closed, so the top edge is the largest value itself.
+    The edges are the ``bins − 1`` inner quantiles rounded to a step of 1, 2 or 5 times
+    a power of ten: the largest such step at most the narrowest gap between the
+    quantiles, and never finer than two significant digits of the largest of them
+    (ages round to tens, incomes to thousands). An edge is kept only strictly between
+    the smallest and the largest value, so neither extreme is ever an edge (edges that
+    round to the same number merge); the bins
+    below the first edge and from the last one on are open (``< 20``, ``≥ 80``). An
+    empty result means no round number splits the data.
     """
-    low, high = float(values.min()), float(values.max())
-    inner = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
-    gaps = np.diff(np.concatenate([[low], inner, [high]]))
-    gaps = gaps[gaps > 0]
-    step = 10.0 ** math.floor(math.log10(float(gaps.min()))) if gaps.size else 1.0
-    if bool(np.all(np.floor(values) == values)):
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return ()
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        return ()
+    inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
+    gaps = np.diff(np.unique(inner))
+    largest = float(np.abs(inner).max()) or float(max(abs(low), abs(high)))
+    coarse = 10.0 ** (math.floor(math.log10(largest)) - 1) if largest > 0 else 1.0
+    step = max(_nice_step(float(gaps.min())), coarse) if gaps.size else coarse
+    if bool(np.all(np.floor(finite) == finite)):
         step = max(step, 1.0)
-    rounded = {round(float(x) / step) * step for x in inner}
-    return tuple(sorted({low, *[r for r in rounded if low < r < high], high}))
+    for _ in range(12):  # finer steps until a round number falls strictly inside the data
+        rounded = sorted({_round_to(float(x), step) for x in inner})
+        kept = tuple(r for r in rounded if low < r < high)
+        if kept:
+            return kept
+        step = _nice_step(step / 2)
+    return ()
+
+
+def _nice_step(limit: float) -> float:
+    """The largest of 1, 2, 5 × 10^p that is at most ``limit`` (> 0)."""
+    power = 10.0 ** math.floor(math.log10(limit))
+    for factor in (5.0, 2.0, 1.0):
+        if factor * power <= limit * (1 + 1e-12):
+            return factor * power
+    return power  # pragma: no cover - factor 1 always fits
+
+
+def _round_to(value: float, step: float) -> float:
+    """``value`` rounded to a multiple of ``step``, without float dust (0.30000000000000004)."""
+    rounded = round(value / step) * step
+    digits = max(0, -math.floor(math.log10(step))) + 1
+    return float(round(rounded, digits)) + 0.0
 
 
 def _fmt(x: float) -> str:

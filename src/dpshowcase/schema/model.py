@@ -5,7 +5,11 @@ columns to use and, for each, how its cells become attributes:
 
 - ``categorical``: every distinct value is an attribute (``ageBroad:39--47``);
 - ``numeric``: values are binned into ranges (explicit edges or quantiles) and the
-  range label is the attribute (``AGEP:18--29``);
+  range label is the attribute (``AGEP:18--29``); with ``open_ended`` the first and last
+  bins have no outer edge (``AGEP:< 20``, ``AGEP:≥ 80``), so no data extreme is
+  published; ``edges`` says whether the edges are ``"public"`` (chosen without looking
+  at the data) or ``"inferred"`` (proposed from the data by ``schema infer``, which a DP
+  release refuses until a person marks them public or DP edges are asked for);
 - ``multi_value``: a cell such as ``Female;Male`` holds several values joined by a
   delimiter; each value is an attribute of its own (``IP_Gender:Female`` and
   ``IP_Gender:Male``), so the column behaves as one yes/no flag per value.
@@ -29,6 +33,10 @@ from enum import StrEnum
 
 from dpshowcase.errors import SchemaError
 from dpshowcase.schema.labels import split_combination
+
+EDGE_SOURCES = ("public", "inferred", "dp")
+"""Where a numeric column's explicit bin edges came from (the ``edges`` key): "dp" marks
+edges a DP release chose with DP quantiles (written into its manifest's schema)."""
 
 
 class ColumnKind(StrEnum):
@@ -57,6 +65,13 @@ class ColumnSpec:
     """Multi-value only: the separator between values in one cell."""
     allow_identifier: bool = False
     """Use the column even though nearly every value in it is distinct."""
+    open_ended: bool = False
+    """Numeric with bins only: values below the first edge and from the last edge on get
+    bins of their own (``< 20``, ``≥ 80``) instead of being refused."""
+    edges: str | None = None
+    """Numeric with bins only: "public" (chosen without the data: released as they are)
+    or "inferred" (proposed from the data); None, for edges written by hand, counts as
+    public."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", _kind(self.name, self.kind))
@@ -64,10 +79,15 @@ class ColumnSpec:
             raise SchemaError("A column in the schema has an empty name; give every column a name.")
         if self.kind is ColumnKind.NUMERIC:
             self._check_numeric()
-        elif self.bins is not None or self.quantiles is not None:
+        elif (
+            self.bins is not None
+            or self.quantiles is not None
+            or self.open_ended
+            or self.edges is not None
+        ):
             raise SchemaError(
-                f"Column {self.name!r} is {self.kind.value} but has bins or quantiles; "
-                "only numeric columns are binned."
+                f"Column {self.name!r} is {self.kind.value} but has bins or quantiles (or "
+                "open_ended, edges); only numeric columns are binned."
             )
         if self.kind is ColumnKind.MULTI_VALUE and not self.delimiter:
             raise SchemaError(f"Multi-value column {self.name!r} needs a non-empty delimiter.")
@@ -81,11 +101,23 @@ class ColumnSpec:
             raise SchemaError(
                 f"Numeric column {self.name!r} has both bins and quantiles; keep one of them."
             )
+        if self.bins is None and (self.open_ended or self.edges is not None):
+            raise SchemaError(
+                f"Numeric column {self.name!r} has open_ended or edges but no bins; they "
+                "describe explicit bin edges only."
+            )
+        if self.edges is not None and self.edges not in EDGE_SOURCES:
+            raise SchemaError(
+                f"Column {self.name!r} has edges = {self.edges!r}; write \"public\" (chosen "
+                'without looking at the data) or "inferred" (proposed from the data).'
+            )
         if self.bins is not None:
             edges = tuple(float(e) for e in self.bins)
-            if len(edges) < 2 or any(not math.isfinite(e) for e in edges):
+            needed = 1 if self.open_ended else 2
+            if len(edges) < needed or any(not math.isfinite(e) for e in edges):
                 raise SchemaError(
-                    f"Numeric column {self.name!r} needs at least two finite bin edges."
+                    f"Numeric column {self.name!r} needs at least "
+                    f"{'one finite bin edge' if self.open_ended else 'two finite bin edges'}."
                 )
             if any(b <= a for a, b in itertools.pairwise(edges)):
                 raise SchemaError(
@@ -168,6 +200,19 @@ class Schema:
     def structural_zero_attributes(self) -> tuple[tuple[tuple[str, str], ...], ...]:
         """Each structural zero as its (column, value) pairs."""
         return tuple(tuple(split_combination(z)) for z in self.structural_zeros)
+
+    @property
+    def data_derived_edges(self) -> tuple[str, ...]:
+        """Numeric columns whose bin edges come from the data (quantiles or inferred).
+
+        Their edges are values of the sensitive data: a DP release must not publish them
+        unless they are chosen with DP or a person declared them public.
+        """
+        return tuple(
+            c.name
+            for c in self.columns
+            if c.kind is ColumnKind.NUMERIC and (c.quantiles is not None or c.edges == "inferred")
+        )
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -13,6 +13,14 @@ Example::
     name = "AGEP"
     kind = "numeric"
     bins = [0, 18, 30, 65, 100]    # or: quantiles = 5
+    edges = "public"               # chosen without the data; "inferred": from schema infer
+
+    [[columns]]
+    name = "PINCP"
+    kind = "numeric"
+    bins = [10000, 40000, 100000]  # labels < 10000, 10000--39999, 40000--99999, ≥ 100000
+    open_ended = true
+    edges = "inferred"             # a DP release refuses these until marked "public"
 
     [[columns]]
     name = "IP_Gender"
@@ -44,6 +52,8 @@ _COLUMN_KEYS = {
     "quantiles",
     "delimiter",
     "allow_identifier",
+    "open_ended",
+    "edges",
 }
 _TOP_KEYS = {"columns", "subject_id", "null_values", "structural_zeros"}
 
@@ -62,6 +72,10 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
             col["sensitive_zero"] = True
         if spec.bins is not None:
             col["bins"] = [int(e) if float(e).is_integer() else e for e in spec.bins]
+        if spec.open_ended:
+            col["open_ended"] = True
+        if spec.edges is not None:
+            col["edges"] = spec.edges
         if spec.quantiles is not None:
             col["quantiles"] = spec.quantiles
         if spec.kind is ColumnKind.MULTI_VALUE:
@@ -93,7 +107,7 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
                 f"Column {raw['name']!r} in {source} has unknown keys {sorted(bad)}; "
                 f"allowed are {sorted(_COLUMN_KEYS)}."
             )
-        for flag in ("sensitive_zero", "allow_identifier"):
+        for flag in ("sensitive_zero", "allow_identifier", "open_ended"):
             if not isinstance(raw.get(flag, False), bool):
                 raise SchemaError(
                     f"Column {raw['name']!r} in {source} has {flag} = {raw[flag]!r}; "
@@ -109,6 +123,8 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
                     quantiles=int(raw["quantiles"]) if "quantiles" in raw else None,
                     delimiter=str(raw.get("delimiter", ";")),
                     allow_identifier=bool(raw.get("allow_identifier", False)),
+                    open_ended=bool(raw.get("open_ended", False)),
+                    edges=str(raw["edges"]) if "edges" in raw else None,
                 )
             )
         except (TypeError, ValueError) as exc:

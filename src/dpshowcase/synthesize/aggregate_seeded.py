@@ -336,15 +336,26 @@ class AggregateSeededSynthesizer:
         }
 
     def sample(self, progress: Progress | None = None) -> pl.DataFrame:
-        """Synthetic microdata: one row per record, one string column per attribute column."""
+        """Synthetic microdata: one row per record, one string column per attribute column.
+
+        Records the fit left without any attribute are not written: a row of empty cells
+        is no statistical individual, only noise in the record count. Dropping them
+        changes no count of a released combination (an empty record holds none), so the
+        fitted aggregates stay exactly those of the rows written.
+        """
         aggregates = self._require()
         records = self.sample_records(progress)
-        return records_to_frame(records, aggregates)
+        return records_to_frame(drop_empty_records(records), aggregates)
 
     def _require(self) -> ProtectedAggregates:
         if self._aggregates is None:
             raise ParameterError("Call fit(aggregates) before sample().")
         return self._aggregates
+
+
+def drop_empty_records(records: np.ndarray) -> np.ndarray:
+    """The slot arrays of the records that hold at least one attribute, in order."""
+    return records[(records >= 0).any(axis=1)] if records.ndim == 2 else records
 
 
 def check_fabrication_weight(weight: object) -> None:

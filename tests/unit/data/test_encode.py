@@ -139,11 +139,36 @@ def test_numeric_whole_numbers_get_whole_labels() -> None:
 
 
 def test_numeric_quantile_bins_hold_every_value() -> None:
-    frame = _frame(x=[str(i) for i in range(1, 41)])
+    frame = _frame(x=[str(i % 20 + 1) for i in range(40)])  # 1..20, each twice
     spec = ColumnSpec(name="x", kind=ColumnKind.NUMERIC, quantiles=4)
     data = encode(frame, Schema(columns=(spec,)))
     assert data.attributes.n_attributes == 4
     assert (data.record_lengths() == 1).all()
+
+
+def test_open_ended_bins_take_every_value_and_name_no_extreme() -> None:
+    spec = ColumnSpec(
+        name="age", kind=ColumnKind.NUMERIC, bins=(20, 40), open_ended=True, edges="public"
+    )
+    data = encode(_frame(age=["3", "20", "39", "40", "117", None]), Schema(columns=(spec,)))
+    assert data.attributes.attribute_value == ("< 20", "20--39", "≥ 40")
+    assert data.record_lengths().tolist() == [1, 1, 1, 1, 1, 0]
+    assert [int(data.record(i)[0]) for i in range(5)] == [0, 1, 1, 2, 2]
+
+
+def test_numeric_identifier_is_refused_like_a_text_identifier() -> None:
+    phones = [str(4_412_345_678_901 + 7919 * i) for i in range(30)]
+    spec = ColumnSpec(name="phone", kind=ColumnKind.NUMERIC, bins=(0, 10**13))
+    with pytest.raises(SchemaError, match="'phone' looks like an identifier"):
+        encode(_frame(phone=phones), Schema(columns=(spec,)))
+    allowed = ColumnSpec(
+        name="phone", kind=ColumnKind.NUMERIC, bins=(0, 10**13), allow_identifier=True
+    )
+    assert encode(_frame(phone=phones), Schema(columns=(allowed,))).n_records == 30
+    # measurements with decimals are not identifiers, however distinct
+    weights = [f"{50 + 0.37 * i:.2f}" for i in range(30)]
+    spec = ColumnSpec(name="w", kind=ColumnKind.NUMERIC, bins=(0, 100))
+    assert encode(_frame(w=weights), Schema(columns=(spec,))).n_records == 30
 
 
 def test_numeric_value_outside_the_bins() -> None:

@@ -80,7 +80,9 @@ def test_reference_and_tight_rho_at_ten_thousand_records() -> None:
     bun_steinke_eps = loose + 2 * math.sqrt(loose * math.log(2 / DELTA_REFERENCE))
     assert bun_steinke_eps == pytest.approx(epsilon_m, rel=1e-12)
     # … so the like-for-like tight ρ converts at δ/2 too; that is what a plan spends.
-    plan = plan_budget(DpParameters(epsilon=4.0), N_REFERENCE)
+    # (the reference's 0.5% share for the record count, given explicitly)
+    reference_share = DpParameters(epsilon=4.0, number_of_records_epsilon_proportion=0.005)
+    plan = plan_budget(reference_share, N_REFERENCE)
     assert plan.delta == pytest.approx(DELTA_REFERENCE, rel=1e-15)
     assert plan.rho == pytest.approx(zcdp_rho(epsilon_m, DELTA_REFERENCE / 2), rel=1e-15)
     assert plan.rho == pytest.approx(0.3513, abs=1e-4)
@@ -290,8 +292,8 @@ def test_guarantee_and_dict() -> None:
     plan = plan_budget(DpParameters(epsilon=4.0), N_REFERENCE)
     sentence = plan.guarantee
     assert sentence.startswith("(ε=4, δ=1.1e-05)-differential privacy for each record")
-    assert "ρ=0.351 zCDP" in sentence
-    assert "0.02-DP for the record count" in sentence
+    assert "ρ=0.339 zCDP" in sentence
+    assert "0.1-DP for the record count" in sentence
     assert sentence.endswith(").")
     assert ". " not in sentence  # one sentence
     subject = plan_budget(DpParameters(epsilon=4.0, privacy_unit="subject"), N_REFERENCE)
@@ -395,3 +397,60 @@ def test_numpy_numbers_are_accepted_and_normalised() -> None:
 def test_plan_converts_within_budget_according_to_opendp() -> None:
     plan = plan_budget(DpParameters(epsilon=1.0, reporting_length=4), 50_000)
     assert opendp_epsilon(plan.rho_spent, plan.delta_conversion) <= plan.epsilon_marginals
+
+
+# ------------------------------------------------------- guarantee-voiding values ---
+
+
+def test_epsilon_above_twenty_is_refused_unless_allowed() -> None:
+    with pytest.raises(ParameterError, match=r"above 20.*--allow-large-epsilon"):
+        DpParameters(epsilon=20.5)
+    DpParameters(epsilon=20.0)  # the limit itself is accepted
+    plan = plan_budget(DpParameters(epsilon=50.0, allow_large_epsilon=True), 1000)
+    assert plan.large_epsilon_allowed
+    assert "--allow-large-epsilon" in plan.guarantee
+    assert plan.to_dict()["allow_large_epsilon"] is True
+    assert ". " not in plan.guarantee  # still one sentence
+
+
+@pytest.mark.parametrize(("delta", "n"), [(0.5, 1000), (0.0011, 1000), (0.02, 60)])
+def test_delta_above_one_over_n_is_refused_unless_allowed(delta: float, n: int) -> None:
+    with pytest.raises(ParameterError, match=r"above 1/n.*--allow-large-delta"):
+        plan_budget(DpParameters(epsilon=1.0, delta=delta), n)
+    with pytest.raises(ParameterError, match=r"above 1/n"):
+        DpParameters(epsilon=1.0, delta=delta, record_count_public=n)
+    plan = plan_budget(DpParameters(epsilon=1.0, delta=delta, allow_large_delta=True), n)
+    assert plan.large_delta_allowed
+    assert "--allow-large-delta" in plan.guarantee
+    assert plan.to_dict()["allow_large_delta"] is True
+
+
+def test_delta_at_or_below_one_over_n_is_accepted() -> None:
+    plan = plan_budget(DpParameters(epsilon=1.0, delta=1e-3), 1000)
+    assert not plan.large_delta_allowed
+    assert "allow-large-delta" not in plan.guarantee
+
+
+@pytest.mark.parametrize(("epsilon", "expected"), [(0.5, 0.05), (1.0, 0.1), (4.0, 0.1), (20, 0.1)])
+def test_default_record_count_budget_keeps_noise_under_two_percent_of_500(
+    epsilon: float, expected: float
+) -> None:
+    params = DpParameters(epsilon=epsilon)
+    assert params.record_count_epsilon == pytest.approx(expected)
+    if epsilon >= 1:
+        # mean |discrete Laplace(1/ε_N)| = 2e^{-ε_N}/(1 - e^{-2ε_N}) < 1/ε_N ≤ 2% of 500
+        e = params.record_count_epsilon
+        assert 2 * math.exp(-e) / (1 - math.exp(-2 * e)) < 0.02 * 500
+    explicit = DpParameters(epsilon=epsilon, number_of_records_epsilon_proportion=0.005)
+    assert explicit.record_count_epsilon == pytest.approx(0.005 * epsilon)
+
+
+def test_record_count_warning_fires_when_noise_is_large_relative_to_n() -> None:
+    from dpshowcase.privacy.accounting import record_count_warning
+
+    assert record_count_warning(0.1, 500) is None  # ±10 is 2% of 500
+    sentence = record_count_warning(0.1, 200)  # ±10 is 5% of 200
+    assert sentence is not None
+    assert sentence.count(". ") == 0
+    assert "5%" in sentence
+    assert record_count_warning(0.005, 5_000) is not None  # the old 0.5% share: ±200 is 4%

@@ -19,6 +19,7 @@ delta = 1e-6
 reporting_length = 2
 seed = 7
 null_values = ["N"]
+allow_large_delta = true
 
 [dp]
 number_of_records_epsilon_proportion = 0.01
@@ -28,6 +29,7 @@ sigma_proportions = [1.0, 0.5]
 thresholds = [3.0]
 adaptive_factors = 0.5
 record_count_public = 3000
+edges_epsilon_proportion = 0.05
 """
 
 
@@ -48,6 +50,9 @@ def test_full_file_is_read_with_paths_relative_to_it(tmp_path):
     params = config.dp_parameters()
     assert params.epsilon == 4.0
     assert params.delta == 1e-6
+    assert params.edges_epsilon_proportion == 0.05
+    assert params.allow_large_delta
+    assert not params.allow_large_epsilon
     assert params.reporting_length == 2
     assert params.percentile_percentage == 95
     assert params.sigma_proportions == (1.0, 0.5)

@@ -87,7 +87,7 @@ def test_subject_id_and_quantile_bins_are_explained(aggregates, schema_factory):
     )
     text = render(aggregates, quantiles)
     assert "a range label; 4 equal-frequency bins" in text
-    assert "edges computed from the data" in text
+    assert "were computed from the data" in text
 
 
 def test_k_anonymity_aggregates_render_without_dp_details(aggregates_factory, schema):

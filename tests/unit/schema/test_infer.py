@@ -44,33 +44,68 @@ def test_multi_value_with_another_delimiter() -> None:
     assert infer_schema(frame)[0].column("c").kind is ColumnKind.CATEGORICAL
 
 
-def test_many_distinct_numbers_make_a_numeric_column_whose_bins_cover_the_data() -> None:
+def test_many_distinct_numbers_make_a_numeric_column_with_open_nice_bins() -> None:
     ages = [str(3 + (i * 7) % 80) for i in range(N)]  # 3..82, many distinct
     frame = _frame(age=ages, gender=["F", "M"] * (N // 2))
     schema, reports = infer_schema(frame, bins=4)
     spec = schema.column("age")
     assert spec.kind is ColumnKind.NUMERIC
     assert spec.bins is not None
+    assert spec.open_ended
+    assert spec.edges == "inferred"
     values = [float(a) for a in ages]
-    assert spec.bins[0] <= min(values)
-    assert spec.bins[-1] >= max(values)
-    assert 2 <= len(spec.bins) <= 5
+    # never a data extreme: every edge lies strictly inside the data
+    assert all(min(values) < e < max(values) for e in spec.bins)
+    assert all(e % 10 == 0 for e in spec.bins)  # ages round to tens
+    assert 1 <= len(spec.bins) <= 3
     assert _reports(reports)["age"].decision == "numeric"
     # the proposed bins work: encoding puts every value in a bin
     data = encode(frame, schema)
     assert (data.record_lengths() == 2).all()
+    index = data.attributes
+    labels = [
+        v
+        for c, v in zip(index.attribute_column, index.attribute_value, strict=True)
+        if index.columns[c] == "age"
+    ]
+    assert labels[0].startswith("< ")
+    assert labels[-1].startswith("≥ ")
 
 
-def test_fractional_numbers_are_binned_over_their_whole_range() -> None:
+def test_a_planted_extreme_never_becomes_an_edge_or_a_label() -> None:
+    ages = [str(18 + (i * 3) % 35) for i in range(N - 1)] + ["117"]  # 18..52, then 117
+    frame = _frame(age=ages)
+    schema, _ = infer_schema(frame)
+    spec = schema.column("age")
+    assert spec.bins is not None
+    assert 117.0 not in spec.bins
+    assert 18.0 not in spec.bins
+    values = encode(frame, schema).attributes.attribute_value
+    assert not any("117" in v or "18" in v.split("--")[0] for v in values), values
+    assert values[-1].startswith("≥ ")
+
+
+def test_fractional_numbers_get_round_edges_inside_their_range() -> None:
     values = [f"{0.013 * i + 0.5:.3f}" for i in range(N)]
     frame = _frame(score=values)
     schema, _ = infer_schema(frame)
     spec = schema.column("score")
     assert spec.kind is ColumnKind.NUMERIC
     assert spec.bins is not None
-    assert spec.bins[0] == pytest.approx(min(float(v) for v in values))
-    assert spec.bins[-1] == pytest.approx(max(float(v) for v in values))
+    assert spec.open_ended
+    numbers = [float(v) for v in values]
+    assert all(min(numbers) < e < max(numbers) for e in spec.bins)
+    assert all(round(e, 1) == e for e in spec.bins)  # 0.5..3.1 rounds to tenths at most
     assert (encode(frame, schema).record_lengths() == 1).all()
+
+
+def test_whole_numbers_nearly_all_distinct_are_an_identifier() -> None:
+    phones = [str(4_412_345_678_901 + 7919 * i) for i in range(N)]  # 13 digits, all distinct
+    frame = _frame(phone=phones, gender=["F", "M"] * (N // 2))
+    schema, reports = infer_schema(frame)
+    assert "phone" not in schema.column_names
+    assert _reports(reports)["phone"].decision == "left out"
+    assert "identifier" in _reports(reports)["phone"].note
 
 
 def test_few_distinct_numbers_stay_categorical() -> None:

@@ -76,7 +76,15 @@
       if (row.zero.checked && spec.kind !== "numeric") spec.sensitive_zero = true;
       if (spec.kind === "numeric") {
         const edges = row.details.value.split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
-        if (edges.length) spec.bins = edges; else spec.quantiles = 5;
+        if (edges.length) {
+          spec.bins = edges;
+          // Edges proposed from the data stay marked "inferred" (a DP release refuses them)
+          // until the person changes them; edges typed here are the person's: "public".
+          const proposed = row.spec && row.spec.kind === "numeric" && row.spec.bins ? row.spec : null;
+          if (proposed && proposed.open_ended) spec.open_ended = true;
+          spec.edges = proposed && proposed.edges && row.details.value === detailsText(proposed)
+            ? proposed.edges : "public";
+        } else spec.quantiles = 5;
       }
       if (spec.kind === "multi_value") spec.delimiter = row.details.value || ";";
       if (row.identifier) spec.allow_identifier = true;
