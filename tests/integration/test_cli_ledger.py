@@ -125,7 +125,7 @@ def test_withdrawals_need_an_id_column(cases, folder):
 
 
 def test_releases_add_up_and_an_over_cap_release_is_refused(cases, folder):
-    """Two releases at ε = 2 add up to ε ≈ 2.82 in zCDP (not 4): a cap of 2.5 refuses the
+    """Two releases at ε = 2 add up to ε ≈ 2.79 in zCDP (not 4): a cap of 2.5 refuses the
     second one, with nothing written."""
     ledger = folder / "cap.db"
     args = ["--epsilon", "2", "--delta", "1e-6", "--id-column", "case_id"]
