@@ -93,6 +93,21 @@ def _release(*args: str) -> tuple[str, ...]:
     return ("release", *args, "--output", "OUT")
 
 
+def _seeded_release(data: str, *args: str) -> tuple[str, ...]:
+    return _release(data, *args, "--seed", "1", "--reporting-length", "2")
+
+
+NUMERIC_SCHEMA = """
+[[columns]]
+name = "gender"
+
+[[columns]]
+name = "age"
+kind = "numeric"
+{edges}
+"""
+
+
 CASES = [
     # parameters checked before any data are read
     Case("epsilon-0", _release(MISSING, "--epsilon", "0"),
@@ -102,7 +117,7 @@ CASES = [
     Case("delta-1", _release(MISSING, "--epsilon", "4", "--delta", "1"),
          "delta must be strictly between 0 and 1"),
     Case("length-0", _release(MISSING, "--epsilon", "4", "-r", "0"),
-         "reporting_length must be an integer ≥ 1"),
+         "reporting length must be a whole number of at least 1"),
     Case("length-11", _release(MISSING, "--epsilon", "4", "-r", "11"),
          "beyond what can be counted"),
     Case("percentile-0", _release(MISSING, "--epsilon", "4", "--percentile", "0"),
@@ -126,6 +141,91 @@ CASES = [
          "fabrication weight must be"),
     Case("fabrication-weight-with-k", _release("DEMO", "--k", "5", "--fabrication-weight", "2"),
          "applies to DP synthesis only"),
+    # 1-3. parameters and schemas that would void the guarantee (from test_bad_parameters)
+    Case(
+        'epsilon-above-20',
+        _seeded_release('CASES', '--epsilon', '50'),
+        'ε = 50 is above 20.*--allow-large-epsilon',
+    ),
+    Case(
+        'epsilon-above-20-in-config',
+        _seeded_release('CASES', '--config', 'DIR/release.toml'),
+        'ε = 21 is above 20.*--allow-large-epsilon',
+        files=(('release.toml', 'epsilon = 21\n'),),
+    ),
+    Case(
+        'allow-flag-not-a-boolean',
+        _seeded_release('CASES', '--config', 'DIR/release.toml'),
+        'In the config file .*: allow_large_delta must be true or false',
+        files=(('release.toml', 'epsilon = 1\nallow_large_delta = "yes"\n'),),
+    ),
+    Case(
+        'delta-above-one-over-n',
+        _seeded_release('CASES', '--epsilon', '1', '--delta', '0.5'),
+        'δ = 0\\.5 is above 1/n = .* for the .* \\(protected\\) records.*--allow-large-delta',
+    ),
+    Case(
+        'delta-above-one-over-public-n',
+        _seeded_release(
+            'CASES', '--epsilon', '1', '--delta', '0.01', '--record-count-public', '300'
+        ),
+        'δ = 0\\.01 is above 1/n = 0\\.0033 for the 300 \\(protected\\) records',
+    ),
+    Case(
+        'quantile-edges-from-the-data',
+        _seeded_release('CASES', '--epsilon', '1', '--schema', 'DIR/schema.toml'),
+        'Column \'age\' has bin edges taken from the data \\(quantiles\\).*edges = \\"public\\"',
+        files=(('schema.toml', NUMERIC_SCHEMA.format(edges='quantiles = 4')),),
+    ),
+    Case(
+        'inferred-edges',
+        _seeded_release('CASES', '--epsilon', '1', '--schema', 'DIR/schema.toml'),
+        'Column \'age\' has bin edges taken from the data \\(edges = \\"inferred\\"\\)',
+        files=(
+            (
+                'schema.toml',
+                NUMERIC_SCHEMA.format(
+                    edges='bins = [30, 50]\nopen_ended = true\nedges = "inferred"'
+                ),
+            ),
+        ),
+    ),
+    Case(
+        'unknown-edge-source',
+        _seeded_release('CASES', '--epsilon', '1', '--schema', 'DIR/schema.toml'),
+        'has edges = \'guessed\'; write \\"public\\"',
+        files=(('schema.toml', NUMERIC_SCHEMA.format(edges='bins = [30]\nedges = "guessed"')),),
+    ),
+    Case(
+        'dp-edges-without-data-derived-edges',
+        _seeded_release('CASES', '--epsilon', '1', '--dp-edges', '0.1'),
+        'A share of epsilon for bin edges was given \\(--dp-edges\\), but no column',
+    ),
+    Case(
+        'dp-edges-share-out-of-range',
+        _seeded_release(
+            'CASES', '--epsilon', '1', '--dp-edges', '1.5', '--schema', 'DIR/schema.toml'
+        ),
+        'edges_epsilon_proportion must be in \\[0, 1\\), got 1\\.5',
+        files=(('schema.toml', NUMERIC_SCHEMA.format(edges='quantiles = 4')),),
+    ),
+    Case(
+        'dp-edges-with-k-anonymity',
+        _seeded_release('CASES', '--k', '5', '--dp-edges', '0.1'),
+        '--dp-edges, --allow-large-epsilon and --allow-large-delta apply to differential',
+    ),
+    Case(
+        'numeric-identifier',
+        _seeded_release('PHONES', '--epsilon', '1', '--schema', 'DIR/schema.toml'),
+        "Column 'phone' looks like an identifier \\(300 distinct values in 300 rows\\)",
+        files=(
+            (
+                'schema.toml',
+                '[[columns]]\nname = "gender"\n\n[[columns]]\nname = "phone"\n'
+                'kind = "numeric"\nbins = [0, 1e13]\nedges = "public"\n',
+            ),
+        ),
+    ),
     # 4. writing outputs
     Case(
         "overwrite-a-thesis",
@@ -241,9 +341,25 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert result.exit_code == 0, result.output
     big = folder / "big-cell.csv"
     big.write_text("a,b\n" + "x,y\n" * 40 + "Z" * 200_000 + ",y\n", encoding="utf-8")
+    gender = ["female", "male", "female"] * 100
+    cases = folder / "cases.csv"
+    pl.DataFrame({"gender": gender, "age": [str(18 + (i * 7) % 60) for i in range(300)]}).write_csv(
+        cases
+    )
+    phones = folder / "phones.csv"  # 13 digits, all distinct: an identifier
+    pl.DataFrame(
+        {"gender": gender, "phone": [str(4_412_345_678_901 + 7919 * i) for i in range(300)]}
+    ).write_csv(phones)
     tiny = folder / "tiny.csv"
     tiny.write_text("a,b\n" + "x,y\n" * 20 + "z,y\n" * 20, encoding="utf-8")
-    return {"DEMO": demo, "BIG_CELL": big, "TINY": tiny, "BUNDLE": _tiny_bundle(folder / "b")}
+    return {
+        "DEMO": demo,
+        "BIG_CELL": big,
+        "TINY": tiny,
+        "CASES": cases,
+        "PHONES": phones,
+        "BUNDLE": _tiny_bundle(folder / "b"),
+    }
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -17,9 +16,10 @@ import numpy as np
 from dpshowcase.data.encode import SensitiveData
 from dpshowcase.errors import InternalError
 from dpshowcase.kanon import _kernels
+from dpshowcase.progress import Progress, no_progress
 
-ProgressCallback = Callable[[int, int], None]
-"""Called with (records finished, records in all)."""
+GROWING = "Synthesizing: growing records"
+"""The stage :func:`grow` reports unless its caller names another."""
 
 _HASH_RETRIES = 3
 _PIECES = 8
@@ -34,18 +34,20 @@ def grow(
     pool: np.ndarray | None = None,
     n_items: int | None = None,
     rng: np.random.Generator,
-    progress: ProgressCallback | None = None,
+    progress: Progress = no_progress,
+    stage: str = GROWING,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Grow records from empty until none can take another attribute.
 
     With ``seeds`` (sensitive record ids), record i draws only among the attributes of
     sensitive record ``seeds[i]``. Otherwise ``n_items`` records draw among the
     attributes with ``pool[a] > 0``, each draw taking one from ``pool`` (changed in
-    place). Returns the records as (indptr, sorted attribute ids).
+    place). Returns the records as (indptr, sorted attribute ids). After each level,
+    ``progress(stage, records finished, records in all)`` is called.
     """
     for attempt in range(_HASH_RETRIES):
         state = None if pool is None else pool.copy()
-        result = _grow_once(data, resolution, seeds, state, n_items, rng, progress)
+        result = _grow_once(data, resolution, seeds, state, n_items, rng, progress, stage)
         if result is not None:
             if pool is not None and state is not None:
                 pool[:] = state
@@ -89,7 +91,8 @@ def _grow_once(
     pool: np.ndarray | None,
     n_items: int | None,
     rng: np.random.Generator,
-    progress: ProgressCallback | None,
+    progress: Progress,
+    stage: str,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     n_attributes = data.attributes.n_attributes
     if seeds is not None:
@@ -127,8 +130,7 @@ def _grow_once(
             active, grew = grown
             active = active[grew]
             level += 1
-            if progress is not None:
-                progress(n - active.size, n)
+            progress(stage, n - active.size, n)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(state.length, out=indptr[1:])
     width = state.set.shape[1]

@@ -37,7 +37,8 @@ class RowSeededSynthesizer(KAnonymousSynthesizer):
             self.k,
             seeds=np.arange(data.n_records),
             rng=rng,
-            progress=lambda done, total: notify(_SEEDED, done, total),
+            progress=notify,
+            stage=_SEEDED,
         )
         seeded = Records(attributes=data.attributes, indptr=indptr, indices=indices)
         return to_released_counts(data, self.k, seeded, rng, notify)

@@ -161,6 +161,16 @@ def _check_delta(name: str, value: float) -> float:
     return float(value)
 
 
+def check_epsilon(value: object) -> float:
+    """A total ε as a float: a positive finite number (the cap above 20 is DpParameters')."""
+    return _check_positive_finite("epsilon", value)  # type: ignore[arg-type]
+
+
+def check_delta(value: object) -> float:
+    """A δ as a float: strictly between 0 and 1 (the cap of 1/n is DpParameters')."""
+    return _check_delta("delta", value)  # type: ignore[arg-type]
+
+
 def zcdp_delta(rho: float, epsilon: float) -> float:
     """δ such that ρ-zCDP implies (ε, δ)-DP, by Canonne–Kamath–Steinke 2020, Cor. 13.
 

@@ -35,13 +35,18 @@ from them alone (:mod:`dpshowcase.privacy.graphical`), inside the loop as AIM re
 post-processing of earlier measurements — and at the end for sampling records
 (:mod:`dpshowcase.synthesize.pgm`), whose counts the measurements then issue as the
 release's protected aggregates (:meth:`MarginalMeasurements.issue_aggregates`).
+
+Like :class:`~dpshowcase.aggregate.protected.ProtectedAggregates`, the measurements are
+a type at the privacy boundary: calling the class (or ``dataclasses.replace``) raises
+``TypeError``; only a mechanism run of this module makes them
+(``tests/unit/aggregate/test_protected.py`` checks).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -82,6 +87,9 @@ GAUSSIAN_SHARE = 0.9
 
 Clique = tuple[int, ...]
 
+_MEASURED = object()
+"""Held by this module only: proof that an AIM or MST run made the measurements."""
+
 
 @dataclass(frozen=True, eq=False)
 class MarginalMeasurements:
@@ -102,6 +110,15 @@ class MarginalMeasurements:
     """Per column: how many values seen in the data fell under the threshold."""
     private: bool = True
     """False when the noise was seeded: NOT for release."""
+    issued: InitVar[object] = None
+    """The mechanism's proof of origin (see :data:`_MEASURED`); not stored."""
+
+    def __post_init__(self, issued: object) -> None:
+        if issued is not _MEASURED:
+            raise TypeError(
+                "MarginalMeasurements come only out of a protection mechanism "
+                "(AimMechanism.fit, MstMechanism.fit)."
+            )
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -283,6 +300,7 @@ class _Run:
             settings=settings,
             suppressed_values=self.suppressed,
             private=private,
+            issued=_MEASURED,
         )
 
 

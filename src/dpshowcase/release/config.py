@@ -28,9 +28,13 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     record_count_public = 12345     # only if the number of records is public knowledge
     edges_epsilon_proportion = 0.05 # choose data-derived bin edges with DP (--dp-edges)
 
-Flags given on the command line override the file. Every value is checked by
-:class:`~dpshowcase.privacy.accounting.DpParameters`; an unknown key is an error, so a
-typo never silently falls back to a default.
+Flags given on the command line override the file. Types and ranges are checked in one
+place, :class:`ReleaseConfig` (with the checks of
+:class:`~dpshowcase.privacy.accounting.DpParameters` and
+:class:`~dpshowcase.release.pipeline.ReleaseJob` it calls), whether the values come from
+flags or a file: a bad value in a file gets the command line's sentence, after the name
+of the file. An unknown key is an error, so a typo never silently falls back to a
+default.
 """
 
 from __future__ import annotations
@@ -43,12 +47,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from dpshowcase.aggregate.count import check_reporting_length
 from dpshowcase.errors import ParameterError
-from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.ledger.store import check_lineage_name
+from dpshowcase.privacy.accounting import DpParameters, check_delta, check_epsilon
 from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import check_output
 from dpshowcase.schema.toml_io import load_schema
-from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
+from dpshowcase.synthesize.aggregate_seeded import (
+    DEFAULT_FABRICATION_WEIGHT,
+    check_fabrication_weight,
+)
 
 if TYPE_CHECKING:
     from dpshowcase.schema.model import Schema
@@ -57,6 +66,7 @@ __all__ = [
     "DEFAULT_REPORTING_LENGTH",
     "DP_KEYS",
     "ReleaseConfig",
+    "advanced_dp",
     "config_from_dict",
     "load_config",
 ]
@@ -138,24 +148,41 @@ class ReleaseConfig:
     """The column of ids that withdrawals are matched in (None: the schema's subject id)."""
 
     def __post_init__(self) -> None:
-        """Check the types and ranges that DpParameters does not."""
+        """Check every value's type and range: the one place, for flags and files alike.
+
+        What depends on other values (ε above 20 without ``allow_large_epsilon``, R
+        against the schema's columns) is checked when the release is built from this.
+        """
         for name in _PATH_KEYS:
             value = getattr(self, name)
             if value is not None:
-                object.__setattr__(self, name, Path(value))
+                object.__setattr__(self, name, _path(name, value))
+        if self.epsilon is not None:
+            object.__setattr__(self, "epsilon", check_epsilon(self.epsilon))
+        if self.delta is not None:
+            object.__setattr__(self, "delta", check_delta(self.delta))
+        if self.reporting_length is not None:
+            check_reporting_length(self.reporting_length)
+        if self.fabrication_weight is not None:
+            check_fabrication_weight(self.fabrication_weight)
         object.__setattr__(self, "seed", check_seed(self.seed))
         for flag in _FLAG_KEYS:
             if getattr(self, flag) not in (None, True, False):
                 raise ParameterError(
                     f"{flag} must be true or false (without quotes), not {getattr(self, flag)!r}."
                 )
-        unknown = sorted(set(self.dp) - set(DP_KEYS))
-        if unknown:
-            raise ParameterError(
-                f"Unknown advanced DP parameter(s) {unknown}; allowed are {list(DP_KEYS)}."
-            )
-        object.__setattr__(self, "dp", MappingProxyType(_tuples(dict(self.dp))))
+        if self.lineage is not None:
+            object.__setattr__(self, "lineage", check_lineage_name(self.lineage))
+        if self.id_column is not None and (
+            not isinstance(self.id_column, str) or not self.id_column.strip()
+        ):
+            raise ParameterError(f"id_column must be a column name, not {self.id_column!r}.")
+        if isinstance(self.null_values, str) or not all(
+            isinstance(v, str) for v in self.null_values
+        ):
+            raise ParameterError("The null values must be a list of strings.")
         object.__setattr__(self, "null_values", tuple(self.null_values))
+        object.__setattr__(self, "dp", MappingProxyType(_tuples(advanced_dp(self.dp))))
 
     def override(self, **flags: Any) -> ReleaseConfig:
         """A copy with every flag that was given (not None) replacing the file's value.
@@ -244,56 +271,57 @@ def load_config(path: Path) -> ReleaseConfig:
 def config_from_dict(
     raw: dict[str, Any], *, base: Path | None = None, source: str = "the config"
 ) -> ReleaseConfig:
-    """Build a ReleaseConfig from plain data, naming the first thing that is wrong."""
+    """Build a ReleaseConfig from plain data, naming the first thing that is wrong.
+
+    Only the file's shape is checked here (its keys, the [dp] table, paths relative to
+    ``base``); every value is checked by :class:`ReleaseConfig`, and its sentence,
+    the same as for a command-line flag, follows the name of ``source``.
+    """
     unknown = sorted(set(raw) - set(_TOP_KEYS))
     if unknown:
         raise ParameterError(
             f"{_capital(source)} has unknown key(s) {unknown}; allowed are {list(_TOP_KEYS)} "
             "(advanced DP parameters go in a [dp] table)."
         )
-    values: dict[str, Any] = {}
+    values = {key: value for key, value in raw.items() if key != "dp"}
     for key in _PATH_KEYS:
-        if key in raw:
-            if not isinstance(raw[key], str) or not raw[key]:
-                raise ParameterError(f"{key} in {source} must be a path in quotes.")
-            value = Path(raw[key]).expanduser()
-            values[key] = value if value.is_absolute() or base is None else base / value
-    for key in ("epsilon", "delta", "fabrication_weight"):
-        if key in raw:
-            if isinstance(raw[key], bool) or not isinstance(raw[key], int | float):
-                raise ParameterError(f"{key} in {source} must be a number, not {raw[key]!r}.")
-            values[key] = raw[key]
-    for key in ("reporting_length", "seed"):
-        if key in raw:
-            if isinstance(raw[key], bool) or not isinstance(raw[key], int):
-                raise ParameterError(f"{key} in {source} must be a whole number, not {raw[key]!r}.")
-            values[key] = raw[key]
-    for key in _FLAG_KEYS:
-        if key in raw:
-            if not isinstance(raw[key], bool):
-                raise ParameterError(
-                    f"{key} in {source} must be true or false (without quotes), not {raw[key]!r}."
-                )
-            values[key] = raw[key]
-    for key in ("lineage", "id_column"):
-        if key in raw:
-            if not isinstance(raw[key], str) or not raw[key].strip():
-                raise ParameterError(f"{key} in {source} must be a name in quotes.")
-            values[key] = raw[key]
-    if "null_values" in raw:
-        nulls = raw["null_values"]
-        if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
-            raise ParameterError(f"null_values in {source} must be a list of strings.")
-        values["null_values"] = tuple(nulls)
+        if isinstance(values.get(key), str) and values[key]:
+            path = Path(values[key]).expanduser()
+            values[key] = path if path.is_absolute() or base is None else base / path
+    if isinstance(values.get("null_values"), list):
+        values["null_values"] = tuple(values["null_values"])
     dp = raw.get("dp", {})
     if not isinstance(dp, dict):
         raise ParameterError(f"dp in {source} must be a table: write [dp] on its own line.")
-    bad = sorted(set(dp) - set(DP_KEYS))
-    if bad:
+    try:
+        return ReleaseConfig(**values, dp=MappingProxyType(dict(dp)))
+    except ParameterError as exc:
+        raise ParameterError(f"In {source}: {exc}") from None
+
+
+def advanced_dp(values: object) -> dict[str, Any]:
+    """The advanced DP parameters ``values`` names, if every key is one of :data:`DP_KEYS`.
+
+    Their values are checked by :class:`~dpshowcase.privacy.accounting.DpParameters`.
+    """
+    if not isinstance(values, Mapping):
         raise ParameterError(
-            f"The [dp] table of {source} has unknown key(s) {bad}; allowed are {list(DP_KEYS)}."
+            f"The advanced DP parameters must be a table of {', '.join(DP_KEYS)}, not {values!r}."
         )
-    return ReleaseConfig(**values, dp=MappingProxyType(dict(dp)))
+    unknown = sorted(set(values) - set(DP_KEYS))
+    if unknown:
+        raise ParameterError(
+            f"Unknown advanced DP parameter(s) {unknown}; allowed are {list(DP_KEYS)}."
+        )
+    return dict(values)
+
+
+def _path(name: str, value: object) -> Path:
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ParameterError(f"{name} must be a path (a file or folder name in quotes).")
+    return Path(value)
 
 
 def _tuples(values: dict[str, Any]) -> dict[str, Any]:

@@ -205,6 +205,18 @@ class ReleaseJob:
                 "must reserve the budget before any noise is drawn."
             )
 
+    def check_record_count(self, n_records: int) -> None:
+        """Refuse a release the data's size makes empty: k above the number of records.
+
+        Checked once the records are read, and by the web app as soon as a run is asked
+        for (it knows the table's size before any worker runs): the same sentence.
+        """
+        if self.mode == "k-anonymity" and self.k is not None and self.k > n_records:
+            raise ParameterError(
+                f"k = {self.k} is more than the {n_records:,} records of the data: every "
+                "count would be suppressed. Choose a smaller k (10 or 11 is usual)."
+            )
+
     def to_spec(self) -> dict[str, Any]:
         """The job as JSON-ready data (what the web app hands its worker process)."""
         spec: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -343,6 +355,7 @@ def _run_release(
         frame, schema_in, null_values=job.null_values, allow_identifiers=job.allow_identifiers
     )
     del frame
+    job.check_record_count(sensitive.n_records)
     if job.dp is not None and job.mode == "dp":
         job.dp.check_columns(len(sensitive.attributes.columns))
     else:

@@ -32,6 +32,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from dpshowcase.aggregate.keys import extend_key
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 ROW, TARGET, SYNTHETIC, WEIGHT = 0, 1, 2, 3
 WEIGHT_UNIT = 1024
@@ -144,7 +146,7 @@ def _affected(
     """
     n = 0
     unreleased[0] = 0
-    cell = _cell(table, np.int64(attribute + 1))
+    cell = _cell(table, extend_key(np.int64(0), attribute, base))
     if cell < 0:
         # released combinations are closed under subsets: none holding it was released
         unreleased[0] += _supersets_weight(n_others, max_others, 1, length_weight)
@@ -217,7 +219,7 @@ def _affected_walk(
             j += 1
         key = np.int64(0)
         for i in range(j):
-            key = key * base + merged[i] + 1
+            key = extend_key(key, merged[i], base)
         cell = _cell(table, key)
         if cell < 0:
             # neither it nor any extension of it was released: count them, skip them
@@ -237,6 +239,12 @@ def _affected_walk(
 
 
 @numba.njit(cache=True, inline="always")
+def _pair_key(low: np.int64, high: np.int64, base: int) -> np.int64:
+    """The key of the pair ``low < high`` (see :mod:`dpshowcase.aggregate.keys`)."""
+    return extend_key(extend_key(np.int64(0), low, base), high, base)
+
+
+@numba.njit(cache=True, inline="always")
 def _affected_short(
     others: np.ndarray,
     n_others: int,
@@ -251,10 +259,10 @@ def _affected_short(
 ) -> int:
     """:func:`_affected` for pairs and triples (R ≤ 3, the usual case) as two plain loops:
     the same cells in the same order, without the general walk's bookkeeping."""
-    a = np.int64(attribute + 1)
+    a = np.int64(attribute)
     for i in range(n_others):
-        x = np.int64(others[i] + 1)
-        key = a * base + x if a < x else x * base + a
+        x = np.int64(others[i])
+        key = _pair_key(a, x, base) if a < x else _pair_key(x, a, base)
         cell = _cell(table, key)
         if cell < 0:
             # neither the pair nor any triple extending it was released
@@ -265,13 +273,13 @@ def _affected_short(
         if max_others < 2:
             continue
         for j in range(i + 1, n_others):
-            y = np.int64(others[j] + 1)
+            y = np.int64(others[j])  # others are sorted: x < y
             if a < x:
-                key = (a * base + x) * base + y
+                key = extend_key(_pair_key(a, x, base), y, base)
             elif a < y:
-                key = (x * base + a) * base + y
+                key = extend_key(_pair_key(x, a, base), y, base)
             else:
-                key = (x * base + y) * base + a
+                key = extend_key(_pair_key(x, y, base), a, base)
             cell = _cell(table, key)
             if cell < 0:
                 unreleased[0] += length_weight[3]
@@ -476,7 +484,7 @@ def _random_parent(fit: FitTables, m: int, work: _Scratch) -> tuple[int, int]:
         return j, fit.n_released
     key = np.int64(0)
     for i in range(j):
-        key = key * fit.base + chosen[i] + 1
+        key = extend_key(key, chosen[i], fit.base)
     c = _cell(fit.table, key)
     if c < 0 or fit.cells[c, ROW] < 0:
         return j, -1

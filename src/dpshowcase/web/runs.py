@@ -12,14 +12,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from dpshowcase.errors import ParameterError, UserError
-from dpshowcase.privacy.accounting import DpParameters
-from dpshowcase.release.config import DEFAULT_REPORTING_LENGTH, DP_KEYS
+from dpshowcase.release.config import (
+    DEFAULT_REPORTING_LENGTH,
+    DP_KEYS,
+    ReleaseConfig,
+    advanced_dp,
+)
 from dpshowcase.release.explore import compare_release
 from dpshowcase.release.package import RELEASE_FILES, guarded_csv, write_zip
 from dpshowcase.release.pipeline import ReleaseJob
 from dpshowcase.schema.model import ColumnKind
 from dpshowcase.schema.toml_io import schema_from_dict
-from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT
 from dpshowcase.web.context import AppContext, context
 from dpshowcase.web.datasets import get_dataset, json_body
 from dpshowcase.web.store import Run, new_id, now
@@ -75,32 +78,44 @@ def finished_run(ctx: AppContext, run_id: str) -> Run:
 def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> ReleaseJob:
     """The release a run request asks for.
 
-    Only this app's own limits are checked here (the advanced keys its form offers, the
-    longest reporting length); every other check is :class:`ReleaseJob`'s, the same as
-    for the command line and the config file.
+    Every value is checked by the one config model, as for the command line and the
+    config file: :class:`ReleaseConfig` (types and ranges), :class:`ReleaseJob` (the
+    release as a whole, and k against the table's size). Only two limits are this
+    app's own, see below.
     """
     mode = body.get("mode", "dp")
     r = body.get("reporting_length", DEFAULT_REPORTING_LENGTH)
+    # Web only: the server's operator bounds R (settings.max_reporting_length) so that
+    # one request cannot tie up a shared app; a command-line user runs on their own
+    # machine and is bounded only by what can be counted (check_reporting_length).
     if isinstance(r, int) and r > ctx.settings.max_reporting_length:
         raise ParameterError(
             f"The reporting length may be at most {ctx.settings.max_reporting_length} here."
         )
-    dp = None
-    if mode == "dp":
-        advanced = body.get("advanced") or {}
-        if not isinstance(advanced, dict) or set(advanced) - set(ADVANCED_KEYS):
-            raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
-        if "epsilon" not in body:
-            raise ParameterError("Give a privacy budget ε (epsilon), e.g. 4.")
-        dp = DpParameters(
-            epsilon=body["epsilon"],
-            delta=body.get("delta"),
-            reporting_length=r,
-            **{k: v for k, v in advanced.items() if v is not None},
-        )
-    weight = body.get("fabrication_weight")
     seed = body.get("seed")
     lineage = body.get("lineage")
+    advanced = body.get("advanced") or {}
+    config = ReleaseConfig(
+        epsilon=body.get("epsilon") if mode == "dp" else None,
+        delta=body.get("delta") if mode == "dp" else None,
+        reporting_length=r,
+        seed=None if seed == "" else seed,
+        fabrication_weight=body.get("fabrication_weight"),
+        lineage=None if lineage is None or str(lineage).strip() == "" else lineage,
+        dp={k: v for k, v in advanced_dp(advanced).items() if v is not None}
+        if mode == "dp"
+        else {},
+    )
+    dp = None
+    if mode == "dp":
+        # Web only: the form offers no way to declare the record count public knowledge
+        # (a claim about the world outside the data that the app cannot check, and that
+        # removes the count's noise); the command line and config file may declare it.
+        if "record_count_public" in config.dp:
+            raise ParameterError(f"Advanced settings may only be {', '.join(ADVANCED_KEYS)}.")
+        if config.epsilon is None:
+            raise ParameterError("Give a privacy budget ε (epsilon), e.g. 4.")
+        dp = config.dp_parameters()
     job = ReleaseJob(
         data=ctx.store.upload_path(dataset),
         output=ctx.store.bundle_dir(run_id),
@@ -111,17 +126,13 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         k_reporting_length=r,
         schema=schema_from_dict(dataset.schema),
         source_name=dataset.name,
-        seed=None if seed == "" else seed,
-        fabrication_weight=DEFAULT_FABRICATION_WEIGHT if weight is None else weight,
+        seed=config.seed,
+        fabrication_weight=config.synthesis_fabrication_weight,
         evaluate=True,
-        lineage=None if lineage is None or str(lineage).strip() == "" else lineage,
+        lineage=config.lineage,
         ledger=ctx.settings.ledger_path,
     )
-    if job.k is not None and job.mode == "k-anonymity" and job.k > dataset.rows:
-        raise ParameterError(  # the app knows the table's size before any worker runs
-            f"k = {job.k} is more than the {dataset.rows:,} records of the data: every count "
-            "would be suppressed. Choose a smaller k (10 or 11 is usual)."
-        )
+    job.check_record_count(dataset.rows)  # known before any worker runs
     return job
 
 

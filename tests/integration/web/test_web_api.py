@@ -9,6 +9,8 @@ import zipfile
 import polars as pl
 import pytest
 
+from dpshowcase.errors import ParameterError
+from dpshowcase.release.config import ReleaseConfig
 from dpshowcase.release.explore import ReleaseExplorer
 
 REPORT = ("report.html", "metrics.json")
@@ -180,7 +182,8 @@ def test_finished_run(released):
         ({"mode": "k-anonymity"}, "k must be"),
         ({"mode": "k-anonymity", "k": 5, "k_synthesizer": "magic"}, "Unknown mode"),
         ({"mode": "l-diversity", "epsilon": 4}, "mode"),
-        ({"epsilon": 4, "advanced": {"bogus": 1}}, "Advanced"),
+        ({"epsilon": 4, "advanced": {"bogus": 1}}, "Unknown advanced DP parameter(s) ['bogus']"),
+        ({"epsilon": 4, "advanced": {"record_count_public": 10}}, "Advanced settings may only"),
         ({"epsilon": 4, "seed": -2}, "seed"),
         ({"epsilon": 4, "delta": 2}, "delta"),
         ({"epsilon": 4, "fabrication_weight": 0}, "fabrication weight must be"),
@@ -191,6 +194,32 @@ def test_bad_run_parameters(released, body, message):
     response = client.api("POST", f"/api/datasets/{dataset['id']}/runs", json=body)
     assert response.status_code == 400
     assert message in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("epsilon", -1),
+        ("delta", 2),
+        ("seed", -2),
+        ("fabrication_weight", 0),
+        ("reporting_length", 0),
+        ("lineage", "not / a name"),
+        ("percentile_percentage", 0),
+    ],
+)
+def test_the_web_app_refuses_a_value_with_the_command_lines_sentence(released, flag, value):
+    """One config model checks every adapter: a bad value in a run request is refused
+    with the sentence the command line (and a config file, after its name) gives."""
+    client, dataset, _ = released
+    with pytest.raises(ParameterError) as from_cli:
+        ReleaseConfig(epsilon=4, delta=1e-6).override(**{flag: value}).dp_parameters()
+    body: dict = {"epsilon": 4, "delta": 1e-6, flag: value}
+    if flag == "percentile_percentage":
+        body = {"epsilon": 4, "delta": 1e-6, "advanced": {flag: value}}
+    response = client.api("POST", f"/api/datasets/{dataset['id']}/runs", json=body)
+    assert response.status_code == 400
+    assert response.json()["detail"] == str(from_cli.value)
 
 
 def test_evaluation(released):

@@ -5,6 +5,8 @@ DP and k-anonymity mechanisms alone) or out of other protected aggregates
 (``derive``, post-processing). Exact counts cannot be dressed up as protected ones, not
 by calling the class and not by ``dataclasses.replace``; tests that need hand-made
 aggregates use the named bypass ``dpshowcase.testing.protected_aggregates_for_tests``.
+AIM's and MST's ``MarginalMeasurements`` are held to the same rule: only the mechanism
+run in ``privacy/aim.py`` makes them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from dpshowcase.errors import ParameterError
 from dpshowcase.kanon.protect import k_protect
 from dpshowcase.kanon.records import Records
 from dpshowcase.kanon.seeded import RowSeededSynthesizer
+from dpshowcase.privacy.accounting import DpParameters
+from dpshowcase.privacy.aim import MarginalMeasurements, MstMechanism
 from dpshowcase.privacy.marginals import DPMarginals
 from dpshowcase.schema.model import Schema
 from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
@@ -32,6 +36,8 @@ from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 SRC = Path(__file__).resolve().parents[3] / "src" / "dpshowcase"
 MINTERS = {"privacy/marginals.py", "privacy/aim.py", "kanon/protect.py", "testing.py"}
 """The only modules that may import issue_protected: the mechanisms and the bypass."""
+TOKENS = ("issue_protected", "_ISSUED", "_MEASURED")
+"""What mints protected objects: ProtectedAggregates' and MarginalMeasurements' proofs."""
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +82,39 @@ def test_only_the_mechanisms_import_issue_protected():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and any(
-                a.name in ("issue_protected", "_ISSUED") for a in node.names
+                a.name in TOKENS for a in node.names
             ):
                 importers.add(path.relative_to(SRC).as_posix())
-            if isinstance(node, ast.Attribute) and node.attr in ("issue_protected", "_ISSUED"):
+            if isinstance(node, ast.Attribute) and node.attr in TOKENS:
                 importers.add(path.relative_to(SRC).as_posix())
     assert importers <= MINTERS, f"issue_protected used outside the mechanisms: {importers}"
     assert {"privacy/marginals.py", "kanon/protect.py"} <= importers
+
+
+def test_only_aim_mints_marginal_measurements():
+    """The proof of origin of MarginalMeasurements is named in privacy/aim.py alone."""
+    users = {
+        path.relative_to(SRC).as_posix()
+        for path in SRC.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if (isinstance(node, ast.Name) and node.id == "_MEASURED")
+        or (isinstance(node, ast.Attribute) and node.attr == "_MEASURED")
+        or (isinstance(node, ast.ImportFrom) and any(a.name == "_MEASURED" for a in node.names))
+    }
+    assert users == {"privacy/aim.py"}
+
+
+def test_marginal_measurements_come_only_out_of_a_mechanism(sensitive):
+    """AIM/MST measurements cannot be built by hand nor altered with replace; a
+    mechanism run makes them (a seeded MST run on the two-column data)."""
+    params = DpParameters(epsilon=1.0, delta=1e-5)
+    measured = MstMechanism(params, estimation_iters=10, seed=3).fit(sensitive)
+    assert isinstance(measured, MarginalMeasurements)
+    with pytest.raises(TypeError, match="only out of a protection mechanism"):
+        dataclasses.replace(measured, record_count=sensitive.n_records)
+    fields = {f.name: getattr(measured, f.name) for f in dataclasses.fields(MarginalMeasurements)}
+    with pytest.raises(TypeError, match="only out of a protection mechanism"):
+        MarginalMeasurements(**fields)
 
 
 def test_mechanisms_make_protected_aggregates(sensitive, dp):

@@ -63,6 +63,30 @@ def test_row_seeded_records_are_maximal_subsets_of_their_seeds(cases):
             assert held_by(cases, kept | {extra}) < K
 
 
+def test_growing_reports_progress_like_every_long_step_and_draws_the_same_records(cases):
+    """grow calls a dpshowcase.progress.Progress as (stage, done, total): records
+    finished only grow, the last report is all of them, and reporting does not change
+    what a seed draws."""
+    calls: list[tuple[str, float, float]] = []
+
+    def progress(stage: str, done: float, total: float, /) -> None:
+        calls.append((stage, done, total))
+
+    seeds = np.arange(cases.n_records)
+    reported = grow(
+        cases, K, seeds=seeds, rng=np.random.default_rng(4), progress=progress, stage="S"
+    )
+    silent = grow(cases, K, seeds=seeds, rng=np.random.default_rng(4))
+    assert calls, "grow reported nothing"
+    assert {stage for stage, _, _ in calls} == {"S"}
+    assert {total for _, _, total in calls} == {cases.n_records}
+    done = [d for _, d, _ in calls]
+    assert done == sorted(done)
+    assert done[-1] == cases.n_records
+    assert reported[0].tolist() == silent[0].tolist()
+    assert reported[1].tolist() == silent[1].tolist()
+
+
 def test_a_record_held_k_times_is_kept_whole(cases):
     """Duplicated records (here: 6 copies) survive row-seeding intact."""
     indptr, indices = grow(cases, 2, seeds=np.arange(cases.n_records), rng=np.random.default_rng(0))

@@ -105,15 +105,15 @@ def test_without_a_file_flags_alone_make_the_parameters():
         ("epsilon = 4\nsigma_proportions = 'even'\n", r"advanced DP parameters go in a \[dp\]"),
         (
             "epsilon = 4\n[dp]\npercentile = 99\n",
-            r"\[dp\] table .* unknown key\(s\) \['percentile'\]",
+            r"In the config file .*: Unknown advanced DP parameter\(s\) \['percentile'\]",
         ),
         ("epsilon = 4\ndp = 3\n", r"must be a table"),
-        ("epsilon = 'four'\n", "epsilon in the config file .* must be a number"),
-        ("epsilon = true\n", "epsilon in the config file .* must be a number"),
-        ("reporting_length = 2.5\n", "reporting_length .* must be a whole number"),
+        ("epsilon = 'four'\n", "In the config file .*: epsilon must be a number"),
+        ("epsilon = true\n", "In the config file .*: epsilon must be a number"),
+        ("reporting_length = 2.5\n", "reporting length must be a whole number"),
         ("seed = -1\n", "seed must be a whole number from 0 to 2\\^64 - 1"),
-        ("data = 3\n", "data in the config file .* must be a path in quotes"),
-        ("null_values = 'N'\n", "null_values .* must be a list of strings"),
+        ("data = 3\n", "In the config file .*: data must be a path"),
+        ("null_values = 'N'\n", "null values must be a list of strings"),
         ("epsilon = \n", "is not valid TOML"),
     ],
     ids=[
@@ -141,7 +141,7 @@ def test_bad_files_are_refused_with_a_sentence(tmp_path, text, message):
         ({"epsilon": 0}, "epsilon must be a positive finite number"),
         ({"epsilon": -1}, "epsilon must be a positive finite number"),
         ({"epsilon": 4, "delta": 1}, "delta must be strictly between 0 and 1"),
-        ({"epsilon": 4, "reporting_length": 0}, "reporting_length must be an integer ≥ 1"),
+        ({"epsilon": 4, "reporting_length": 0}, "reporting length must be a whole number"),
         ({"epsilon": 4, "dp": {"thresholds": [1.0]}}, "one fixed value per length"),
         ({"epsilon": 4, "dp": {"percentile_percentage": 101}}, r"must be in \(0, 100\]"),
         ({}, "No privacy budget was given; pass --epsilon"),
@@ -151,6 +151,30 @@ def test_bad_files_are_refused_with_a_sentence(tmp_path, text, message):
 def test_bad_values_are_refused_by_the_dp_parameters(values, message):
     with pytest.raises(ParameterError, match=message):
         config_from_dict(values).dp_parameters()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("epsilon", -1.0),
+        ("epsilon", "four"),
+        ("delta", 2.0),
+        ("reporting_length", 0),
+        ("reporting_length", 99),
+        ("fabrication_weight", 0.0),
+        ("seed", -1),
+        ("allow_large_epsilon", "yes"),
+        ("lineage", "has spaces and / slashes"),
+    ],
+)
+def test_a_bad_value_gets_the_same_sentence_from_a_file_as_from_a_flag(key, value):
+    """One place checks types and ranges: the file's refusal is the flag's sentence,
+    after the name of the file."""
+    with pytest.raises(ParameterError) as from_flag:
+        ReleaseConfig().override(**{key: value})
+    with pytest.raises(ParameterError) as from_file:
+        config_from_dict({key: value}, source="the config file r.toml")
+    assert str(from_file.value) == f"In the config file r.toml: {from_flag.value}"
 
 
 def test_missing_file_and_folder_are_refused(tmp_path):

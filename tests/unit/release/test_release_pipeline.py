@@ -123,3 +123,18 @@ def test_a_spec_is_checked_again(change, message):
     spec = ReleaseJob(data="d.csv", output="o", dp=DpParameters(epsilon=1)).to_spec()
     with pytest.raises(ParameterError, match=message):
         ReleaseJob.from_spec({**spec, **change})
+
+
+def test_a_k_larger_than_the_data_gets_the_same_sentence_from_the_pipeline(tmp_path):
+    """k above the number of records: the web app refuses it from the table's size, the
+    pipeline (command line) once the records are read, with one sentence."""
+    data = tmp_path / "cases.csv"
+    data.write_text("a,b\nx,p\ny,q\nx,q\n", encoding="utf-8")
+    job = ReleaseJob(data=data, output=tmp_path / "out", mode="k-anonymity", k=4)
+    with pytest.raises(ParameterError) as from_web:
+        job.check_record_count(3)
+    with pytest.raises(ParameterError) as from_pipeline:
+        run_release(job)
+    assert str(from_pipeline.value) == str(from_web.value)
+    assert str(from_web.value).startswith("k = 4 is more than the 3 records")
+    assert not (tmp_path / "out").exists()

@@ -65,6 +65,38 @@ def test_short_loops_find_what_the_walk_finds(share: float, max_others: int) -> 
         assert short_u[0] == walk_u[0]
 
 
+@pytest.mark.parametrize("max_others", [1, 2])
+def test_the_fit_finds_combinations_by_the_keys_pack_makes(max_others: int) -> None:
+    """The fit's kernels key combinations with aggregate.keys (no key arithmetic of their
+    own): the cells found for an attribute among a record's others are exactly those of
+    the released combinations, packed by ``pack``, that hold it."""
+    rng = np.random.default_rng(40 + max_others)
+    keys = _released(rng, 0.6)
+    table, _, _ = _fit.build_cells(keys, keys * 0 + 1, keys * 0 + 1, keys.size)
+    released = set(keys.tolist())
+    length_weight = np.array([0, 97, 31, 5], dtype=np.int64)
+    size = N_ATTRIBUTES + 2
+    out, unreleased = np.empty(size * size, np.int64), np.zeros(1, np.int64)
+    scratch = tuple(np.empty(4, np.int64) for _ in range(3))
+    for _ in range(100):
+        attribute = int(rng.integers(N_ATTRIBUTES))
+        rest = [a for a in range(N_ATTRIBUTES) if a != attribute]
+        others = np.sort(rng.choice(rest, size=int(rng.integers(1, len(rest) + 1)), replace=False))
+        n = _fit._affected(others.astype(np.int64), others.size, attribute, max_others, BASE,
+                           table, length_weight, out, unreleased, *scratch)  # fmt: skip
+        combos = [
+            sorted((attribute, *extra))
+            for t in range(max_others + 1)
+            for extra in itertools.combinations(others.tolist(), t)
+        ]
+        padded = np.full((len(combos), 3), -1, dtype=np.int32)
+        for i, combo in enumerate(combos):
+            padded[i, : len(combo)] = combo
+        expected = {int(k) for k in pack(padded, BASE) if int(k) in released}
+        found = {int(table[c]) for c in out[:n]}
+        assert found == expected
+
+
 def test_counts_too_large_for_the_fit_are_refused() -> None:
     _check_int32(np.array([0, 5, 2**29], dtype=np.int64))
     with pytest.raises(ParameterError, match="too large"):
