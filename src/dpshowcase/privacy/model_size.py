@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
+from dpshowcase.errors import ParameterError
+
 __all__ = ["model_sizes_mb"]
 
 MAX_COLUMNS = 62
@@ -140,7 +142,11 @@ def model_sizes_mb(
     """
     n = len(sizes)
     if n > MAX_COLUMNS:
-        raise ValueError(f"model_sizes_mb handles at most {MAX_COLUMNS} columns, got {n}.")
+        raise ParameterError(
+            f"The AIM and MST synthesizers handle at most {MAX_COLUMNS} columns and this "
+            f"schema has {n}; leave some columns out of the schema or use the default "
+            "synthesizer."
+        )
     adj = np.zeros(n, dtype=np.int64)
     for clique in cliques:
         for a in clique:

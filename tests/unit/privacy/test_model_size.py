@@ -49,3 +49,11 @@ def test_within_size_keeps_free_and_small_candidates() -> None:
     # limit between the model with (1, 2) and the one with (2, 3) (150 more cells)
     limit = (9 + 9 + 50) * 8 / 2**20 + 1e-9
     assert graphical.within_size(sizes, current, candidates, limit) == [(0, 1), (1, 2)]
+
+
+def test_more_columns_than_the_bitmask_holds_are_refused_with_a_sentence():
+    from dpshowcase.errors import ParameterError
+    from dpshowcase.privacy.model_size import MAX_COLUMNS, model_sizes_mb
+
+    with pytest.raises(ParameterError, match=r"at most 62 columns and this schema has 63"):
+        model_sizes_mb([2] * (MAX_COLUMNS + 1), [], [[0, 1]])
