@@ -39,7 +39,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -295,23 +295,8 @@ class OpenDPNoise:
     ) -> int:
         """OpenDP ``make_private_quantile`` over candidates 0..upper_bound (pure ε-DP)."""
         values, alpha, epsilon, upper_bound = _check_selection(values, alpha, epsilon, upper_bound)
-        dp = self._dp
-        scale = _quantile_noise_scale(alpha, epsilon)
-        candidates = list(range(upper_bound + 1))
-        for _ in range(64):  # nudge the scale up until OpenDP's own map says ≤ ε
-            measurement = dp.m.make_private_quantile(
-                dp.vector_domain(dp.atom_domain(T="i64")),
-                dp.symmetric_distance(),
-                dp.max_divergence(),
-                candidates=candidates,
-                alpha=alpha,
-                scale=scale,
-            )
-            if measurement.map(1) <= epsilon:
-                break
-            scale = math.nextafter(scale, math.inf)
-        else:  # pragma: no cover - OpenDP's map is within a few ulps of the formula
-            raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
+        atom = self._dp.atom_domain(T="i64")
+        measurement = self._quantile(atom, list(range(upper_bound + 1)), alpha, epsilon)
         return int(measurement(values.tolist()))
 
     def select_quantile(
@@ -319,23 +304,28 @@ class OpenDPNoise:
     ) -> float:
         """OpenDP ``make_private_quantile`` over public candidate numbers (pure ε-DP)."""
         array, alpha, epsilon, grid = _check_quantile(values, alpha, epsilon, candidates)
+        atom = self._dp.atom_domain(T="f64", nan=False)
+        measurement = self._quantile(atom, grid, alpha, epsilon)
+        return float(measurement(array.tolist()))
+
+    def _quantile(self, atom: Any, candidates: Sequence, alpha: float, epsilon: float) -> Any:
+        """OpenDP's quantile measurement over ``candidates``, calibrated to spend ≤ ε."""
         dp = self._dp
         scale = _quantile_noise_scale(alpha, epsilon)
         for _ in range(64):  # nudge the scale up until OpenDP's own map says ≤ ε
             measurement = dp.m.make_private_quantile(
-                dp.vector_domain(dp.atom_domain(T="f64", nan=False)),
+                dp.vector_domain(atom),
                 dp.symmetric_distance(),
                 dp.max_divergence(),
-                candidates=grid,
+                candidates=candidates,
                 alpha=alpha,
                 scale=scale,
             )
             if measurement.map(1) <= epsilon:
-                break
+                return measurement
             scale = math.nextafter(scale, math.inf)
-        else:  # pragma: no cover - OpenDP's map is within a few ulps of the formula
-            raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
-        return float(measurement(array.tolist()))
+        # pragma: no cover - OpenDP's map is within a few ulps of the formula
+        raise InternalError("could not calibrate OpenDP's quantile to the asked epsilon.")
 
     def select_noisy_max(
         self, scores: npt.NDArray[np.float64], sensitivity: float, epsilon: float
