@@ -282,11 +282,27 @@ def _affected_short(
                 key = extend_key(_pair_key(x, y, base), a, base)
             cell = _cell(table, key)
             if cell < 0:
-                unreleased[0] += length_weight[3]
+                unreleased[0] += _unreleased_triple_weight(a, x, y, base, table, length_weight)
                 continue
             out[n] = cell
             n += 1
     return n
+
+
+@numba.njit(cache=True, inline="always")
+def _unreleased_triple_weight(
+    a: np.int64, x: np.int64, y: np.int64, base: int, table: np.ndarray, length_weight: np.ndarray
+) -> int:
+    """Weight of an occurrence of the unreleased triple {a, x, y} whose pair {a, x} was
+    released (``x < y``): ``length_weight[4]``, if given, when its other two pairs were
+    released too (the triple was measured: its own noisy count fell short), else
+    ``length_weight[3]``."""
+    if length_weight.size < 5:
+        return length_weight[3]
+    ay = _pair_key(a, y, base) if a < y else _pair_key(y, a, base)
+    if _cell(table, ay) < 0 or _cell(table, _pair_key(x, y, base)) < 0:
+        return length_weight[3]
+    return length_weight[4]
 
 
 @numba.njit(cache=True)
@@ -309,7 +325,9 @@ class FitTables(NamedTuple):
     """What the fit reads and updates, passed to the kernel as one argument.
 
     ``table``/``cells``: the cell table (see :func:`build_cells`); ``cells`` is updated.
-    ``length_weight[k]``: error weight of a new (unreleased) combination of length k;
+    ``length_weight[k]``: error weight of a new (unreleased) combination of length k; at
+    R = 3 an optional ``length_weight[4]`` weighs the unreleased triples whose pairs were
+    all released (see :func:`_unreleased_triple_weight`);
     ``absent_weight``: that of the count of records without a value in a slot.
     ``slot_of[a]``: the slot attribute ``a`` goes in; ``absent_target``/``absent_now``:
     records without a value per slot, wanted and now (``absent_now`` is updated).
@@ -727,3 +745,57 @@ def _apply(
         fit.absent_now[s] -= sign
     if new < 0:
         fit.absent_now[s] += sign
+
+
+@numba.njit(cache=True)
+def place_short_singles(
+    records: np.ndarray, fit: FitTables, order: np.ndarray, max_scan: int
+) -> int:
+    """Greedily give the single attributes below target to records that can take them.
+
+    For each released single attribute below its target (furthest below, weighted,
+    first), records are visited in the order ``order`` (a permutation of the rows,
+    continued from one attribute to the next); a record takes the attribute in its slot
+    when that makes the objective better (its combinations with the record's other
+    attributes included, at the fit's weights), until the attribute reaches its target
+    or ``max_scan`` records were looked at. With a heavy fabrication weight this is
+    pac-synth's rule: an attribute goes only where every combination it forms was
+    released. ``fit.cells`` and ``fit.absent_now`` are updated. Returns how many cells
+    were set.
+    """
+    work = _scratch(records.shape[1], fit.reporting_length)
+    start = fit.child_start[fit.n_released]
+    stop = fit.child_start[fit.n_released + 1]
+    m = stop - start
+    short = np.empty(m, dtype=np.int64)
+    need = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        c = fit.child_cell[start + i]
+        short[i] = i
+        need[i] = (np.int64(fit.cells[c, TARGET]) - fit.cells[c, SYNTHETIC]) * fit.cells[c, WEIGHT]
+    ranked = short[np.argsort(-need)]
+    n = records.shape[0]
+    placed = 0
+    cursor = 0
+    for i in ranked:
+        if need[i] <= 0:
+            break
+        c = fit.child_cell[start + i]
+        a = fit.child_attribute[start + i]
+        s = fit.slot_of[a]
+        for _ in range(min(max_scan, n)):
+            if fit.cells[c, SYNTHETIC] >= fit.cells[c, TARGET]:
+                break
+            r = order[cursor]
+            cursor = cursor + 1 if cursor + 1 < n else 0
+            old = records[r, s]
+            if old == a:
+                continue
+            delta, n_removed, n_added = _evaluate(
+                records[r], s, old, a, fit, work.removed, work.added, work
+            )
+            if delta < 0:
+                _apply(fit, work.removed, n_removed, work.added, n_added, s, old, a, 1)
+                records[r, s] = a
+                placed += 1
+    return placed

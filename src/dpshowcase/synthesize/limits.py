@@ -4,7 +4,11 @@ The rule (stated in every datasheet): **no combination that was not released app
 in the synthetic data as often as its length's release threshold**, and no structural
 zero of the schema appears at all.
 
-A length whose threshold is 0 or below (triples in the default "balanced" mode, where
+The rule concerns the combinations the release measured: those whose every
+sub-combination one attribute shorter was released (the others were never candidates,
+and each holds an unreleased shorter combination that bounds its count: a triple with
+an unreleased pair occurs at most as often as that pair). A length whose threshold is 0
+or below (triples in the default "balanced" mode, where
 any candidate with a positive noisy count is released) would read "never": that
 forbids every unreleased triple, though with the triples' large noise (σ₃ ≈ 300 on
 ma2019 at ε = 1) a real triple counted in the hundreds is left out of the release a
@@ -96,16 +100,53 @@ def violations(
     n_attributes: int,
     limits: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Packed keys and synthetic counts of the unreleased combinations (length ≥ 2) that
-    occur more often than their length's limit. ``released_keys`` sorted."""
+    """Packed keys and synthetic counts of the measured, unreleased combinations
+    (length ≥ 2) that occur more often than their length's limit. ``released_keys``
+    sorted.
+
+    Only a combination whose every sub-combination one shorter was released was a
+    candidate of the release, so only its own noisy count fell short of the threshold.
+    Any other unreleased combination holds an unreleased shorter one, and occurs at most
+    as often as that one, whose limit is enforced at its own length.
+    """
     keys, counts = _synthetic_counts(records, reporting_length, n_attributes)
+    released = _is_released(keys, released_keys)
+    length = _lengths(keys, base)
+    over = ~released & (length >= 2) & (counts > limits[np.minimum(length, limits.size - 1)])
+    over[over] = _measured(keys[over], length[over], released_keys, base)
+    return keys[over], counts[over]
+
+
+def _is_released(keys: np.ndarray, released_keys: np.ndarray) -> np.ndarray:
     found = np.searchsorted(released_keys, keys)
     released = np.zeros(keys.size, dtype=bool)
     ok = found < released_keys.size
     released[ok] = released_keys[found[ok]] == keys[ok]
-    length = _lengths(keys, base)
-    over = ~released & (length >= 2) & (counts > limits[np.minimum(length, limits.size - 1)])
-    return keys[over], counts[over]
+    return released
+
+
+def _measured(
+    keys: np.ndarray, length: np.ndarray, released_keys: np.ndarray, base: int
+) -> np.ndarray:
+    """Whether each combination (packed ``keys`` of the given lengths) was a candidate
+    of the release: every sub-combination one attribute shorter was released."""
+    out = np.ones(keys.size, dtype=bool)
+    for k in np.unique(length).tolist():
+        if k < 2:
+            continue
+        at = np.flatnonzero(length == k)
+        digits = np.empty((at.size, k), dtype=np.int64)  # attribute id + 1, in key order
+        rest = keys[at].copy()
+        for j in range(k - 1, -1, -1):
+            digits[:, j] = rest % base
+            rest //= base
+        for drop in range(k):
+            shorter = np.zeros(at.size, dtype=np.int64)
+            for j in range(k):
+                if j != drop:
+                    shorter = shorter * base + digits[:, j]
+            out[at] &= _is_released(shorter, released_keys)
+    return out
 
 
 class Rule(NamedTuple):

@@ -112,6 +112,9 @@ def test_fit_reproduces_counts_measured_almost_without_noise(
     # protected record, the limit on unreleased pairs clears 438 cells (pairs the noise
     # hardly hides: true zeros) and the mean single error rises to 3.7; the default's
     # spare records take those attributes back (mean 0.30, worst 5; pairs 0.67, worst 14).
+    # Since triples have a limit too (here 0: the noise hides no triple), the fit weighs
+    # the forbidden ones heavily instead of placing them freely: over seeds 1–4 the mean
+    # errors are 0.28 / 1.41–1.46 / 0.97–0.98, worst 5–6 / 15–18 / 9–14.
     protected = DPMarginals(epsilon=1000, allow_large_epsilon=True, seed=4).fit(sensitive)
     defaults = {
         "fabrication_weight": aggregate_seeded.DEFAULT_FABRICATION_WEIGHT,
@@ -180,8 +183,10 @@ def test_published_counts_are_measured_singles_and_synthetic_longer_ones(
     # aggregates.csv: the single counts as measured (the most precise measurements,
     # which the records partly give up to keep unreleased combinations rare), every
     # longer combination's count from the synthetic records
+    # (without spare records: the default's spare records take the singles the dense
+    # ones fell short of and meet every single count here, so the two would agree)
     protected = DPMarginals(epsilon=2, seed=1).fit(sensitive)
-    synthesizer = AggregateSeededSynthesizer(seed=1).fit(protected)
+    synthesizer = AggregateSeededSynthesizer(seed=1, row_share=1.0).fit(protected)
     synthesizer.sample()
     published = synthesizer.fitted_aggregates().counts.as_dict()
     synthetic = synthesizer.synthetic_aggregates().counts.as_dict()
