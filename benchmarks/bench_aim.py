@@ -276,8 +276,14 @@ def main() -> None:
         "--delta", default="public-n",
         help="our delta: public-n (1/(n ln n) at the file's public size), inferred, or a number",
     )  # fmt: skip
+    parser.add_argument(
+        "--reporting-length", type=int,
+        help="ours: R (AIM's workload: all R-way marginals; default 3)",
+    )  # fmt: skip
     args = parser.parse_args()
     EXTRA[:] = ["--seed", str(args.seed)] if args.seed is not None else []
+    if args.reporting_length is not None:
+        EXTRA.extend(["--reporting-length", str(args.reporting_length)])
     DOMAINS[:] = [args.domains]
     DELTA[:] = [args.delta]
     OURS[:] = [o for o in args.ours.split(",") if o]

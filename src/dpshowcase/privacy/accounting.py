@@ -14,7 +14,9 @@ afterwards (post-processing) — is (ε, δ)-differentially private, where
 * ε = ε_N + ε_E + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N,
   pure ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
   :data:`RECORD_COUNT_EPSILON` · min(1, ε) (noise under 2% of n from n = 500 on when
-  ε ≥ 1); it is 0 when the count is declared public. ε_E =
+  ε ≥ 1); it is 0 when the count is declared public, and 0 for AIM and MST with
+  ``record_count_from_marginals`` (δ given): they estimate the count from the noisy
+  1-way marginals they measure anyway (post-processing). ε_E =
   ``edges_epsilon_proportion`` · ε pays for bin edges chosen from the data (DP
   quantiles, pure DP each, split evenly; 0 unless asked). ε_M pays for the marginals.
   Pure DP composes with (ε_M, δ)-DP by adding the ε's (basic composition).
@@ -959,7 +961,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
 # Marginal-model releases (AIM, MST): adaptive measurements under one ρ
 # --------------------------------------------------------------------------------------
 #
-# The same (ε, δ) split as the DP-marginals release: ε_N for the record count (pure DP),
+# The same (ε, δ) split as the DP-marginals release: ε_N for the record count (pure DP;
+# none with ``record_count_from_marginals``, where the count is estimated afterwards),
 # δ/2 for the threshold that discovers each column's values (a value held by one record
 # survives with probability at most δ/2), δ/2 for converting the measurements' ρ-zCDP to
 # (ε_M, δ/2)-DP. Inside ρ the mechanisms spend, by zCDP's additive composition:
