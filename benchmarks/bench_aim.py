@@ -1,14 +1,26 @@
 """Benchmark: AIM and MST (ours, OpenDP noise) beside smartnoise-synth's and pac-synth.
 
     .venv/bin/python benchmarks/bench_aim.py [--part demographic,ma2019] [--epsilon 1]
-        [--peers aim,mst,pacsynth] [--timeout 600]
+        [--peers aim,mst,pacsynth] [--timeout 600] [--ours aggregate-seeded,aim,mst]
+        [--seed S] [--domains dictionary|learnt] [--delta public-n|inferred|D]
+        [--reporting-length R]
 
 Part ``demographic``: ACS national2019 (27,253 records), SDNist's demographic-focused
 features (AGEP, SEX, MSP, RAC1P, HOUSING_TYPE, OWN_RENT, EDU, PINCP_DECILE, DVET, DEYE).
 Every tool gets the same file with AGEP as the raw age; ours declares one public bin per
 year of age (0..101: a public domain, so no budget is spent on it and no age is
-suppressed by the value threshold); every other value, "N" and 0 included, is a
-category. Scoring
+suppressed by the value threshold), never empty; every other column declares its
+categories from NIST's public data dictionary ("N" and 0 included; ``--domains
+learnt``: values learnt under the threshold instead), so no value is suppressed and AIM
+and MST give no column a "no value" cell. Our δ (``--delta public-n``, the default) is
+1/(n·ln n) at the file's documented size n — the value our release would infer — given
+explicitly, so AIM and MST spend no budget on the record count (they estimate it from
+their 1-way marginals); ``--delta inferred`` leaves it to the release (which then draws
+the count with ε_N = 0.1 first). smartnoise-synth's peers run with their defaults:
+δ = 1e-9, stricter than ours (3.6e-6 here), and for AIM a workload of all 2-way
+marginals (ours: all 3-way, R = 3; ``--reporting-length 2`` gives ours the same).
+``--seed`` seeds our runs (NOT private: for comparing changes on the same noise).
+Scoring
 follows SDNist: AGEP of the target and of each output is cut into 20 percentile bins
 *of the target* (evaluation only, after release), then the k-marginal score over all
 pairs. Published (SDNist sample reports, ε = 1): AIM 976, MST 958, pac-synth 567.
