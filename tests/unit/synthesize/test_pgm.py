@@ -50,3 +50,21 @@ def test_records_of_never_empty_public_domains_always_hold_a_value():
     ones = aggregates.counts.to_frame().filter(pl.col("length") == 1)
     sex_total = ones.filter(pl.col("combination").str.starts_with("sex:"))["count"].sum()
     assert sex_total == synthetic.height  # every record counted once in "sex"
+
+
+def test_the_final_fit_of_mst_runs_longer_than_aims_and_says_so():
+    from dpshowcase.privacy.aim import AimMechanism
+    from dpshowcase.privacy.graphical import FINAL_ITERS, FINAL_ITERS_MST
+
+    params = DpParameters(epsilon=1.0, delta=1e-5, record_count_public=400)
+    data = encode(_frame(), SCHEMA)
+    measured = MstMechanism(params, seed=1, estimation_iters=50).fit(data)
+    mst = PgmSynthesizer(seed=1).fit(measured)
+    aim = PgmSynthesizer(seed=1).fit(
+        AimMechanism(params, rounds=4, seed=1, estimation_iters=50).fit(data)
+    )
+    assert (mst.iters, aim.iters) == (FINAL_ITERS_MST, FINAL_ITERS)
+    assert FINAL_ITERS_MST > FINAL_ITERS
+    stated = mst.fitted_aggregates(mst.sample()).parameters["synthesis"]["estimation"]
+    assert stated == f"mirror descent, {FINAL_ITERS_MST} iterations"
+    assert PgmSynthesizer(iters=7).fit(measured).iters == 7  # asked for: kept
