@@ -30,7 +30,7 @@ MODEL_SYNTHESIZERS = ("aim", "mst")
 CHOOSING = (
     "Choose AIM when the higher-order structure matters most: on ACS national2019 "
     "(10 demographic columns with the categories of the public data dictionary, ε = 1) "
-    "it kept the 2-way marginals best (NIST k-marginal 980, against 958 for MST; "
+    "it kept the 2-way marginals best (NIST k-marginal 980, against 960 for MST; "
     "published AIM 976) while 25% of the distinct 1–3-way combinations of its records "
     "were absent from the real data and 9% of the real ones were missing, but it ran 10 "
     "to 20 times longer than the aggregate-seeded synthesizer. "
