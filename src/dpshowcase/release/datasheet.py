@@ -491,15 +491,15 @@ _LENGTH_NAMES = {2: "pairs", 3: "triples"}
 def _detection_lengths(aggregates: ProtectedAggregates, caps: dict[str, Any]) -> str:
     """The limited lengths whose release threshold is not positive, named ("triples"):
     their limit is the detection count (synthesize/limits.py), not the threshold."""
-    thresholds = {
-        int(e["length"]): e.get("threshold")
+    thresholds: dict[int, float] = {
+        int(e["length"]): float(e["threshold"])
         for e in aggregates.parameters.get("lengths") or []
-        if isinstance(e, dict) and "length" in e
+        if isinstance(e, dict) and "length" in e and isinstance(e.get("threshold"), int | float)
     }
     names = [
         _LENGTH_NAMES.get(int(k), f"length {k}")
         for k in sorted(caps, key=int)
-        if isinstance(thresholds.get(int(k)), int | float) and thresholds[int(k)] <= 0
+        if thresholds.get(int(k), 1.0) <= 0
     ]
     return " and ".join(names)
 
