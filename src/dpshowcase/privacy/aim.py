@@ -67,6 +67,7 @@ from dpshowcase.privacy.accounting import (
 )
 from dpshowcase.privacy.graphical import Measurement
 from dpshowcase.privacy.noise import NoiseSource, laplace_count, noise_source
+from dpshowcase.privacy.tree_inference import CalibratedTree
 from dpshowcase.progress import Progress
 from dpshowcase.schema.model import ColumnKind, Schema
 
@@ -356,7 +357,7 @@ class AimMechanism:
         candidates = _candidates(d, self.params.reporting_length)
         answers = {cl: _marginal(run.codes, sizes, cl) for cl in candidates}
         total = float(max(run.record_count, 1))
-        model = graphical.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
+        model = graphical.fit_round(sizes, run.measurements, total, iters=self.estimation_iters)
         terminate, t = False, 0
         while not terminate:
             t += 1
@@ -370,13 +371,13 @@ class AimMechanism:
             run.progress("Protecting: AIM rounds", min(int(100 * spent_after / rho), 99), 100)
             limit = self.max_model_size * spent_after / rho
             allowed = graphical.within_size(sizes, model.cliques, list(candidates), limit)
-            chosen = self._worst(run, allowed, candidates, answers, model, sigma, epsilon, t)
-            before = graphical.project(model, chosen)
+            chosen = self._worst(run, allowed, candidates, answers, model.tree, sigma, epsilon, t)
+            before = model.tree.marginal(chosen)
             run.measure(chosen, sigma, f"round {t}: measure {chosen}")
-            model = graphical.estimate(
+            model = graphical.fit_round(
                 sizes, run.measurements, total, iters=self.estimation_iters, warm_start=model
             )
-            after = graphical.project(model, chosen)
+            after = model.tree.marginal(chosen)
             n_cells = float(after.size)
             moved = float(np.abs(after - before).sum())
             if not terminate and moved <= sigma * math.sqrt(2 / math.pi) * n_cells:
@@ -401,13 +402,13 @@ class AimMechanism:
         allowed: list[Clique],
         weights: dict[Clique, float],
         answers: dict[Clique, np.ndarray],
-        model: Any,
+        tree: CalibratedTree,
         sigma: float,
         epsilon: float,
         t: int,
     ) -> Clique:
         """Exponential mechanism over ``allowed`` with AIM's quality score."""
-        estimates = graphical.project_many(model, allowed)
+        estimates = {cl: tree.marginal(cl) for cl in allowed}
         bias = math.sqrt(2.0 / math.pi) * sigma
         scores = np.array(
             [

@@ -16,7 +16,6 @@ OpenDP in :mod:`dpshowcase.privacy.aim`.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,12 +24,17 @@ from typing import Any
 import numpy as np
 
 from dpshowcase.errors import ParameterError
+from dpshowcase.privacy import mirror_descent
+from dpshowcase.privacy.mirror_descent import RoundModel
 from dpshowcase.privacy.model_size import model_sizes_mb
+from dpshowcase.privacy.tree_inference import CalibratedTree, calibrate
 
 __all__ = [
     "FINAL_ITERS",
     "Measurement",
+    "calibrated",
     "estimate",
+    "fit_round",
     "model_cliques",
     "project",
     "project_many",
@@ -39,8 +43,6 @@ __all__ = [
 
 FINAL_ITERS = 1000
 """Mirror-descent iterations of the model the records are sampled from."""
-SAMPLE_FOR_SCORES = 20_000
-"""Records drawn from the model to estimate marginals its cliques do not hold."""
 
 Clique = tuple[int, ...]
 
@@ -106,74 +108,93 @@ def estimate(
     )
 
 
+def fit_round(
+    sizes: Sequence[int],
+    measurements: Sequence[Measurement],
+    total: float,
+    *,
+    iters: int,
+    warm_start: RoundModel | None = None,
+) -> RoundModel:
+    """AIM's model between rounds: private-pgm's mirror descent, compiled once (numba).
+
+    The same algorithm, loss, step sizes and junction tree as :func:`estimate` (see
+    :mod:`~dpshowcase.privacy.mirror_descent`), without JAX's per-round compilation;
+    the result holds the calibrated tree AIM scores candidates with.
+    """
+    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
+    _mbi()
+    from mbi import junction_tree
+
+    cliques = mirror_descent.maximal_cliques([m.clique for m in measurements])
+    jtree, _ = junction_tree.make_junction_tree(_domain(sizes), [_names(c) for c in cliques])
+
+    def columns(clique: Sequence[str]) -> Clique:
+        return tuple(int(a[1:]) for a in clique)
+
+    return mirror_descent.fit(
+        sizes,
+        [columns(n) for n in jtree.nodes],
+        [(columns(a), columns(b)) for a, b in jtree.edges],
+        [(m.clique, m.noisy, m.sigma) for m in measurements],
+        total,
+        iters=iters,
+        warm_start=warm_start,
+    )
+
+
 def model_cliques(model: Any) -> list[Clique]:
     """The model's cliques as column indices."""
     return [tuple(int(a[1:]) for a in cl) for cl in model.cliques]
 
 
-def project(model: Any, clique: Clique) -> np.ndarray:
-    """The model's counts of every cell of ``clique`` (C order), exact.
+def calibrated(model: Any) -> CalibratedTree:
+    """The model's junction tree with every node's counts (numpy, no JAX compilation).
 
-    Summed out of a junction-tree clique's marginal when one holds ``clique`` (numpy, no
-    JAX compilation); otherwise by private-pgm's inference.
+    The tree is private-pgm's own (``make_junction_tree``: networkx, no JAX); the
+    beliefs come from the model's potentials by :func:`tree_inference.calibrate`.
     """
-    exact = _from_junction_tree(model, [clique])
-    if clique in exact:
-        return exact[clique]
-    return np.asarray(model.project(_names(clique)).datavector(), dtype=np.float64)
+    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
+    from mbi import junction_tree
+
+    cliques = [tuple(cl) for cl in model.cliques]
+    jtree, _ = junction_tree.make_junction_tree(model.domain, cliques)
+
+    def columns(clique: Sequence[str]) -> Clique:
+        return tuple(int(a[1:]) for a in clique)
+
+    potentials = {
+        columns(cl): np.asarray(model.potentials[cl].values, dtype=np.float64) for cl in cliques
+    }
+    return calibrate(
+        tuple(int(s) for s in model.domain.shape),
+        [columns(n) for n in jtree.nodes],
+        [(columns(a), columns(b)) for a, b in jtree.edges],
+        potentials,
+        float(model.total),
+    )
 
 
-def _from_junction_tree(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
-    """Counts of the ``cliques`` that lie inside one of the model's junction-tree cliques."""
-    tables: dict[frozenset[int], tuple[Clique, np.ndarray]] = {}
-    for clique in model.marginals.cliques:
-        columns = tuple(int(a[1:]) for a in clique)
-        array = np.asarray(model.marginals[clique].datavector(flatten=False), dtype=np.float64)
-        tables[frozenset(columns)] = (columns, array)
-    out: dict[Clique, np.ndarray] = {}
-    for cl in cliques:
-        found = next((t for key, t in tables.items() if set(cl) <= key), None)
-        if found is None:
-            continue
-        columns, array = found
-        axes = tuple(i for i, c in enumerate(columns) if c not in cl)
-        summed = array.sum(axis=axes) if axes else array
-        kept = [c for c in columns if c in cl]
-        order = [kept.index(c) for c in cl]
-        out[cl] = np.transpose(summed, order).ravel()
-    return out
+def project(model: Any, clique: Clique) -> np.ndarray:
+    """The model's counts of every cell of ``clique`` (C order), exact (numpy)."""
+    return calibrated(model).marginal(clique)
 
 
 def project_many(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
-    """The model's counts for many marginals, fast.
-
-    A marginal inside one of the model's (junction-tree) cliques is summed out of that
-    clique's marginal exactly; any other is counted in a sample of the model, which is
-    enough to rank candidates (AIM's selection) and is post-processing.
-    """
-    out = _from_junction_tree(model, cliques)
-    missing = [cl for cl in cliques if cl not in out]
-    if missing:
-        total = float(model.total)
-        rows = max(SAMPLE_FOR_SCORES, int(total))
-        sample = model.synthetic_data(rows, method="sample").to_dict()
-        sizes = model.domain.shape
-        for cl in missing:
-            shape = tuple(sizes[c] for c in cl)
-            flat = np.ravel_multi_index(tuple(sample[f"c{c}"] for c in cl), shape)
-            counts = np.bincount(flat, minlength=math.prod(shape)).astype(np.float64)
-            out[cl] = counts * (total / rows)
-    return out
+    """The model's counts for many marginals, exact (numpy; see :mod:`tree_inference`)."""
+    tree = calibrated(model)
+    return {cl: tree.marginal(cl) for cl in cliques}
 
 
 def within_size(
-    sizes: Sequence[int], current: Sequence[Sequence[str]], candidates: list[Clique], limit: float
+    sizes: Sequence[int], current: Sequence[Clique], candidates: list[Clique], limit: float
 ) -> list[Clique]:
     """AIM's filter: candidates whose addition keeps the model ≤ ``limit`` MB, plus those
-    already inside a model clique (free). The junction-tree sizes are private-pgm's
-    ``hypothetical_model_size``, computed for all candidates at once by
+    already inside a model clique (free). ``current`` are the model's cliques (column
+    indices). The junction-tree sizes are private-pgm's ``hypothetical_model_size``,
+    computed for all candidates at once by
     :func:`~dpshowcase.privacy.model_size.model_sizes_mb`."""
-    existing = [tuple(int(a[1:]) for a in cl) for cl in current]
+    existing = [tuple(int(c) for c in cl) for cl in current]
     inside = {cl for cl in candidates if any(set(cl) <= set(e) for e in existing)}
     rest = [cl for cl in candidates if cl not in inside]
     fits = model_sizes_mb(sizes, existing, rest) <= limit if rest else np.zeros(0, dtype=bool)
