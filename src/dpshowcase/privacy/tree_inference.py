@@ -86,6 +86,9 @@ class CalibratedTree:
     _reduced: dict[tuple[int, Clique], np.ndarray] = field(default_factory=dict, repr=False)
     _inverses: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     _depths: list[int] = field(default_factory=list, repr=False)
+    _messages: dict[tuple[int, bool, frozenset[int], frozenset[int]], tuple[np.ndarray, Clique]] = (
+        field(default_factory=dict, repr=False)
+    )
 
     def marginal(self, clique: Clique) -> np.ndarray:
         """The model's counts of every cell of ``clique`` (C order over its columns as given)."""
@@ -175,36 +178,53 @@ class CalibratedTree:
         inside = set(chosen)
         children = {i: [j for j in chosen if self.parent[j] == i] for i in chosen}
         messages: dict[int, tuple[np.ndarray, Clique]] = {}
+        below: dict[int, frozenset[int]] = {}
         for i in reversed(chosen):  # breadth-first numbering: children after parents
+            below[i] = frozenset({i}).union(*(below[j] for j in children[i]))
             to_parent = self.parent[i] in inside  # else i is the subtree's root
-            up = self._separator(i) if to_parent else ()
-            below = [messages.pop(j) for j in children[i]]
-            keep = set(wanted) | set(up)
-            for j in children[i]:
-                keep |= set(self._separator(j))
-            table, columns = self._reduce(i, tuple(sorted(keep)))
-            if to_parent:  # an empty separator too: its inverse is 1/total
-                table = table * _broadcast(self._inverse_separator(i), up, columns)
-            for k, (message, carried) in enumerate(below):
-                # multiply in one child's message, summing out what no one needs any more
-                needed = set(up) | wanted
-                for _, later in below[k + 1 :]:
-                    needed |= set(later)
-                for j in children[i][k + 1 :]:
-                    needed |= set(self._separator(j))
-                out = tuple(sorted((set(columns) | set(carried)) & needed))
-                table = np.einsum(
-                    f"{_subscript(columns)},{_subscript(carried)}->{_subscript(out)}",
-                    table,
-                    message,
-                    optimize=True,
-                )
-                columns = out
-            out = tuple(sorted((set(up) | wanted) & set(columns)))
-            table, columns = _sum_to(table, columns, out)
-            messages[i] = (table, columns)
-        (table, out), = messages.values()
-        return table, out
+            # the message depends only on the nodes below i and the columns asked of them
+            asked = frozenset(a for a in wanted if any(a in self.nodes[j] for j in below[i]))
+            key = (i, to_parent, below[i], asked)
+            if key not in self._messages:
+                inbound = [messages[j] for j in children[i]]
+                self._messages[key] = self._message(i, to_parent, asked, children[i], inbound)
+            messages[i] = self._messages[key]
+        return messages[chosen[0]]
+
+    def _message(
+        self,
+        i: int,
+        to_parent: bool,
+        wanted: frozenset[int],
+        children: list[int],
+        inbound: list[tuple[np.ndarray, Clique]],
+    ) -> tuple[np.ndarray, Clique]:
+        """What node ``i`` sends its parent: μ_C / μ_S times its children's messages,
+        summed down to S and the asked-for columns (at the root: those columns only)."""
+        up = self._separator(i) if to_parent else ()
+        keep = set(wanted) | set(up)
+        for j in children:
+            keep |= set(self._separator(j))
+        table, columns = self._reduce(i, tuple(sorted(keep)))
+        if to_parent:  # an empty separator too: its inverse is 1/total
+            table = table * _broadcast(self._inverse_separator(i), up, columns)
+        for k, (message, carried) in enumerate(inbound):
+            # multiply in one child's message, summing out what no one needs any more
+            needed = set(up) | wanted
+            for _, later in inbound[k + 1 :]:
+                needed |= set(later)
+            for j in children[k + 1 :]:
+                needed |= set(self._separator(j))
+            out = tuple(sorted((set(columns) | set(carried)) & needed))
+            table = np.einsum(
+                f"{_subscript(columns)},{_subscript(carried)}->{_subscript(out)}",
+                table,
+                message,
+                optimize=True,
+            )
+            columns = out
+        out = tuple(sorted((set(up) | wanted) & set(columns)))
+        return _sum_to(table, columns, out)
 
 
 def tree_order(
