@@ -1,7 +1,7 @@
 """Benchmark: AIM and MST (ours, OpenDP noise) beside smartnoise-synth's and pac-synth.
 
     .venv/bin/python benchmarks/bench_aim.py [--part demographic,ma2019] [--epsilon 1]
-        [--peers aim,mst,pacsynth] [--timeout 600]
+        [--peers aim,mst,pacsynth] [--timeout 600] [--seed N]
 
 Part ``demographic``: ACS national2019 (27,253 records), SDNist's demographic-focused
 features (AGEP, SEX, MSP, RAC1P, HOUSING_TYPE, OWN_RENT, EDU, PINCP_DECILE, DVET, DEYE).
@@ -141,9 +141,14 @@ def quality(target: pl.DataFrame, output: Path, columns: list[str], group: str |
     }
 
 
+SEED: list[int] = []
+"""--seed N: our runs get seeded noise (NOT for release) so before/after runs compare."""
+
+
 def ours(data: Path, schema: Path, eps: str, synthesizer: str, out: Path, timeout: float) -> dict:
     command = [CLI, "release", str(data), "--schema", str(schema), "--epsilon", eps,
                "--synthesizer", synthesizer, "--output", str(out)]  # fmt: skip
+    command += ["--seed", str(SEED[0])] if SEED else []
     return run(command, timeout)
 
 
@@ -233,7 +238,9 @@ def main() -> None:
     parser.add_argument("--peers", default="aim,mst,pacsynth")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--ours", default="aggregate-seeded,aim,mst", help="our synthesizers")
+    parser.add_argument("--seed", type=int, default=None, help="seeded noise for our runs")
     args = parser.parse_args()
+    SEED[:] = [] if args.seed is None else [args.seed]
     OURS[:] = [o for o in args.ours.split(",") if o]
     peers = [p for p in args.peers.split(",") if p]
     results = []

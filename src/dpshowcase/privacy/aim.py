@@ -336,6 +336,9 @@ class AimMechanism:
     """Mirror-descent iterations of the model after each round, warm-started (AIM's
     1000: fewer leave the model short of what the new measurement says, which AIM then
     reads as "nothing learnt" and anneals the budget away)."""
+    estimation_tol: float | None = None
+    """Stop a round's estimation early once two blocks of 50 steps in a row each
+    lowered the loss by at most this share of it (None: all ``estimation_iters``)."""
     seed: int | None = None
     """Seeded noise for tests and demos: NOT for release."""
 
@@ -358,6 +361,7 @@ class AimMechanism:
         answers = {cl: _marginal(run.codes, sizes, cl) for cl in candidates}
         total = float(max(run.record_count, 1))
         model = graphical.fit_round(sizes, run.measurements, total, iters=self.estimation_iters)
+        steps = [model.steps]
         terminate, t = False, 0
         while not terminate:
             t += 1
@@ -375,8 +379,14 @@ class AimMechanism:
             before = model.tree.marginal(chosen)
             run.measure(chosen, sigma, f"round {t}: measure {chosen}")
             model = graphical.fit_round(
-                sizes, run.measurements, total, iters=self.estimation_iters, warm_start=model
+                sizes,
+                run.measurements,
+                total,
+                iters=self.estimation_iters,
+                warm_start=model,
+                tol=self.estimation_tol,
             )
+            steps.append(model.steps)
             after = model.tree.marginal(chosen)
             n_cells = float(after.size)
             moved = float(np.abs(after - before).sum())
@@ -392,6 +402,8 @@ class AimMechanism:
                 "workload": f"all {min(self.params.reporting_length, d)}-way marginals",
                 "max_model_size_mb": self.max_model_size,
                 "estimation_iters_per_round": self.estimation_iters,
+                "estimation_tol_per_round": self.estimation_tol,
+                "estimation_steps_run": sum(steps),
                 "gaussian_share": GAUSSIAN_SHARE,
             },
         )

@@ -115,6 +115,7 @@ def fit_round(
     *,
     iters: int,
     warm_start: RoundModel | None = None,
+    tol: float | None = None,
 ) -> RoundModel:
     """AIM's model between rounds: private-pgm's mirror descent, compiled once (numba).
 
@@ -140,6 +141,7 @@ def fit_round(
         total,
         iters=iters,
         warm_start=warm_start,
+        tol=tol,
     )
 
 

@@ -39,6 +39,9 @@ __all__ = ["RoundModel", "fit", "lipschitz", "maximal_cliques"]
 
 Clique = tuple[int, ...]
 
+BLOCK = 50
+"""Steps between early-stopping checks (private-pgm's ``CALLBACK_EVERY``)."""
+
 
 def maximal_cliques(cliques: Sequence[Clique]) -> list[Clique]:
     """The measured cliques not inside another one (private-pgm's ``maximal_subset``)."""
@@ -75,6 +78,8 @@ class RoundModel:
     """Per measurement (in order), the potential table it has added (flat, C order)."""
     loss: float
     """L at the returned potentials."""
+    steps: int
+    """Mirror-descent steps taken."""
 
 
 def _index_map(sizes: Sequence[int], node: Clique, sub: Sequence[int]) -> np.ndarray:
@@ -192,17 +197,20 @@ def _descend(
     accumulated: np.ndarray,
     alpha: float,
     iters: int,
+    tol: float,
     data: tuple[np.ndarray, np.ndarray],
-    total: float,
     tree: tuple[np.ndarray, ...],
     meas: tuple[np.ndarray, ...],
-) -> tuple[np.ndarray, float, float]:
-    """private-pgm's mirror descent with Armijo steps; returns μ, the loss and α.
+) -> tuple[np.ndarray, float, int]:
+    """private-pgm's mirror descent with Armijo steps; returns μ, the loss and the
+    steps taken.
 
-    ``data`` = (noisy counts, 1/σ² per cell); ``theta`` and ``accumulated`` are updated
-    in place.
+    ``data`` = (noisy counts, 1/σ² per cell, [total]); ``theta`` and ``accumulated`` are
+    updated in place. With ``tol`` > 0 it stops early once two blocks of
+    :data:`BLOCK` steps in a row each lowered the loss by at most ``tol`` of it.
     """
-    y, weight = data
+    y, weight, scale = data
+    total = scale[0]
     node_off = tree[0]
     meas_node, mmap, mmap_off, y_off = meas
     n_sep = tree[5][-1]
@@ -216,7 +224,8 @@ def _descend(
     _propagate(theta, tree, total, work, mu)
     _project(mu, node_off, meas, proj)
     loss = _loss(proj, y, weight)
-    for _ in range(iters):
+    block_start, stalls, done = loss, 0, 0
+    for step in range(iters):
         for j in range(y.size):
             grad[j] = (proj[j] - y[j]) * weight[j]
         theta2[:] = theta
@@ -241,7 +250,13 @@ def _descend(
             alpha *= 1.01
         else:
             alpha *= 0.5
-    return mu, loss, alpha
+        done = step + 1
+        if tol > 0.0 and done % BLOCK == 0:
+            stalls = stalls + 1 if block_start - loss <= tol * max(abs(loss), 1.0) else 0
+            block_start = loss
+            if stalls >= 2:
+                break
+    return mu, loss, done
 
 
 def fit(
@@ -253,8 +268,12 @@ def fit(
     *,
     iters: int,
     warm_start: RoundModel | None = None,
+    tol: float | None = None,
 ) -> RoundModel:
     """Fit the model of ``measurements`` (clique, noisy counts, σ) on a junction tree.
+
+    At most ``iters`` steps; with ``tol``, fewer once the loss stops improving (two
+    blocks of :data:`BLOCK` steps in a row each gaining ≤ ``tol`` × the loss).
 
     ``nodes``/``edges`` form a junction tree (or forest) holding every measured clique.
     ``warm_start`` is the previous round's model; its measurements must be the first
@@ -311,13 +330,13 @@ def fit(
 
     cliques = [tuple(int(c) for c in cl) for cl, _, _ in measurements]
     alpha = 2.0 / (lipschitz(sizes, cliques, [s for _, _, s in measurements]) * float(total))
-    mu, loss, _ = _descend(
+    mu, loss, steps = _descend(
         theta,
         acc_all,
         alpha,
         int(iters),
-        (y_all, w_all),
-        float(total),
+        float(tol or 0.0),
+        (y_all, w_all, np.array([float(total)])),
         (node_off, parent, cmap, pmap, pmap_off, sep_off),
         (np.array(meas_node, dtype=np.int64), mmap, mmap_off, y_off),
     )
@@ -337,4 +356,5 @@ def fit(
         cliques=tuple(maximal_cliques(cliques)),
         accumulated=tuple(np.split(acc_all, y_off[1:-1])),
         loss=float(loss),
+        steps=int(steps),
     )

@@ -141,3 +141,30 @@ def test_lipschitz_and_maximal_cliques_are_private_pgms():
     assert ours == pytest.approx(theirs, rel=1e-12)
     expected = {tuple(int(a[1:]) for a in cl) for cl in maximal_subset([x.clique for x in linear])}
     assert set(mirror_descent.maximal_cliques([m.clique for m in ms])) == expected
+
+
+def test_early_stop_ends_at_the_first_two_stalled_blocks():
+    """Without ``tol`` every step runs; with it the fit stops at the first point where two
+    blocks of 50 steps in a row each gained ≤ tol × the loss. The steps are deterministic,
+    so the early run is exactly the full run's prefix: its losses every 50 steps show
+    where it had to stop."""
+    ms = _measurements(9)
+    nodes = [(0, 1, 3), (1, 2, 3), (0, 3, 4), (0, 4, 5)]
+    edges = [((0, 1, 3), (1, 2, 3)), ((0, 1, 3), (0, 3, 4)), ((0, 3, 4), (0, 4, 5))]
+    tol, block = 1e-3, mirror_descent.BLOCK
+
+    def run(iters, tol=None):
+        return mirror_descent.fit(SIZES, nodes, edges, _triples(ms), TOTAL, iters=iters, tol=tol)
+
+    assert run(600).steps == 600
+    early = run(2000, tol)
+    assert early.steps % block == 0
+    assert 2 * block <= early.steps < 2000
+    losses = [run(0).loss] + [run(k).loss for k in range(block, early.steps + 1, block)]
+    assert early.loss == losses[-1]
+    stalled = [
+        prev - loss <= tol * max(abs(loss), 1.0) for prev, loss in itertools.pairwise(losses)
+    ]
+    assert stalled[-2:] == [True, True]
+    assert not any(a and b for a, b in itertools.pairwise(stalled[:-1]))
+    assert all(b <= a for a, b in itertools.pairwise(losses))  # Armijo: never worse
