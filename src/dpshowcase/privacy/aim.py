@@ -458,9 +458,9 @@ class MstMechanism:
         edges: list[Clique] = []
         if d >= 2:
             total = float(max(run.record_count, 1))
-            model = graphical.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
+            model = graphical.fit_round(sizes, run.measurements, total, iters=self.estimation_iters)
             pairs = list(itertools.combinations(range(d), 2))
-            estimates = graphical.project_many(model, pairs)
+            estimates = {p: model.tree.marginal(p) for p in pairs}
             weights = {
                 p: float(np.abs(_marginal(run.codes, sizes, p) - estimates[p]).sum()) for p in pairs
             }

@@ -16,6 +16,7 @@ OpenDP in :mod:`dpshowcase.privacy.aim`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,8 +37,6 @@ __all__ = [
     "estimate",
     "fit_round",
     "model_cliques",
-    "project",
-    "project_many",
     "within_size",
 ]
 
@@ -92,19 +91,52 @@ def estimate(
     total: float,
     *,
     iters: int = FINAL_ITERS,
-    warm_start: Any = None,
 ) -> Any:
-    """The Markov random field that best fits ``measurements`` (private-pgm)."""
-    mbi = _mbi()
-    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
-    from mbi.estimation import MirrorDescent
+    """The Markov random field that best fits ``measurements``, as private-pgm's
+    ``MarkovRandomField`` (which samples the records).
 
-    linear = [
-        mbi.LinearMeasurement(np.asarray(m.noisy, dtype=np.float64), _names(m.clique), m.sigma)
-        for m in measurements
-    ]
-    return MirrorDescent().estimate(
-        _domain(sizes), linear, known_total=float(total), iters=iters, warm_start=warm_start
+    Fitted by :func:`fit_round` — private-pgm's mirror descent, same steps, compiled once
+    with numba instead of by JAX for every model structure — from a cold start; the
+    potentials are then handed to private-pgm on the maximal measured cliques, each the
+    sum of its measurements' accumulated tables (private-pgm's own parameterisation).
+    """
+    fitted = fit_round(sizes, measurements, total, iters=iters)
+    return _private_pgm_model(sizes, measurements, fitted)
+
+
+def _private_pgm_model(
+    sizes: Sequence[int], measurements: Sequence[Measurement], fitted: RoundModel
+) -> Any:
+    mbi = _mbi()
+    # Deferred: JAX is the optional extra [aim] and takes seconds to import.
+    import jax.numpy as jnp
+
+    domain = _domain(sizes)
+
+    def shape(clique: Sequence[int]) -> tuple[int, ...]:
+        return tuple(int(sizes[c]) for c in clique)
+
+    tables = {cl: np.zeros(shape(cl)) for cl in fitted.cliques}
+    for m, added in zip(measurements, fitted.accumulated, strict=True):
+        home = min(
+            (cl for cl in fitted.cliques if set(m.clique) <= set(cl)),
+            key=lambda cl: math.prod(shape(cl)),
+        )
+        view = [sizes[c] if c in m.clique else 1 for c in home]
+        order = sorted(range(len(m.clique)), key=lambda k: m.clique[k])
+        table = np.transpose(np.asarray(added).reshape(shape(m.clique)), order)
+        tables[home] = tables[home] + table.reshape(view)
+
+    def vector(arrays: dict[Clique, np.ndarray]) -> Any:
+        factors = {
+            _names(cl): mbi.Factor(domain.project(_names(cl)), jnp.asarray(arrays[cl]))
+            for cl in fitted.cliques
+        }
+        return mbi.CliqueVector(domain, [_names(cl) for cl in fitted.cliques], factors)
+
+    marginals = {cl: fitted.tree.marginal(cl).reshape(shape(cl)) for cl in fitted.cliques}
+    return mbi.MarkovRandomField(
+        potentials=vector(tables), marginals=vector(marginals), total=fitted.tree.total
     )
 
 
@@ -175,17 +207,6 @@ def calibrated(model: Any) -> CalibratedTree:
         potentials,
         float(model.total),
     )
-
-
-def project(model: Any, clique: Clique) -> np.ndarray:
-    """The model's counts of every cell of ``clique`` (C order), exact (numpy)."""
-    return calibrated(model).marginal(clique)
-
-
-def project_many(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
-    """The model's counts for many marginals, exact (numpy; see :mod:`tree_inference`)."""
-    tree = calibrated(model)
-    return {cl: tree.marginal(cl) for cl in cliques}
 
 
 def within_size(

@@ -47,13 +47,28 @@ def _triples(ms):
     return [(m.clique, m.noisy, m.sigma) for m in ms]
 
 
+def _private_pgm(ms, iters, warm_start=None):
+    """private-pgm's own estimation (JAX), the reference."""
+    from mbi import LinearMeasurement
+    from mbi.estimation import MirrorDescent
+
+    from dpshowcase.privacy import graphical
+
+    linear = [
+        LinearMeasurement(m.noisy, tuple(f"c{c}" for c in m.clique), m.sigma) for m in ms
+    ]
+    return MirrorDescent().estimate(
+        graphical._domain(SIZES), linear, known_total=TOTAL, iters=iters, warm_start=warm_start
+    )
+
+
 @pytest.mark.parametrize("iters", [50])
 def test_the_same_steps_as_private_pgm(iters):
     pytest.importorskip("mbi")
     from dpshowcase.privacy import graphical
 
     ms = _measurements()
-    reference = graphical.estimate(SIZES, ms, TOTAL, iters=iters)
+    reference = _private_pgm(ms, iters)
     ours = mirror_descent.fit(SIZES, *_tree_of(reference), _triples(ms), TOTAL, iters=iters)
     theirs = graphical.calibrated(reference)
     for m in ms:
@@ -72,8 +87,8 @@ def test_a_warm_start_continues_like_private_pgms():
     from dpshowcase.privacy import graphical
 
     ms = _measurements(4)
-    first = graphical.estimate(SIZES, ms[:7], TOTAL, iters=50)
-    second = graphical.estimate(SIZES, ms, TOTAL, iters=50, warm_start=first)
+    first = _private_pgm(ms[:7], 50)
+    second = _private_pgm(ms, 50, warm_start=first)
     ours_first = mirror_descent.fit(SIZES, *_tree_of(first), _triples(ms[:7]), TOTAL, iters=50)
     ours = mirror_descent.fit(
         SIZES, *_tree_of(second), _triples(ms), TOTAL, iters=50, warm_start=ours_first
@@ -122,6 +137,23 @@ def test_consistent_exact_measurements_are_recovered():
     assert fitted.loss < 1e-6
     np.testing.assert_allclose(fitted.tree.marginal((0, 1)), ms[0][1], atol=1e-3)
     np.testing.assert_allclose(fitted.tree.marginal((1, 2)), ms[1][1], atol=1e-3)
+
+
+def test_estimate_hands_private_pgm_the_fitted_model():
+    """The final model is private-pgm's MarkovRandomField with our potentials: its own
+    inference (JAX) gives the marginals of our calibrated tree, and it samples records."""
+    pytest.importorskip("mbi")
+    from dpshowcase.privacy import graphical
+
+    ms = _measurements(10)
+    model = graphical.estimate(SIZES, ms, TOTAL, iters=200)
+    fitted = graphical.fit_round(SIZES, ms, TOTAL, iters=200)
+    for clique in [(0, 1), (1, 2, 3), (2, 5), (0, 2, 4), (5,)]:
+        theirs = np.asarray(model.project(tuple(f"c{c}" for c in clique)).datavector())
+        np.testing.assert_allclose(theirs, fitted.tree.marginal(clique), rtol=0, atol=1e-8)
+    records = model.synthetic_data(50, method="round").to_dict()
+    assert sorted(records) == [f"c{c}" for c in range(len(SIZES))]
+    assert all(len(v) == 50 for v in records.values())
 
 
 def test_lipschitz_and_maximal_cliques_are_private_pgms():
