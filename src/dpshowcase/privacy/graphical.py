@@ -11,6 +11,13 @@ the noisy measurements (mirror descent on the squared error, each measurement we
 consistent distribution. mbi's own noise helpers are never used: the noise came from
 OpenDP in :mod:`dpshowcase.privacy.aim`.
 
+Where the work is done: private-pgm's junction tree (``make_junction_tree``, no JAX) and
+its ``MarkovRandomField`` (sampling the records) are used as they are; its mirror
+descent runs as :mod:`~dpshowcase.privacy.mirror_descent` (the same steps, compiled once
+by numba: JAX recompiled it for every new set of measured marginals, which made AIM's
+rounds slower than the estimation itself), and marginals outside the model's cliques
+come exactly from :mod:`~dpshowcase.privacy.tree_inference` (numpy).
+
 ``mbi`` needs JAX; both are the optional extra ``dpshowcase[aim]``.
 """
 

@@ -198,7 +198,7 @@ def _descend(
     alpha: float,
     iters: int,
     tol: float,
-    data: tuple[np.ndarray, np.ndarray],
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
     tree: tuple[np.ndarray, ...],
     meas: tuple[np.ndarray, ...],
 ) -> tuple[np.ndarray, float, int]:

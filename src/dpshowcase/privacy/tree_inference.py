@@ -52,8 +52,17 @@ def _logsumexp_to(log_table: np.ndarray, attrs: Clique, keep: Clique) -> np.ndar
         return np.log(summed) + np.squeeze(top, axis=axes)
 
 
-def _subscript(columns: Sequence[int]) -> str:
-    return "".join(_LETTERS[a] for a in columns)
+def _product(
+    a: np.ndarray, a_columns: Clique, b: np.ndarray, b_columns: Clique, out: Clique
+) -> np.ndarray:
+    """Σ a·b over the columns not in ``out`` (einsum; letters assigned per call, so any
+    number of columns in the model)."""
+    letter = {c: _LETTERS[k] for k, c in enumerate(sorted({*a_columns, *b_columns}))}
+
+    def sub(columns: Clique) -> str:
+        return "".join(letter[c] for c in columns)
+
+    return np.einsum(f"{sub(a_columns)},{sub(b_columns)}->{sub(out)}", a, b, optimize=True)
 
 
 def _broadcast(table: np.ndarray, attrs: Clique, onto: Clique) -> np.ndarray:
@@ -216,12 +225,7 @@ class CalibratedTree:
             for j in children[k + 1 :]:
                 needed |= set(self._separator(j))
             out = tuple(sorted((set(columns) | set(carried)) & needed))
-            table = np.einsum(
-                f"{_subscript(columns)},{_subscript(carried)}->{_subscript(out)}",
-                table,
-                message,
-                optimize=True,
-            )
+            table = _product(table, columns, message, carried, out)
             columns = out
         out = tuple(sorted((set(up) | wanted) & set(columns)))
         return _sum_to(table, columns, out)
@@ -276,10 +280,8 @@ def calibrate(
     potential's columns lie in some node, and the nodes holding a column are connected.
     ``potentials`` are the model's log-potentials, each over its columns in the order of
     the key; ``total`` is the record count the model's distribution is scaled to.
-    Columns are indices into ``sizes``, fewer than 52 (einsum letters).
+    Columns are indices into ``sizes``.
     """
-    if len(sizes) > len(_LETTERS):
-        raise ValueError(f"At most {len(_LETTERS)} columns, got {len(sizes)}.")
     tree_nodes, tree_parent = tree_order(nodes, edges)
 
     logs = [np.zeros(tuple(sizes[a] for a in n)) for n in tree_nodes]

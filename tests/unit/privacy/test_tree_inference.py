@@ -116,3 +116,21 @@ def test_against_private_pgm_project():
         counts = tree.marginal(clique)
         np.testing.assert_allclose(counts, theirs, rtol=1e-6, atol=1e-6)
         assert counts.sum() == pytest.approx(500.0)
+
+
+def test_more_columns_than_einsum_has_letters():
+    """A chain of 60 binary columns: only (0, 1) is coupled, the rest independent and
+    uniform, so the marginal of (1, 59) is the marginal of column 1 times ½ — across the
+    whole chain (numpy's einsum has 52 letters; each contraction names its own)."""
+    sizes = (2,) * 60
+    nodes = [(i, i + 1) for i in range(59)]
+    edges = [((i, i + 1), (i + 1, i + 2)) for i in range(58)]
+    potentials = {(0, 1): np.array([[2.0, 0.0], [0.0, 1.0]])}
+    potentials |= {(i, i + 1): np.zeros((2, 2)) for i in range(1, 59)}
+    tree = calibrate(sizes, nodes, edges, potentials, 100.0)
+    column_one = tree.marginal((1,))
+    np.testing.assert_allclose(column_one.sum(), 100.0)
+    np.testing.assert_allclose(
+        tree.marginal((1, 59)), np.outer(column_one, [0.5, 0.5]).ravel(), rtol=1e-12
+    )
+    np.testing.assert_allclose(tree.marginal((0, 30, 59)).sum(), 100.0, rtol=1e-12)
