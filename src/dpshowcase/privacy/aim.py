@@ -85,6 +85,12 @@ ROUNDS_PER_COLUMN = 16
 """AIM's default number of rounds T = 16·d."""
 GAUSSIAN_SHARE = 0.9
 """AIM: share of each round's ρ for the measurement (the rest selects)."""
+ROUND_TOLERANCE = 1e-3
+"""Early stop of each round's (warm-started) estimation: two blocks of 50 steps in a row
+gaining ≤ 0.1 % of the loss. On ma2019 it stopped after 350–450 of the 1000 steps with the
+new measurement's marginal within 3 % of where 1000 steps put it (AIM's "did it move the
+model?" test unchanged); k-marginal on national2019 (ε = 1, seeds 1 and 2) 969 and 972
+against 971 and 972 with all 1000 steps. The final model always runs all its steps."""
 
 Clique = tuple[int, ...]
 
@@ -336,7 +342,7 @@ class AimMechanism:
     """Mirror-descent iterations of the model after each round, warm-started (AIM's
     1000: fewer leave the model short of what the new measurement says, which AIM then
     reads as "nothing learnt" and anneals the budget away)."""
-    estimation_tol: float | None = None
+    estimation_tol: float | None = ROUND_TOLERANCE
     """Stop a round's estimation early once two blocks of 50 steps in a row each
     lowered the loss by at most this share of it (None: all ``estimation_iters``)."""
     seed: int | None = None
