@@ -162,8 +162,8 @@ def fit_round(
     :mod:`~dpshowcase.privacy.mirror_descent`), without JAX's per-round compilation;
     the result holds the calibrated tree AIM scores candidates with.
     """
+    _mbi()  # the optional extra [aim], imported with JAX set to float64
     # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
-    _mbi()
     from mbi import junction_tree
 
     cliques = mirror_descent.maximal_cliques([m.clique for m in measurements])

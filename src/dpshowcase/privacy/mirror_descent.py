@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from dpshowcase.errors import InternalError
 from dpshowcase.privacy.tree_inference import CalibratedTree, tree_order
 
 __all__ = ["RoundModel", "fit", "lipschitz", "maximal_cliques"]
@@ -307,7 +308,7 @@ def fit(
             default=None,
         )
         if home is None:
-            raise ValueError(f"No junction-tree node holds the measured clique {cl}.")
+            raise InternalError(f"No junction-tree node holds the measured clique {cl}.")
         meas_node.append(home)
         mmaps.append(_index_map(sizes, tree_nodes[home], cl))
         y = np.asarray(noisy, dtype=np.float64).ravel()

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dpshowcase.errors import InternalError
+
 __all__ = ["CalibratedTree", "calibrate", "tree_order"]
 
 Clique = tuple[int, ...]
@@ -293,7 +295,7 @@ def calibrate(
             default=None,
         )
         if holder is None:
-            raise ValueError(f"No junction-tree node holds the potential over {cl}.")
+            raise InternalError(f"No junction-tree node holds the potential over {cl}.")
         values = np.asarray(table, dtype=np.float64).reshape(tuple(sizes[a] for a in cl))
         order_in = sorted(range(len(cl)), key=lambda k: cl[k])
         values = np.transpose(values, order_in)
