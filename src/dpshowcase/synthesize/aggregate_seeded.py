@@ -68,7 +68,18 @@ DEFAULT_SWEEPS = 10
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
-
+TAIL_TOLERANCE = 0.02
+"""The tail of the fit works on the released pairs further than this share of their
+target from it (and further than one record and :data:`TAIL_NOISE` noise scales)."""
+TAIL_NOISE = 3.0
+"""A pair within this many noise scales of its measurement is left alone by the tail:
+the gap is no evidence that the fit is off (at ε ≈ ∞ the scale is below a record)."""
+TAIL_MOVES_PER_PAIR = 4096
+"""Swap proposals per pair the tail works on, per round."""
+TAIL_SHARE = 4.0
+"""The most proposals the tail makes, as a share of the main fit's."""
+TAIL_ROUNDS = 10
+"""The tail chooses the pairs it works on afresh this many times."""
 
 RELEASED = (
     "a combination is released when aggregates.csv lists it: its noisy count passed the "
@@ -232,6 +243,8 @@ class AggregateSeededSynthesizer:
                     progress(SYNTHESIZING, done, total)
                 if temperature == 0 and improved < STALL_SHARE * step:
                     break  # the fit has settled: further moves would barely change it
+        pair_noise = _pair_noise(aggregates)
+        _fit_tail(records[:n_dense], tables, pair_cell, pair_noise, total, entropy)
         if progress is not None:
             progress(SYNTHESIZING, total, total)
         rule = limits.rule_of(aggregates)
@@ -249,6 +262,8 @@ class AggregateSeededSynthesizer:
             _fit.seed((entropy + 104729) % (2**31))
             moves = max(self.sweeps * SPARE_MOVES * n_spare, MIN_PROPOSALS // 4)
             _fit.fit_records(records[n_dense:], spare, moves, 0.0)
+            # the limits and the spare records moved attributes: the tail again, on all
+            _fit_tail(records, tables, pair_cell, pair_noise, total, entropy + 1)
             self.cleared += self._enforce(records, slot_of, singles, rule, rng)
         self._empty_gain = _empty_gain(records, absent_target, slot_column, attributes)
         self._limits = {
@@ -438,6 +453,43 @@ def _furthest_off(cells: np.ndarray, pair_cell: np.ndarray, count: int) -> np.nd
     if gaps.size <= count:
         return np.arange(gaps.size, dtype=np.int64)
     return np.argpartition(-gaps, count - 1)[:count].astype(np.int64)
+
+
+def _fit_tail(
+    records: np.ndarray,
+    tables: _fit.FitTables,
+    pair_cell: np.ndarray,
+    pair_noise: float,
+    total: int,
+    entropy: int,
+) -> None:
+    """Swaps aimed at the released pairs still off by more than their tolerance (see
+    :data:`TAIL_TOLERANCE`, :func:`._fit.fit_tail`), in :data:`TAIL_ROUNDS` rounds that
+    each choose those pairs afresh; at most :data:`TAIL_SHARE` of the main fit's
+    ``total`` proposals. ``pair_noise``: the noise scale of the pairs' measurements."""
+    cells = tables.cells
+    target = cells[pair_cell, _fit.TARGET].astype(np.float64)
+    tolerance = np.full(cells.shape[0], np.inf)
+    tolerance[pair_cell] = np.maximum(
+        np.maximum(TAIL_TOLERANCE * target, 1.0), TAIL_NOISE * pair_noise
+    )
+    most = max(int(TAIL_SHARE * total) // TAIL_ROUNDS, 1)
+    for round_ in range(TAIL_ROUNDS):
+        gap = np.abs(cells[pair_cell, _fit.SYNTHETIC] - target)
+        focus = np.flatnonzero(gap > tolerance[pair_cell]).astype(np.int64)
+        if focus.size == 0:
+            break
+        _fit.seed((entropy + 15485863 + 7919 * round_) % (2**31))
+        moves = min(TAIL_MOVES_PER_PAIR * focus.size, most)
+        _fit.fit_tail(records, tables._replace(focus=focus), tolerance, moves)
+
+
+def _pair_noise(aggregates: ProtectedAggregates) -> float:
+    """The noise scale of the released pairs' measurements (0 without noise)."""
+    noise = aggregates.noise
+    if noise is None or len(noise.lengths) < 2:
+        return 0.0
+    return float(noise.scale(2))
 
 
 def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:
