@@ -21,6 +21,8 @@ closer to its target (a swap leaves single counts as they are, so it moves an at
 between records without first paying for a single-count error: a two-step move a
 one-slot search cannot make); a move is taken when it does not
 make the objective worse (or, early on, with the annealing probability exp(−Δ/T)).
+A tail of swaps (:func:`fit_tail`) then works on the released pairs still outside 2%
+(or one record) of their target, relative to that tolerance rather than in records.
 This is PrivSyn's gradual update carried over from full marginals to released
 combinations.
 """
