@@ -482,8 +482,8 @@ def _fit_tail(
     target = cells[pair_cell, _fit.TARGET].astype(np.float64)
     tolerance = np.full(cells.shape[0], np.inf)
     tolerance[pair_cell] = np.maximum(
-        np.maximum(TAIL_TOLERANCE * target, 1.0), TAIL_NOISE * pair_noise
-    )
+        np.maximum(TAIL_TOLERANCE * target, 1.0), math.floor(TAIL_NOISE * pair_noise)
+    )  # gaps are whole records: a tolerance of 1.3 records is one of 1
     most = max(int(TAIL_SHARE * total) // TAIL_ROUNDS, 1)
     fewest = pair_cell.size + 1
     stale = 0
