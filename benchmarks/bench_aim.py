@@ -1,14 +1,26 @@
 """Benchmark: AIM and MST (ours, OpenDP noise) beside smartnoise-synth's and pac-synth.
 
     .venv/bin/python benchmarks/bench_aim.py [--part demographic,ma2019] [--epsilon 1]
-        [--peers aim,mst,pacsynth] [--timeout 600]
+        [--peers aim,mst,pacsynth] [--timeout 600] [--ours aggregate-seeded,aim,mst]
+        [--seed S] [--domains dictionary|learnt] [--delta public-n|inferred|D]
+        [--reporting-length R]
 
 Part ``demographic``: ACS national2019 (27,253 records), SDNist's demographic-focused
 features (AGEP, SEX, MSP, RAC1P, HOUSING_TYPE, OWN_RENT, EDU, PINCP_DECILE, DVET, DEYE).
 Every tool gets the same file with AGEP as the raw age; ours declares one public bin per
 year of age (0..101: a public domain, so no budget is spent on it and no age is
-suppressed by the value threshold); every other value, "N" and 0 included, is a
-category. Scoring
+suppressed by the value threshold), never empty; every other column declares its
+categories from NIST's public data dictionary ("N" and 0 included; ``--domains
+learnt``: values learnt under the threshold instead), so no value is suppressed and AIM
+and MST give no column a "no value" cell. Our δ (``--delta public-n``, the default) is
+1/(n·ln n) at the file's documented size n — the value our release would infer — given
+explicitly, so AIM and MST spend no budget on the record count (they estimate it from
+their 1-way marginals); ``--delta inferred`` leaves it to the release (which then draws
+the count with ε_N = 0.1 first). smartnoise-synth's peers run with their defaults:
+δ = 1e-9, stricter than ours (3.6e-6 here), and for AIM a workload of all 2-way
+marginals (ours: all 3-way, R = 3; ``--reporting-length 2`` gives ours the same).
+``--seed`` seeds our runs (NOT private: for comparing changes on the same noise).
+Scoring
 follows SDNist: AGEP of the target and of each output is cut into 20 percentile bins
 *of the target* (evaluation only, after release), then the k-marginal score over all
 pairs. Published (SDNist sample reports, ε = 1): AIM 976, MST 958, pac-synth 567.
@@ -30,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import subprocess
@@ -53,6 +66,9 @@ PACSYNTH = VENVS / ".venv-peers" / "bin" / "python"
 DEMOGRAPHIC = ["AGEP", "SEX", "MSP", "RAC1P", "HOUSING_TYPE", "OWN_RENT", "EDU",
                "PINCP_DECILE", "DVET", "DEYE"]  # fmt: skip
 OURS = ["aggregate-seeded", "aim", "mst"]
+EXTRA: list[str] = []  # options given to every run of ours (--seed)
+DOMAINS = ["dictionary"]  # demographic: categories from the data dictionary, or "learnt"
+DELTA = ["public-n"]  # our δ: see _delta
 PUBLISHED = {"AIM": 976, "MST": 958, "pac-synth": 567}
 PUBLIC_EDGES = {  # data-independent bins for ma2019's numeric columns (no budget)
     "AGEP": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 120],
@@ -141,10 +157,46 @@ def quality(target: pl.DataFrame, output: Path, columns: list[str], group: str |
     }
 
 
-def ours(data: Path, schema: Path, eps: str, synthesizer: str, out: Path, timeout: float) -> dict:
+def _delta(public_count: int) -> list[str]:
+    """Our δ option: 1/(n·ln n) at the data file's documented size (public), given
+    explicitly (then AIM and MST spend nothing on the record count); "inferred" leaves δ
+    to the release (it infers the same value from an ε_N-DP count); or a number."""
+    if DELTA[0] == "inferred":
+        return []
+    if DELTA[0] == "public-n":
+        return ["--delta", repr(1.0 / (public_count * math.log(public_count)))]
+    return ["--delta", DELTA[0]]
+
+
+def ours(
+    data: Path, schema: Path, eps: str, synthesizer: str, out: Path, timeout: float,
+    delta: list[str],
+) -> dict:  # fmt: skip
     command = [CLI, "release", str(data), "--schema", str(schema), "--epsilon", eps,
-               "--synthesizer", synthesizer, "--output", str(out)]  # fmt: skip
+               "--synthesizer", synthesizer, "--output", str(out), *delta, *EXTRA]  # fmt: skip
     return run(command, timeout)
+
+
+def demographic_schema(domains: str) -> str:
+    """The schema of the demographic features (TOML).
+
+    AGEP: one public bin per year of age (a public domain: no threshold, no budget).
+    ``domains="dictionary"``: every other column declares its categories from NIST's
+    public data dictionary (a public domain: no threshold, nothing suppressed) and is
+    never empty (the dictionary gives every record a code, "N" included), so AIM and MST
+    give no column a "no value" cell. ``domains="learnt"``: every other column learns
+    its values from the data under the threshold, with 0 as a value.
+    """
+    dictionary = json.loads((SHARED / "data_dictionary.json").read_text(encoding="utf-8"))
+    never_empty = "may_be_empty = false\n" if domains == "dictionary" else ""
+    out = f'[[columns]]\nname = "AGEP"\nkind = "numeric"\nbins = {list(range(102))}\n'
+    out += never_empty + "\n"
+    for c in DEMOGRAPHIC[1:]:
+        out += f'[[columns]]\nname = "{c}"\nsensitive_zero = true\n'
+        if domains == "dictionary":
+            out += f"categories = {json.dumps(list(dictionary[c]['values']))}\n"
+        out += "\n"
+    return out
 
 
 def demographic(folder: Path, eps: str, peers: list[str], timeout: float) -> list[dict]:
@@ -152,20 +204,12 @@ def demographic(folder: Path, eps: str, peers: list[str], timeout: float) -> lis
     data = folder / "national2019_demographic_raw_age.csv"
     target.write_csv(data)
     schema = folder / "demographic.toml"
-    # AGEP: one public bin per year of age (a public domain: no threshold, no budget);
-    # every other column categorical with 0 as a value
-    schema.write_text(
-        f'[[columns]]\nname = "AGEP"\nkind = "numeric"\nbins = {list(range(102))}\n\n'
-        + "".join(
-            f'[[columns]]\nname = "{c}"\nsensitive_zero = true\n\n' for c in DEMOGRAPHIC[1:]
-        ),
-        encoding="utf-8",
-    )
+    schema.write_text(demographic_schema(DOMAINS[0]), encoding="utf-8")
     rows = []
     for name in OURS:
         out = folder / f"demo-{name}"
         row = {"part": "demographic", "epsilon": float(eps), "tool": f"dpshowcase {name}"}
-        row |= ours(data, schema, eps, name, out, timeout)
+        row |= ours(data, schema, eps, name, out, timeout, _delta(target.height))
         if row["finished"]:
             row |= quality(target, out / "synthetic.csv", DEMOGRAPHIC, None)
         rows.append(row)
@@ -207,7 +251,7 @@ def ma2019(folder: Path, eps: str, peers: list[str], timeout: float) -> list[dic
     for name in OURS:
         out = folder / f"ma-{name}"
         row = {"part": "ma2019", "epsilon": float(eps), "tool": f"dpshowcase {name}"}
-        row |= ours(data, schema, eps, name, out, timeout)
+        row |= ours(data, schema, eps, name, out, timeout, _delta(target.height))
         if row["finished"]:
             syn = pl.read_csv(out / "synthetic.csv", infer_schema=False)
             row["rows"] = syn.height
@@ -233,7 +277,27 @@ def main() -> None:
     parser.add_argument("--peers", default="aim,mst,pacsynth")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--ours", default="aggregate-seeded,aim,mst", help="our synthesizers")
+    parser.add_argument(
+        "--seed", type=int, help="seed our runs (reproducible, NOT private: comparisons only)"
+    )
+    parser.add_argument(
+        "--domains", choices=["dictionary", "learnt"], default="dictionary",
+        help="demographic: categories declared from the data dictionary, or learnt",
+    )  # fmt: skip
+    parser.add_argument(
+        "--delta", default="public-n",
+        help="our delta: public-n (1/(n ln n) at the file's public size), inferred, or a number",
+    )  # fmt: skip
+    parser.add_argument(
+        "--reporting-length", type=int,
+        help="ours: R (AIM's workload: all R-way marginals; default 3)",
+    )  # fmt: skip
     args = parser.parse_args()
+    EXTRA[:] = ["--seed", str(args.seed)] if args.seed is not None else []
+    if args.reporting_length is not None:
+        EXTRA.extend(["--reporting-length", str(args.reporting_length)])
+    DOMAINS[:] = [args.domains]
+    DELTA[:] = [args.delta]
     OURS[:] = [o for o in args.ours.split(",") if o]
     peers = [p for p in args.peers.split(",") if p]
     results = []
@@ -243,7 +307,8 @@ def main() -> None:
             results += runner(Path(tmp), args.epsilon, peers, args.timeout)
     target = ROOT / "benchmarks" / "results"
     target.mkdir(exist_ok=True)
-    (target / f"aim-{args.part.replace(',', '-')}-{'-'.join(OURS)}.json").write_text(
+    name = f"aim-{args.part.replace(',', '-')}-{'-'.join(OURS)}-{args.domains}-{args.delta}"
+    (target / f"{name}.json").write_text(
         json.dumps({"published": PUBLISHED, "runs": results}, indent=1), encoding="utf-8"
     )
 

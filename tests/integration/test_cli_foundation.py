@@ -222,3 +222,15 @@ def test_schema_infer_refuses_bad_bins(demo_csv: Path, tmp_path: Path) -> None:
     result = _run("schema", "infer", demo_csv, "--bins", "1", "--output", tmp_path / "s.toml")
     _assert_one_error_line(result, "--bins must be between 2 and 100")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_schema_show_names_declared_categories(tmp_path: Path) -> None:
+    schema_path = tmp_path / "schema.toml"
+    schema_path.write_text(
+        '[[columns]]\nname = "SEX"\ncategories = ["1", "2"]\n\n[[columns]]\nname = "g"\n',
+        encoding="utf-8",
+    )
+    shown = _run("schema", "show", schema_path)
+    assert shown.exit_code == 0, shown.output
+    assert "2 declared categories; never empty" in shown.output
+    assert shown.output.count("never empty") == 1  # "g" learns its values, may be empty

@@ -92,6 +92,10 @@ def show(schema: Annotated[Path, typer.Argument(help="A schema TOML file.")]) ->
                 details.append("0 is an answer")
             if spec.allow_identifier:
                 details.append("identifier allowed")
+            if spec.categories is not None:
+                details.append(f"{len(spec.categories)} declared categories")
+            if not spec.can_be_empty:
+                details.append("never empty")
             table.add_row(spec.name, spec.kind.value, "; ".join(details))
         console.print(table)
         console.print(f"Null values: {', '.join(repr(v) for v in loaded.null_values)}")

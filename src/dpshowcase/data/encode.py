@@ -141,16 +141,38 @@ def _encode_categorical(
     series: pl.Series, spec: ColumnSpec, allow_identifiers: bool
 ) -> _EncodedColumn:
     if not spec.sensitive_zero:
-        series = pl.select(
-            pl.when(series.is_in(ZERO_VALUES)).then(None).otherwise(series)
-        ).to_series()
+        # a zero listed among the declared categories is a value, not absence
+        zeros = [z for z in ZERO_VALUES if z not in (spec.categories or ())]
+        series = pl.select(pl.when(series.is_in(zeros)).then(None).otherwise(series)).to_series()
     present = series.drop_nulls()
-    values = sorted(present.unique().to_list(), key=natural_key)
+    seen = sorted(present.unique().to_list(), key=natural_key)
+    if spec.categories is not None:
+        # a public domain: every declared value is an attribute, seen or not
+        unknown = [v for v in seen if v not in spec.categories]
+        if unknown:
+            raise SchemaError(
+                f"Column {spec.name!r} holds the value {unknown[0]!r}, which is not among "
+                "its declared categories; add it to the categories in the schema (or to "
+                "null_values if it means no value)."
+            )
+        values = list(spec.categories)
+    else:
+        values = seen
+    _refuse_empty(spec, present.len(), series.len())
     n_present = present.len()
     if not (allow_identifiers or spec.allow_identifier):
         _refuse_identifier(spec.name, len(values), n_present, "bin it, ")
     codes = series.cast(pl.Enum(values)).to_physical().to_numpy()
     return _rows_by_code(codes, len(values), values)
+
+
+def _refuse_empty(spec: ColumnSpec, present: int, rows: int) -> None:
+    """A column the schema declares never empty must hold a value in every row."""
+    if not spec.can_be_empty and present < rows:
+        raise SchemaError(
+            f"Column {spec.name!r} has {rows - present:,} empty cells (or null values) but the "
+            "schema says it is never empty; set may_be_empty = true for it, or fill the cells."
+        )
 
 
 def _refuse_identifier(name: str, distinct: int, present: int, options: str) -> None:
@@ -186,6 +208,7 @@ def _encode_numeric(series: pl.Series, spec: ColumnSpec, allow_identifiers: bool
     labels = bin_labels(edges, whole_numbers=is_whole(values), open_ended=spec.open_ended)
     codes = assign_bins(values, edges, spec.name, open_ended=spec.open_ended).astype(np.float64)
     codes[codes < 0] = np.nan
+    _refuse_empty(spec, int(np.count_nonzero(~np.isnan(codes))), codes.size)
     return _rows_by_code(codes, len(labels), labels)
 
 

@@ -140,7 +140,11 @@ class LineageRecorder:
             delta=plan.delta,
             privacy_unit=privacy_unit,
             record_count_source=(
-                "declared public" if plan.record_count_public else "protected (ε_N-DP noise)"
+                "declared public"
+                if plan.record_count_public
+                else "estimated from the noisy 1-way marginals (no budget of its own)"
+                if params.record_count_from_marginals
+                else "protected (ε_N-DP noise)"
             ),
         )
         return plan

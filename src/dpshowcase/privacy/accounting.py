@@ -14,7 +14,9 @@ afterwards (post-processing) — is (ε, δ)-differentially private, where
 * ε = ε_N + ε_E + ε_M. ε_N pays for the record count (discrete Laplace of scale 1/ε_N,
   pure ε_N-DP): ``number_of_records_epsilon_proportion`` · ε when given, else
   :data:`RECORD_COUNT_EPSILON` · min(1, ε) (noise under 2% of n from n = 500 on when
-  ε ≥ 1); it is 0 when the count is declared public. ε_E =
+  ε ≥ 1); it is 0 when the count is declared public, and 0 for AIM and MST with
+  ``record_count_from_marginals`` (δ given): they estimate the count from the noisy
+  1-way marginals they measure anyway (post-processing). ε_E =
   ``edges_epsilon_proportion`` · ε pays for bin edges chosen from the data (DP
   quantiles, pure DP each, split evenly; 0 unless asked). ε_M pays for the marginals.
   Pure DP composes with (ε_M, δ)-DP by adding the ε's (basic composition).
@@ -74,7 +76,7 @@ import functools
 import math
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any, Literal
 
@@ -422,6 +424,12 @@ class DpParameters:
     """The record count, when the user declares it public knowledge: it is then released
     without noise, ε_N = 0, and the release says so. None protects it with ε_N."""
 
+    record_count_from_marginals: bool = False
+    """AIM and MST only: no budget of its own for the record count (ε_N = 0); the
+    protected count is estimated afterwards from the noisy 1-way marginals they measure
+    anyway (post-processing), as AIM's reference code does. Needs δ given (an inferred
+    δ needs the count first) and the count not declared public."""
+
     privacy_unit: PrivacyUnit = "record"
     """What neighbouring datasets differ by: one "record", or one "subject" when the
     schema names a subject id and a subject's rows were merged first."""
@@ -494,6 +502,24 @@ class DpParameters:
         if count is not None:
             object.__setattr__(self, "record_count_public", int(count))
             check_delta_for_count(self.delta, int(count), allow=self.allow_large_delta)
+        if not isinstance(self.record_count_from_marginals, bool):
+            raise ParameterError(
+                "record_count_from_marginals must be true or false, got "
+                f"{self.record_count_from_marginals!r}."
+            )
+        if self.record_count_from_marginals:
+            if count is not None or self.number_of_records_epsilon_proportion is not None:
+                raise ParameterError(
+                    "record_count_from_marginals estimates the record count from the "
+                    "marginals; it cannot go with a public count or a share of epsilon for "
+                    "the count. Keep one of them."
+                )
+            if self.delta is None:
+                raise ParameterError(
+                    "record_count_from_marginals needs delta given: an inferred delta needs "
+                    "the record count before the marginals are measured."
+                )
+            return
         if count is None and self.number_of_records_epsilon_proportion == 0:
             raise ParameterError(
                 "number_of_records_epsilon_proportion is 0 but the record count is not "
@@ -590,8 +616,9 @@ class DpParameters:
 
     @property
     def record_count_epsilon(self) -> float:
-        """ε_N: the budget to protect the record count (0 when declared public)."""
-        if self.record_count_public is not None:
+        """ε_N: the budget to protect the record count (0 when declared public or
+        estimated from the marginals)."""
+        if self.record_count_public is not None or self.record_count_from_marginals:
             return 0.0
         if self.number_of_records_epsilon_proportion is None:
             return RECORD_COUNT_EPSILON * min(1.0, float(self.epsilon))
@@ -934,7 +961,8 @@ def plan_budget(params: DpParameters, record_count: int | None = None) -> Budget
 # Marginal-model releases (AIM, MST): adaptive measurements under one ρ
 # --------------------------------------------------------------------------------------
 #
-# The same (ε, δ) split as the DP-marginals release: ε_N for the record count (pure DP),
+# The same (ε, δ) split as the DP-marginals release: ε_N for the record count (pure DP;
+# none with ``record_count_from_marginals``, where the count is estimated afterwards),
 # δ/2 for the threshold that discovers each column's values (a value held by one record
 # survives with probability at most δ/2), δ/2 for converting the measurements' ρ-zCDP to
 # (ε_M, δ/2)-DP. Inside ρ the mechanisms spend, by zCDP's additive composition:
@@ -1050,6 +1078,9 @@ class MarginalModelBudget:
     """True when ε is above :data:`MAX_EPSILON` and the user allowed it."""
     large_delta_allowed: bool = False
     """True when δ is above 1/n and the user allowed it."""
+    record_count_estimated: bool = False
+    """True when the record count had no budget of its own: it is estimated from the
+    noisy 1-way marginals (post-processing; ``epsilon_record_count`` is 0)."""
 
     def __post_init__(self) -> None:
         """The books must balance: ρ converts to (ε_M, δ_conversion)."""
@@ -1063,11 +1094,15 @@ class MarginalModelBudget:
             f"(ε={self.epsilon:g}, δ={self.delta:.2g})-differential privacy for each "
             f"{self.privacy_unit}"
         )
-        count = (
-            "the record count was declared public and is published exactly"
-            if self.record_count_public
-            else f"{_short(self.epsilon_record_count)}-DP for the record count"
-        )
+        if self.record_count_public:
+            count = "the record count was declared public and is published exactly"
+        elif self.record_count_estimated:
+            count = (
+                "the record count estimated from the noisy 1-way marginals, with no budget "
+                "of its own"
+            )
+        else:
+            count = f"{_short(self.epsilon_record_count)}-DP for the record count"
         return (
             f"{head} (ρ={_short(self.rho)} zCDP for the {self.synthesizer.upper()} "
             f"selections and measurements, which is (ε={_short(self.epsilon_marginals)}, "
@@ -1076,6 +1111,30 @@ class MarginalModelBudget:
             + _allowed_clauses(self.large_epsilon_allowed, self.large_delta_allowed)
             + "."
         )
+
+    def with_estimated_count(self, count: int, *, allow_large_delta: bool) -> MarginalModelBudget:
+        """This budget with the record count estimated from the marginals (δ ≤ 1/n is
+        checked against it, as against any protected count)."""
+        if not self.record_count_estimated:
+            raise InternalError("only an estimated record count can be set afterwards.")
+        check_delta_for_count(self.delta, count, allow=allow_large_delta)
+        return replace(
+            self,
+            record_count=count,
+            large_delta_allowed=count >= 1 and self.delta > 1.0 / count,
+        )
+
+    @property
+    def record_count_source(self) -> str:
+        """Where the released record count comes from, in a few words."""
+        if self.record_count_public:
+            return "declared public"
+        if self.record_count_estimated:
+            return (
+                "estimated from the noisy 1-way marginals (inverse-variance weighted mean "
+                "of their totals; post-processing, no budget of its own)"
+            )
+        return f"discrete Laplace noise, epsilon {_short(self.epsilon_record_count)}"
 
     def to_dict(self, account: RhoAccount | None = None) -> dict[str, Any]:
         """JSON-ready accounting for parameters.json (with the spends when given)."""
@@ -1093,6 +1152,7 @@ class MarginalModelBudget:
             "conversion": "Canonne-Kamath-Steinke 2020 Cor. 13 (tight zCDP to (eps, delta))",
             "record_count": self.record_count,
             "record_count_public": self.record_count_public,
+            "record_count_source": self.record_count_source,
             "allow_large_epsilon": self.large_epsilon_allowed,
             "allow_large_delta": self.large_delta_allowed,
             "noise": "discrete Gaussian measurements (OpenDP), Gumbel report-noisy-max "
@@ -1108,7 +1168,10 @@ def plan_marginal_model_budget(
     params: DpParameters, synthesizer: str, record_count: int | None = None
 ) -> MarginalModelBudget:
     """The (ε, δ) → ρ accounting of an AIM or MST release (``record_count`` as in
-    :func:`plan_budget`: the protected count, needed only when δ is inferred)."""
+    :func:`plan_budget`: the protected count, needed only when δ is inferred; with
+    ``params.record_count_from_marginals`` there is none yet: the mechanism estimates
+    it from its 1-way marginals and records it with
+    :meth:`MarginalModelBudget.with_estimated_count`)."""
     plan = plan_budget(params, record_count)
     return MarginalModelBudget(
         synthesizer=synthesizer,
@@ -1125,4 +1188,5 @@ def plan_marginal_model_budget(
         privacy_unit=plan.privacy_unit,
         large_epsilon_allowed=plan.large_epsilon_allowed,
         large_delta_allowed=plan.large_delta_allowed,
+        record_count_estimated=params.record_count_from_marginals,
     )

@@ -12,8 +12,15 @@ Both start as the aggregate-seeded release does: the record count with ε_N, the
 column's 1-way marginal over the values seen in the data, with a threshold so that a
 value held by a single record is kept with probability at most δ/2. Values under the
 threshold are suppressed: their records count as "no value" in that column from then on.
-A numeric column with bin edges in the schema has a public domain (its bins): all its
-bins are kept and it needs no threshold.
+A column whose values the schema declares — ``categories`` from public knowledge, or a
+numeric column's bin edges — has a public domain: all its values are kept, with no
+threshold, and it has a "no value" cell only when the schema says it may be empty.
+
+The record count: with δ given (``record_count_from_marginals``, which a release sets
+for AIM and MST when δ is given and the count is not public) it has no budget of its
+own: it is estimated from the noisy 1-way marginals (:func:`estimate_total`, as AIM's
+reference code estimates the model's total), and all of ε goes to the marginals. An
+inferred δ needs the count first, so it is then drawn with ε_N as above.
 
 AIM (defaults as in the paper and its reference code): workload = every R-way marginal
 (R = reporting length, 3 by default), candidates = every marginal of ≤ R columns weighted
@@ -54,7 +61,7 @@ import numpy as np
 from dpshowcase.aggregate.count import CombinationCounts
 from dpshowcase.aggregate.protected import ProtectedAggregates, issue_protected
 from dpshowcase.data.encode import SensitiveData
-from dpshowcase.errors import ParameterError
+from dpshowcase.errors import InternalError, ParameterError
 from dpshowcase.privacy import graphical
 from dpshowcase.privacy.accounting import (
     DpParameters,
@@ -68,7 +75,7 @@ from dpshowcase.privacy.accounting import (
 from dpshowcase.privacy.graphical import Measurement
 from dpshowcase.privacy.noise import NoiseSource, laplace_count, noise_source
 from dpshowcase.progress import Progress
-from dpshowcase.schema.model import ColumnKind, Schema
+from dpshowcase.schema.model import ColumnSpec, Schema
 
 __all__ = [
     "MAX_MODEL_SIZE_MB",
@@ -76,6 +83,7 @@ __all__ = [
     "MarginalMeasurements",
     "Measurement",
     "MstMechanism",
+    "estimate_total",
 ]
 
 MAX_MODEL_SIZE_MB = 80.0
@@ -98,10 +106,12 @@ class MarginalMeasurements:
     schema: Schema
     columns: tuple[str, ...]
     values: tuple[tuple[str, ...], ...]
-    """Per column, the value of each code; code 0 is "" (no value, or a suppressed one)."""
+    """Per column, the value of each code; "" (no value, or a suppressed one) is code 0
+    when the column's domain has it (see :func:`_has_empty_cell`)."""
     measurements: tuple[Measurement, ...]
     record_count: int
-    """The protected (or declared public) record count."""
+    """The protected (or declared public) record count: drawn with ε_N, or estimated
+    from the noisy 1-way marginals."""
     budget: MarginalModelBudget
     account: RhoAccount
     synthesizer: Literal["aim", "mst"]
@@ -122,7 +132,7 @@ class MarginalMeasurements:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        """Codes per column (released values + 1 for "no value")."""
+        """Codes per column (released values, + 1 for "no value" where it is a cell)."""
         return tuple(len(v) for v in self.values)
 
     @property
@@ -167,8 +177,19 @@ class MarginalMeasurements:
 # --------------------------------------------------------------------------------------
 
 
-def _column_codes(data: SensitiveData) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Codes (columns × records), 0 = no value, j ≥ 1 = the column's j-th attribute."""
+def _has_empty_cell(spec: ColumnSpec) -> bool:
+    """Whether a column's domain holds code 0, "no value": always, unless its values are
+    public (declared categories or bins) and the schema says it is never empty — a
+    learnt domain needs the cell for the records of suppressed values."""
+    return not (spec.public_domain and not spec.can_be_empty)
+
+
+def _column_codes(data: SensitiveData) -> tuple[np.ndarray, tuple[int, ...], tuple[bool, ...]]:
+    """Codes (columns × records) and whether each column has the "no value" code 0.
+
+    With it, 0 = no value and j ≥ 1 = the column's j-th attribute; without it (a public,
+    never-empty domain), j ≥ 0 = the (j+1)-th attribute.
+    """
     attributes = data.attributes
     if any(attributes.multi_value):
         column = attributes.columns[attributes.multi_value.index(True)]
@@ -176,15 +197,38 @@ def _column_codes(data: SensitiveData) -> tuple[np.ndarray, tuple[int, ...]]:
             f"The column {column!r} is multi-valued; AIM and MST model one value per column "
             "per record. Use the aggregate-seeded synthesizer, or split the column."
         )
+    empty = tuple(_has_empty_cell(spec) for spec in data.schema.columns)
     offsets = attributes.column_offsets
     n_columns = len(attributes.columns)
-    codes = np.zeros((n_columns, data.n_records), dtype=np.int64)
+    shift = np.array([1 if e else 0 for e in empty], dtype=np.int64)
+    codes = np.full((n_columns, data.n_records), -1, dtype=np.int64)
+    codes[shift == 1] = 0
     rows = np.repeat(np.arange(data.n_records), np.diff(data.indptr))
     ids = data.indices.astype(np.int64)
     columns = attributes.attribute_column[ids].astype(np.int64)
-    codes[columns, rows] = ids - offsets[columns] + 1
-    sizes = tuple(int(offsets[c + 1] - offsets[c]) + 1 for c in range(n_columns))
-    return codes, sizes
+    codes[columns, rows] = ids - offsets[columns] + shift[columns]
+    for c in np.flatnonzero((codes < 0).any(axis=1)):
+        raise ParameterError(
+            f"The column {attributes.columns[c]!r} has records without a value but the schema "
+            "says it is never empty; set may_be_empty = true for it."
+        )
+    sizes = tuple(int(offsets[c + 1] - offsets[c] + shift[c]) for c in range(n_columns))
+    return codes, sizes, empty
+
+
+def estimate_total(measurements: list[Measurement]) -> float:
+    """The record count estimated from noisy 1-way marginals (post-processing).
+
+    Each 1-way marginal sums to the record count plus the noise of its cells; the
+    estimate is the mean of those totals weighted by the inverse of their variance
+    σ²·cells (private-pgm's ``minimum_variance_unbiased_total``, as AIM's reference
+    code estimates the total). Any fixed weights leave it unbiased.
+    """
+    if not measurements:
+        raise ParameterError("The record count needs at least one measured marginal.")
+    totals = np.array([float(np.sum(m.noisy)) for m in measurements])
+    weights = np.array([1.0 / (m.sigma * m.sigma * m.noisy.size) for m in measurements])
+    return float(np.average(totals, weights=weights))
 
 
 def _marginal(codes: np.ndarray, sizes: tuple[int, ...], clique: Clique) -> np.ndarray:
@@ -210,26 +254,37 @@ class _Run:
         self.synthesizer = synthesizer
         self.columns = tuple(data.attributes.columns)
         self.schema = data.schema
-        full_codes, full_sizes = _column_codes(data)
-        self.full_codes, self.full_sizes = full_codes, full_sizes
+        full_codes, full_sizes, empty = _column_codes(data)
+        self.full_codes, self.full_sizes, self.empty = full_codes, full_sizes, empty
         self.labels = [
-            ("", *(data.attributes.attribute_value[a] for a in data.attributes.attributes_of(c)))
-            for c in self.columns
+            ("",) * empty[i]
+            + tuple(data.attributes.attribute_value[a] for a in data.attributes.attributes_of(c))
+            for i, c in enumerate(self.columns)
         ]
-        self.progress("Protecting: the record count", 0, 1)
+        self.params = params
+        self._record_count: int | None = None
         if params.record_count_public is not None:
-            self.record_count = int(params.record_count_public)
-        else:
-            self.record_count = laplace_count(
+            self._record_count = int(params.record_count_public)
+        elif not params.record_count_from_marginals:
+            self.progress("Protecting: the record count", 0, 1)
+            self._record_count = laplace_count(
                 data.n_records, params.record_count_epsilon, source=noise
             )
-        self.budget = plan_marginal_model_budget(params, synthesizer, self.record_count)
+        # else: estimated from the 1-way marginals (one_way), with no budget of its own
+        self.budget = plan_marginal_model_budget(params, synthesizer, self._record_count)
         self.account = RhoAccount(self.budget.rho)
         self.measurements: list[Measurement] = []
         self.codes = full_codes
         self.sizes = full_sizes
         self.values: tuple[tuple[str, ...], ...] = ()
         self.suppressed: dict[str, int] = {}
+
+    @property
+    def record_count(self) -> int:
+        """The protected (or public) record count; known once the 1-way marginals are."""
+        if self._record_count is None:
+            raise InternalError("the record count is estimated from the 1-way marginals first.")
+        return self._record_count
 
     def measure(self, clique: Clique, sigma: float, what: str) -> Measurement:
         """Charge, then measure one marginal with discrete Gaussian noise of scale σ."""
@@ -250,17 +305,15 @@ class _Run:
 
         The d 1-way marginals together have L2 sensitivity √d: ρ = d/(2σ²). A value
         whose noisy count is not above :func:`value_threshold` is suppressed; its
-        records hold no value in that column from here on ("no value" is always in the
-        domain: it is not learnt from the data).
+        records hold no value in that column from here on ("no value" is in every
+        learnt domain: it is not learnt from the data). A column with a public domain
+        (declared categories, or numeric bins) keeps all its values, and has the "no
+        value" cell only when the schema says it may be empty. When the record count
+        has no budget of its own, it is estimated here from these marginals.
         """
         d = len(self.columns)
         self.account.charge("1-way marginals (value discovery)", gaussian_rho(sigma, math.sqrt(d)))
-        # numeric columns with bin edges in the schema have a public domain: all bins stay
-        public = {
-            i
-            for i, spec in enumerate(self.schema.columns)
-            if spec.kind is ColumnKind.NUMERIC and spec.bins is not None
-        }
+        public = {i for i, spec in enumerate(self.schema.columns) if spec.public_domain}
         learnt = max(d - len(public), 1)
         threshold = value_threshold(sigma, learnt, self.budget.delta_threshold)
         codes = np.empty_like(self.full_codes)
@@ -270,9 +323,10 @@ class _Run:
             exact = np.bincount(self.full_codes[c], minlength=self.full_sizes[c])
             noisy = self.noise.add_discrete_gaussian(exact.astype(np.int64), sigma)
             keep = noisy > threshold
-            keep[0] = True
             if c in public:
                 keep[:] = True
+            else:
+                keep[0] = True  # "no value" (and every suppressed value) is code 0
             new_code = np.zeros(self.full_sizes[c], dtype=np.int64)
             new_code[keep] = np.arange(int(keep.sum()))
             codes[c] = new_code[self.full_codes[c]]
@@ -281,11 +335,16 @@ class _Run:
             values.append(tuple(self.labels[c][j] for j in np.flatnonzero(keep)))
             sizes.append(int(keep.sum()))
             noisy_one_way.append(merged)
-            self.suppressed[name] = int((~keep[1:]).sum())
+            self.suppressed[name] = int((~keep).sum())
         self.codes, self.sizes, self.values = codes, tuple(sizes), tuple(values)
         del self.full_codes  # from here on only the thresholded codes are read
         for c, vector in enumerate(noisy_one_way):
             self.measurements.append(Measurement(clique=(c,), noisy=vector, sigma=sigma))
+        if self._record_count is None:
+            self._record_count = max(0, round(estimate_total(self.measurements)))
+            self.budget = self.budget.with_estimated_count(
+                self._record_count, allow_large_delta=self.params.allow_large_delta
+            )
 
     def result(self, private: bool, settings: dict[str, Any]) -> MarginalMeasurements:
         return MarginalMeasurements(

@@ -163,6 +163,11 @@ class DPMarginals:
         return self._assemble(data, plan, params, record_count, results, base)
 
     def _record_count(self, data: SensitiveData, params: DpParameters) -> int:
+        if params.record_count_from_marginals:
+            raise ParameterError(
+                "record_count_from_marginals is for the aim and mst synthesizers; the "
+                "DP-marginals release protects the record count first."
+            )
         if params.record_count_public is not None:
             if params.record_count_public != data.n_records:
                 raise ParameterError(

@@ -179,9 +179,13 @@ def _how(spec: ColumnSpec) -> str:
             f"several values joined by {_code(spec.delimiter)}; each value counts as an "
             "attribute of its own"
         )
-    if spec.sensitive_zero:
-        return "one value; 0 is an answer"
-    return "one value"
+    how = "one value; 0 is an answer" if spec.sensitive_zero else "one value"
+    if spec.categories is not None:
+        how += (
+            f" of {len(spec.categories)} declared public categories"
+            + ("" if spec.can_be_empty else ", never empty")
+        )
+    return how
 
 
 def _released_values(aggregates: ProtectedAggregates) -> dict[str, list[str]]:
@@ -296,10 +300,17 @@ def _model_protection(aggregates: ProtectedAggregates) -> list[str]:
         else "measured every column, then chose the pairs of columns of a maximum spanning "
         "tree with the exponential mechanism"
     )
+    count = (
+        "the number of records was declared public"
+        if p.get("record_count_public")
+        else "the number of records was estimated from the noisy 1-way marginals, with no "
+        "budget of its own"
+        if str(p.get("record_count_source") or "").startswith("estimated")
+        else f"{_number(p.get('epsilon_record_count'))} for the number of records"
+    )
     return [
         f"- **ε = {_number(p.get('epsilon'))}** in all: {_number(p.get('epsilon_marginals'))} "
-        f"for selecting and measuring marginals and {_number(p.get('epsilon_record_count'))} "
-        "for the number of records.",
+        f"for selecting and measuring marginals; {count}.",
         f"- **δ = {_number(p.get('delta'))}**"
         + (
             ", set to 1/(n·ln n) from the protected number of records n"
@@ -311,7 +322,9 @@ def _model_protection(aggregates: ProtectedAggregates) -> list[str]:
         f"combination of values of a few columns) with discrete Gaussian noise; it {how}. "
         f"Settings: {', '.join(f'{k} = {v}' for k, v in settings.items() if k != 'edges')}.",
         "- **Values:** a value of a column was kept only if its noisy count exceeded a "
-        "threshold fixed by the guarantee; the records of rarer values show no value there.",
+        "threshold fixed by the guarantee; the records of rarer values show no value there. "
+        "Columns whose values the schema declares (categories, or bins) keep every declared "
+        "value with no threshold, and show no value only if the schema allows empty cells.",
         "- **Synthetic records** were sampled from a graphical model (private-pgm) estimated "
         "from the noisy marginals alone, never from the sensitive records (post-processing).",
         "- **Published counts** (aggregates.csv) are the synthetic records' counts of every "

@@ -174,6 +174,16 @@ class ReleaseJob:
                     f"--dp-edges works with the aggregate-seeded synthesizer only, not "
                     f"{self.synthesizer}; mark the bin edges public instead."
                 )
+            if self.synthesizer in MODEL_SYNTHESIZERS and _count_from_marginals_fits(self.dp):
+                # AIM and MST measure every 1-way marginal anyway: the record count is
+                # estimated from them (post-processing) and all of ε goes to the model
+                object.__setattr__(
+                    self, "dp", dataclasses.replace(self.dp, record_count_from_marginals=True)
+                )
+            if self.synthesizer not in MODEL_SYNTHESIZERS and self.dp.record_count_from_marginals:
+                raise ParameterError(
+                    "record_count_from_marginals is for the aim and mst synthesizers only."
+                )
             check_public_edges(self.schema, dp_edges=self.dp.edges_epsilon > 0)
         object.__setattr__(self, "seed", check_seed(self.seed))
         if isinstance(self.null_values, str) or not all(
@@ -506,6 +516,16 @@ def _model_release(
         progress=lambda _stage, done, total: report("Synthesizing", done, total)
     )
     return synthesizer.fitted_aggregates(synthetic), synthetic
+
+
+def _count_from_marginals_fits(dp: DpParameters) -> bool:
+    """AIM and MST estimate the record count from their 1-way marginals when δ is given,
+    the count is not declared public and no share of ε was asked for it."""
+    return (
+        dp.delta is not None
+        and dp.record_count_public is None
+        and dp.number_of_records_epsilon_proportion is None
+    )
 
 
 def _reserve(job: ReleaseJob, recorder: LineageRecorder, schema: Schema) -> BudgetPlan | None:

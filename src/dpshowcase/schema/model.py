@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from dpshowcase.errors import SchemaError
@@ -72,11 +72,28 @@ class ColumnSpec:
     """Numeric with bins only: "public" (chosen without the data: released as they are)
     or "inferred" (proposed from the data); None, for edges written by hand, counts as
     public."""
+    categories: tuple[str, ...] | None = None
+    """Categorical only: every value the column can hold, from public knowledge (e.g. a
+    data dictionary): a public domain. Each is an attribute even when no record holds
+    it; a value outside the list is refused. AIM and MST then keep every listed value
+    without a threshold (none is suppressed, no budget decides the domain)."""
+    may_be_empty: bool | None = None
+    """Whether a record may hold no value in this column. None: yes, unless
+    ``categories`` are declared. When False, a record without a value is refused, and
+    AIM and MST give the column no "no value" cell when its domain is public
+    (``categories``, or numeric ``bins``)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", _kind(self.name, self.kind))
         if not self.name:
             raise SchemaError("A column in the schema has an empty name; give every column a name.")
+        if self.categories is not None:
+            self._check_categories()
+        if self.may_be_empty is not None and not isinstance(self.may_be_empty, bool):
+            raise SchemaError(
+                f"Column {self.name!r} has may_be_empty = {self.may_be_empty!r}; write true "
+                "or false (without quotes)."
+            )
         if self.kind is ColumnKind.NUMERIC:
             self._check_numeric()
         elif (
@@ -91,6 +108,44 @@ class ColumnSpec:
             )
         if self.kind is ColumnKind.MULTI_VALUE and not self.delimiter:
             raise SchemaError(f"Multi-value column {self.name!r} needs a non-empty delimiter.")
+
+    @property
+    def can_be_empty(self) -> bool:
+        """Whether a record may hold no value here (see :attr:`may_be_empty`)."""
+        if self.may_be_empty is not None:
+            return self.may_be_empty
+        return self.categories is None
+
+    @property
+    def public_domain(self) -> bool:
+        """Whether the column's values are public knowledge (declared categories, or
+        the bins of explicit public edges): no value is learnt from the data."""
+        if self.categories is not None:
+            return True
+        numeric = self.kind is ColumnKind.NUMERIC
+        return numeric and self.bins is not None and self.edges != "inferred"
+
+    def _check_categories(self) -> None:
+        if self.kind is not ColumnKind.CATEGORICAL:
+            raise SchemaError(
+                f"Column {self.name!r} is {self.kind.value} but lists categories; only a "
+                "categorical column has them (a numeric column's bins are its domain)."
+            )
+        values = self.categories
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values or ()):
+            raise SchemaError(
+                f"The categories of column {self.name!r} must be a list of strings, such as "
+                '["1", "2", "N"].'
+            )
+        cleaned = tuple(v.strip() for v in values or ())
+        if not cleaned or "" in cleaned:
+            raise SchemaError(
+                f"Column {self.name!r} lists no categories or an empty one; list every value "
+                "the column can hold (an empty cell is set by may_be_empty)."
+            )
+        if len(set(cleaned)) != len(cleaned):
+            raise SchemaError(f"Column {self.name!r} lists a category twice; list each once.")
+        object.__setattr__(self, "categories", cleaned)
 
     def _check_numeric(self) -> None:
         if self.bins is None and self.quantiles is None:
@@ -236,12 +291,15 @@ class Schema:
         """The schema of released synthetic data: binned columns hold their labels.
 
         A numeric column's cells there are bin labels such as ``18--29`` (or ``0``), so
-        it becomes categorical, with 0 a real value.
+        it becomes categorical, with 0 a real value. Released records may leave any
+        column empty (a suppressed value, say), so no column is declared never empty.
         """
         columns = tuple(
             ColumnSpec(name=c.name, sensitive_zero=True, allow_identifier=True)
             if c.kind is ColumnKind.NUMERIC
             else c
+            if c.can_be_empty
+            else replace(c, may_be_empty=True)
             for c in self.columns
         )
         return Schema(

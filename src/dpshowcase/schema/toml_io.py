@@ -30,6 +30,11 @@ Example::
     [[columns]]
     name = "isAbduction"
     sensitive_zero = true          # 0 is an answer, not absence
+
+    [[columns]]
+    name = "SEX"
+    categories = ["1", "2"]        # public domain (e.g. a data dictionary): no threshold
+    may_be_empty = false           # the default with categories: every record has one
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ _COLUMN_KEYS = {
     "allow_identifier",
     "open_ended",
     "edges",
+    "categories",
+    "may_be_empty",
 }
 _TOP_KEYS = {"columns", "subject_id", "null_values", "structural_zeros"}
 
@@ -82,9 +89,28 @@ def schema_to_dict(schema: Schema) -> dict[str, Any]:
             col["delimiter"] = spec.delimiter
         if spec.allow_identifier:
             col["allow_identifier"] = True
+        if spec.categories is not None:
+            col["categories"] = list(spec.categories)
+        if spec.may_be_empty is not None:
+            col["may_be_empty"] = spec.may_be_empty
         columns.append(col)
     out["columns"] = columns
     return out
+
+
+def _categories(raw: dict[str, Any]) -> tuple[str, ...] | None:
+    """The declared categories of a column, as text (TOML may hold them as numbers)."""
+    if "categories" not in raw:
+        return None
+    values = raw["categories"]
+    if not isinstance(values, list) or not all(
+        isinstance(v, str | int) and not isinstance(v, bool) for v in values
+    ):
+        raise SchemaError(
+            f"The categories of column {raw['name']!r} must be a list of values, such as "
+            '["1", "2", "N"].'
+        )
+    return tuple(str(v) for v in values)
 
 
 def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Schema:
@@ -107,7 +133,7 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
                 f"Column {raw['name']!r} in {source} has unknown keys {sorted(bad)}; "
                 f"allowed are {sorted(_COLUMN_KEYS)}."
             )
-        for flag in ("sensitive_zero", "allow_identifier", "open_ended"):
+        for flag in ("sensitive_zero", "allow_identifier", "open_ended", "may_be_empty"):
             if not isinstance(raw.get(flag, False), bool):
                 raise SchemaError(
                     f"Column {raw['name']!r} in {source} has {flag} = {raw[flag]!r}; "
@@ -125,6 +151,8 @@ def schema_from_dict(data: dict[str, Any], *, source: str = "the schema") -> Sch
                     allow_identifier=bool(raw.get("allow_identifier", False)),
                     open_ended=bool(raw.get("open_ended", False)),
                     edges=str(raw["edges"]) if "edges" in raw else None,
+                    categories=_categories(raw),
+                    may_be_empty=raw.get("may_be_empty"),
                 )
             )
         except (TypeError, ValueError) as exc:

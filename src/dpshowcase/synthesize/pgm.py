@@ -22,7 +22,7 @@ from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.data.encode import encode_public
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.aim import MarginalMeasurements
-from dpshowcase.privacy.graphical import FINAL_ITERS, estimate
+from dpshowcase.privacy.graphical import FINAL_ITERS, FINAL_ITERS_MST, estimate
 from dpshowcase.progress import Progress
 
 __all__ = ["PgmSynthesizer"]
@@ -45,10 +45,12 @@ def _numpy_seed(seed: int | None) -> Iterator[None]:
 class PgmSynthesizer:
     """Synthetic records sampled from the graphical model of AIM's or MST's measurements."""
 
-    def __init__(self, *, seed: int | None = None, iters: int = FINAL_ITERS) -> None:
-        """``seed`` makes the sampling reproducible (tests, demos)."""
+    def __init__(self, *, seed: int | None = None, iters: int | None = None) -> None:
+        """``seed`` makes the sampling reproducible (tests, demos); ``iters`` of the final
+        fit default to :data:`FINAL_ITERS` for AIM, :data:`FINAL_ITERS_MST` for MST."""
         self.seed = seed
-        self.iters = iters
+        self.requested_iters = iters
+        self.iters = FINAL_ITERS if iters is None else iters
         self._measurements: MarginalMeasurements | None = None
         self._model: Any = None
         self._records: np.ndarray | None = None
@@ -61,6 +63,8 @@ class PgmSynthesizer:
                 f"{type(measurements).__name__}."
             )
         self._measurements = measurements
+        if self.requested_iters is None:
+            self.iters = FINAL_ITERS_MST if measurements.synthesizer == "mst" else FINAL_ITERS
         self._model = estimate(
             measurements.sizes,
             measurements.measurements,

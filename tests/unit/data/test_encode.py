@@ -307,3 +307,38 @@ def test_prepare_without_schema_makes_every_column_categorical(tmp_path: Path) -
     data_path.write_text("g,flag\nF,0\nM,1\n", encoding="utf-8")
     data = prepare(data_path)
     assert _records(data) == [["g:F"], ["g:M", "flag:1"]]
+
+
+# --- declared categories -------------------------------------------------------------
+
+
+def test_declared_categories_are_attributes_even_when_unseen() -> None:
+    frame = _frame(sex=["2", "2", "1"], own=["0", "1", "1"])
+    schema = Schema(
+        columns=(
+            ColumnSpec(name="sex", categories=("1", "2", "9")),
+            ColumnSpec(name="own", categories=("0", "1", "2")),  # 0 listed: a value
+        )
+    )
+    data = encode(frame, schema)
+    assert data.attributes.attribute_value == ("1", "2", "9", "0", "1", "2")  # declared order
+    assert _records(data) == [["sex:2", "own:0"], ["sex:2", "own:1"], ["sex:1", "own:1"]]
+
+
+def test_a_value_outside_the_declared_categories_is_refused() -> None:
+    schema = Schema(columns=(ColumnSpec(name="sex", categories=("1", "2")),))
+    with pytest.raises(SchemaError, match="'3', which is not among its declared categories"):
+        encode(_frame(sex=["1", "3"]), schema)
+
+
+def test_an_empty_cell_is_refused_where_the_schema_says_never_empty() -> None:
+    declared = Schema(columns=(ColumnSpec(name="sex", categories=("1", "2")),))
+    with pytest.raises(SchemaError, match=r"1 empty cells .* never empty"):
+        encode(_frame(sex=["1", ""]), declared)
+    allowed = Schema(columns=(ColumnSpec(name="sex", categories=("1", "2"), may_be_empty=True),))
+    assert _records(encode(_frame(sex=["1", ""]), allowed)) == [["sex:1"], []]
+    binned = Schema(
+        columns=(ColumnSpec(name="age", kind=ColumnKind.NUMERIC, bins=(0, 9), may_be_empty=False),)
+    )
+    with pytest.raises(SchemaError, match="never empty"):
+        encode(_frame(age=["3", None]), binned)

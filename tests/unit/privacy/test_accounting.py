@@ -454,3 +454,30 @@ def test_record_count_warning_fires_when_noise_is_large_relative_to_n() -> None:
     assert sentence.count(". ") == 0
     assert "5%" in sentence
     assert record_count_warning(0.005, 5_000) is not None  # the old 0.5% share: ±200 is 4%
+
+
+def test_record_count_from_marginals_spends_nothing_on_the_count() -> None:
+    params = DpParameters(epsilon=2.0, delta=1e-6, record_count_from_marginals=True)
+    assert params.record_count_epsilon == 0.0
+    plan = plan_budget(params)
+    # all of ε to the marginals: ρ converts (ε, δ/2) exactly as with a public count
+    assert plan.epsilon_marginals == 2.0
+    assert plan.rho == zcdp_rho(2.0, 0.5e-6)
+    counted = plan_budget(DpParameters(epsilon=2.0, delta=1e-6))
+    assert counted.epsilon_marginals == pytest.approx(1.9)
+    assert counted.rho < plan.rho
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "needs delta given"),
+        ({"delta": 1e-6, "record_count_public": 100}, "cannot go with a public count"),
+        ({"delta": 1e-6, "number_of_records_epsilon_proportion": 0.1}, "a share of epsilon"),
+        ({"delta": 1e-6, "record_count_from_marginals": 1}, "true or false"),
+    ],
+)
+def test_record_count_from_marginals_is_checked(kwargs: dict[str, object], message: str) -> None:
+    values: dict[str, object] = {"record_count_from_marginals": True} | kwargs
+    with pytest.raises(ParameterError, match=message):
+        DpParameters(epsilon=1.0, **values)  # type: ignore[arg-type]

@@ -138,3 +138,22 @@ def test_a_k_larger_than_the_data_gets_the_same_sentence_from_the_pipeline(tmp_p
     assert str(from_pipeline.value) == str(from_web.value)
     assert str(from_web.value).startswith("k = 4 is more than the 3 records")
     assert not (tmp_path / "out").exists()
+
+
+def test_aim_and_mst_estimate_the_record_count_when_delta_is_given() -> None:
+    def from_marginals(synthesizer: str, **dp: object) -> bool:
+        params = DpParameters(epsilon=1, **dp)  # type: ignore[arg-type]
+        job = ReleaseJob(data="d.csv", output="o", synthesizer=synthesizer, dp=params)
+        assert job.dp is not None
+        return job.dp.record_count_from_marginals
+
+    assert from_marginals("aim", delta=1e-6)
+    assert from_marginals("mst", delta=1e-6)
+    # an inferred δ needs the count first; a public count or an asked share stay as they are
+    assert not from_marginals("aim")
+    assert not from_marginals("aim", delta=1e-6, record_count_public=100)
+    assert not from_marginals("mst", delta=1e-6, number_of_records_epsilon_proportion=0.2)
+    # the DP-marginals release protects the count first
+    assert not from_marginals("aggregate-seeded", delta=1e-6)
+    with pytest.raises(ParameterError, match="aim and mst synthesizers only"):
+        from_marginals("aggregate-seeded", delta=1e-6, record_count_from_marginals=True)

@@ -164,3 +164,44 @@ def test_released_schema_reads_bin_labels_as_values():
     assert released.column("gender") == schema.column("gender")
     assert released.subject_id is None, "synthetic rows are not subjects"
     assert "N" in released.null_values
+
+
+def test_declared_categories_make_a_public_never_empty_domain() -> None:
+    spec = ColumnSpec(name="SEX", categories=[" 1", "2"])  # type: ignore[arg-type]
+    assert spec.categories == ("1", "2")  # stripped, as cells are
+    assert spec.public_domain
+    assert not spec.can_be_empty
+    assert ColumnSpec(name="SEX", categories=("1",), may_be_empty=True).can_be_empty
+    # without categories nothing changes: a learnt domain, empty cells allowed
+    plain = ColumnSpec(name="g")
+    assert not plain.public_domain
+    assert plain.can_be_empty
+    # numeric bins are a public domain too; emptiness is declared
+    age = ColumnSpec(name="AGEP", kind=ColumnKind.NUMERIC, bins=(0, 10), may_be_empty=False)
+    assert age.public_domain
+    assert not age.can_be_empty
+    inferred = ColumnSpec(name="AGEP", kind=ColumnKind.NUMERIC, bins=(0, 10), edges="inferred")
+    assert not inferred.public_domain
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"categories": ()}, "lists no categories"),
+        ({"categories": ("1", "")}, "an empty one"),
+        ({"categories": ("1", "1")}, "a category twice"),
+        ({"categories": "12"}, "list of strings"),
+        ({"categories": ("1",), "kind": "numeric", "bins": (0, 1)}, "only a categorical"),
+        ({"may_be_empty": "yes"}, "write true or false"),
+    ],
+)
+def test_categories_are_checked(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        ColumnSpec(name="c", **kwargs)  # type: ignore[arg-type]
+
+
+def test_released_schema_allows_empty_cells() -> None:
+    schema = Schema(columns=(ColumnSpec(name="SEX", categories=("1", "2")),))
+    released = schema.as_released().columns[0]
+    assert released.categories == ("1", "2")
+    assert released.can_be_empty

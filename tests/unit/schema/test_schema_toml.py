@@ -26,6 +26,9 @@ FULL_SCHEMA = Schema(
         ColumnSpec(name="isAbduction", sensitive_zero=True),
         ColumnSpec(name="postcode", allow_identifier=True),
         ColumnSpec(name="colonne é:;", kind=ColumnKind.MULTI_VALUE),
+        ColumnSpec(name="SEX", categories=("1", "2")),
+        ColumnSpec(name="EDU", categories=("1", "N"), may_be_empty=True),
+        ColumnSpec(name="AGEP1", kind=ColumnKind.NUMERIC, bins=(0, 50, 120), may_be_empty=False),
     ),
     subject_id="caseId",
     null_values=("", "N", "NA"),
@@ -211,3 +214,14 @@ def test_structural_zeros_round_trip_and_are_checked(tmp_path: Path) -> None:
         data = {**schema_to_dict(FULL_SCHEMA), "structural_zeros": bad}
         with pytest.raises(SchemaError, match=message):
             schema_from_dict(data)
+
+
+def test_categories_written_as_numbers_are_read_as_text() -> None:
+    # TOML lets a person write categories = [1, 2]; the data's cells are text
+    schema = schema_from_dict({"columns": [{"name": "SEX", "categories": [1, 2]}]})
+    assert schema.columns[0].categories == ("1", "2")
+    assert not schema.columns[0].can_be_empty  # declared categories: never empty by default
+    with pytest.raises(SchemaError, match="must be a list of values"):
+        schema_from_dict({"columns": [{"name": "SEX", "categories": "1,2"}]})
+    with pytest.raises(SchemaError, match="may_be_empty"):
+        schema_from_dict({"columns": [{"name": "SEX", "may_be_empty": "no"}]})
