@@ -74,6 +74,7 @@ from dpshowcase.privacy.accounting import (
 )
 from dpshowcase.privacy.graphical import Measurement
 from dpshowcase.privacy.noise import NoiseSource, laplace_count, noise_source
+from dpshowcase.privacy.tree_inference import CalibratedTree
 from dpshowcase.progress import Progress
 from dpshowcase.schema.model import ColumnSpec, Schema
 
@@ -92,6 +93,12 @@ ROUNDS_PER_COLUMN = 16
 """AIM's default number of rounds T = 16·d."""
 GAUSSIAN_SHARE = 0.9
 """AIM: share of each round's ρ for the measurement (the rest selects)."""
+ROUND_TOLERANCE = 1e-3
+"""Early stop of each round's (warm-started) estimation: two blocks of 50 steps in a row
+gaining ≤ 0.1 % of the loss. On ma2019 it stopped after 350–450 of the 1000 steps with the
+new measurement's marginal within 3 % of where 1000 steps put it (AIM's "did it move the
+model?" test unchanged); k-marginal on national2019 (ε = 1, seeds 1 and 2) 969 and 972
+against 971 and 972 with all 1000 steps. The final model always runs all its steps."""
 
 Clique = tuple[int, ...]
 
@@ -394,6 +401,9 @@ class AimMechanism:
     """Mirror-descent iterations of the model after each round, warm-started (AIM's
     1000: fewer leave the model short of what the new measurement says, which AIM then
     reads as "nothing learnt" and anneals the budget away)."""
+    estimation_tol: float | None = ROUND_TOLERANCE
+    """Stop a round's estimation early once two blocks of 50 steps in a row each
+    lowered the loss by at most this share of it (None: all ``estimation_iters``)."""
     seed: int | None = None
     """Seeded noise for tests and demos: NOT for release."""
 
@@ -415,7 +425,8 @@ class AimMechanism:
         candidates = _candidates(d, self.params.reporting_length)
         answers = {cl: _marginal(run.codes, sizes, cl) for cl in candidates}
         total = float(max(run.record_count, 1))
-        model = graphical.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
+        model = graphical.fit_round(sizes, run.measurements, total, iters=self.estimation_iters)
+        steps = [model.steps]
         terminate, t = False, 0
         while not terminate:
             t += 1
@@ -429,13 +440,19 @@ class AimMechanism:
             run.progress("Protecting: AIM rounds", min(int(100 * spent_after / rho), 99), 100)
             limit = self.max_model_size * spent_after / rho
             allowed = graphical.within_size(sizes, model.cliques, list(candidates), limit)
-            chosen = self._worst(run, allowed, candidates, answers, model, sigma, epsilon, t)
-            before = graphical.project(model, chosen)
+            chosen = self._worst(run, allowed, candidates, answers, model.tree, sigma, epsilon, t)
+            before = model.tree.marginal(chosen)
             run.measure(chosen, sigma, f"round {t}: measure {chosen}")
-            model = graphical.estimate(
-                sizes, run.measurements, total, iters=self.estimation_iters, warm_start=model
+            model = graphical.fit_round(
+                sizes,
+                run.measurements,
+                total,
+                iters=self.estimation_iters,
+                warm_start=model,
+                tol=self.estimation_tol,
             )
-            after = graphical.project(model, chosen)
+            steps.append(model.steps)
+            after = model.tree.marginal(chosen)
             n_cells = float(after.size)
             moved = float(np.abs(after - before).sum())
             if not terminate and moved <= sigma * math.sqrt(2 / math.pi) * n_cells:
@@ -450,6 +467,8 @@ class AimMechanism:
                 "workload": f"all {min(self.params.reporting_length, d)}-way marginals",
                 "max_model_size_mb": self.max_model_size,
                 "estimation_iters_per_round": self.estimation_iters,
+                "estimation_tol_per_round": self.estimation_tol,
+                "estimation_steps_run": sum(steps),
                 "gaussian_share": GAUSSIAN_SHARE,
             },
         )
@@ -460,13 +479,13 @@ class AimMechanism:
         allowed: list[Clique],
         weights: dict[Clique, float],
         answers: dict[Clique, np.ndarray],
-        model: Any,
+        tree: CalibratedTree,
         sigma: float,
         epsilon: float,
         t: int,
     ) -> Clique:
         """Exponential mechanism over ``allowed`` with AIM's quality score."""
-        estimates = graphical.project_many(model, allowed)
+        estimates = {cl: tree.marginal(cl) for cl in allowed}
         bias = math.sqrt(2.0 / math.pi) * sigma
         scores = np.array(
             [
@@ -504,9 +523,9 @@ class MstMechanism:
         edges: list[Clique] = []
         if d >= 2:
             total = float(max(run.record_count, 1))
-            model = graphical.estimate(sizes, run.measurements, total, iters=self.estimation_iters)
+            model = graphical.fit_round(sizes, run.measurements, total, iters=self.estimation_iters)
             pairs = list(itertools.combinations(range(d), 2))
-            estimates = graphical.project_many(model, pairs)
+            estimates = {p: model.tree.marginal(p) for p in pairs}
             weights = {
                 p: float(np.abs(_marginal(run.codes, sizes, p) - estimates[p]).sum()) for p in pairs
             }

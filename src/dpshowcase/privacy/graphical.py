@@ -11,6 +11,13 @@ the noisy measurements (mirror descent on the squared error, each measurement we
 consistent distribution. mbi's own noise helpers are never used: the noise came from
 OpenDP in :mod:`dpshowcase.privacy.aim`.
 
+Where the work is done: private-pgm's junction tree (``make_junction_tree``, no JAX) and
+its ``MarkovRandomField`` (sampling the records) are used as they are; its mirror
+descent runs as :mod:`~dpshowcase.privacy.mirror_descent` (the same steps, compiled once
+by numba: JAX recompiled it for every new set of measured marginals, which made AIM's
+rounds slower than the estimation itself), and marginals outside the model's cliques
+come exactly from :mod:`~dpshowcase.privacy.tree_inference` (numpy).
+
 ``mbi`` needs JAX; both are the optional extra ``dpshowcase[aim]``.
 """
 
@@ -25,16 +32,19 @@ from typing import Any
 import numpy as np
 
 from dpshowcase.errors import ParameterError
+from dpshowcase.privacy import mirror_descent
+from dpshowcase.privacy.mirror_descent import RoundModel
 from dpshowcase.privacy.model_size import model_sizes_mb
+from dpshowcase.privacy.tree_inference import CalibratedTree, calibrate
 
 __all__ = [
     "FINAL_ITERS",
     "FINAL_ITERS_MST",
     "Measurement",
+    "calibrated",
     "estimate",
+    "fit_round",
     "model_cliques",
-    "project",
-    "project_many",
     "within_size",
 ]
 
@@ -46,8 +56,6 @@ FINAL_ITERS_MST = 3000
 to the tree's measurements (its model between selections saw only the 1-way marginals),
 1000 left it short — on national2019 (ε = 1, 4 seeds) 3000 raised the NIST k-marginal
 score by 2 to 4 points; a tree's model fits in seconds."""
-SAMPLE_FOR_SCORES = 20_000
-"""Records drawn from the model to estimate marginals its cliques do not hold."""
 
 Clique = tuple[int, ...]
 
@@ -97,19 +105,89 @@ def estimate(
     total: float,
     *,
     iters: int = FINAL_ITERS,
-    warm_start: Any = None,
 ) -> Any:
-    """The Markov random field that best fits ``measurements`` (private-pgm)."""
-    mbi = _mbi()
-    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
-    from mbi.estimation import MirrorDescent
+    """The Markov random field that best fits ``measurements``, as private-pgm's
+    ``MarkovRandomField`` (which samples the records).
 
-    linear = [
-        mbi.LinearMeasurement(np.asarray(m.noisy, dtype=np.float64), _names(m.clique), m.sigma)
-        for m in measurements
-    ]
-    return MirrorDescent().estimate(
-        _domain(sizes), linear, known_total=float(total), iters=iters, warm_start=warm_start
+    Fitted by :func:`fit_round` — private-pgm's mirror descent, same steps, compiled once
+    with numba instead of by JAX for every model structure — from a cold start; the
+    potentials are then handed to private-pgm on the maximal measured cliques, each the
+    sum of its measurements' accumulated tables (private-pgm's own parameterisation).
+    """
+    fitted = fit_round(sizes, measurements, total, iters=iters)
+    return _private_pgm_model(sizes, measurements, fitted)
+
+
+def _private_pgm_model(
+    sizes: Sequence[int], measurements: Sequence[Measurement], fitted: RoundModel
+) -> Any:
+    mbi = _mbi()
+    # Deferred: JAX is the optional extra [aim] and takes seconds to import.
+    import jax.numpy as jnp
+
+    domain = _domain(sizes)
+
+    def shape(clique: Sequence[int]) -> tuple[int, ...]:
+        return tuple(int(sizes[c]) for c in clique)
+
+    tables = {cl: np.zeros(shape(cl)) for cl in fitted.cliques}
+    for m, added in zip(measurements, fitted.accumulated, strict=True):
+        home = min(
+            (cl for cl in fitted.cliques if set(m.clique) <= set(cl)),
+            key=lambda cl: math.prod(shape(cl)),
+        )
+        view = [sizes[c] if c in m.clique else 1 for c in home]
+        order = sorted(range(len(m.clique)), key=lambda k: m.clique[k])
+        table = np.transpose(np.asarray(added).reshape(shape(m.clique)), order)
+        tables[home] = tables[home] + table.reshape(view)
+
+    def vector(arrays: dict[Clique, np.ndarray]) -> Any:
+        factors = {
+            _names(cl): mbi.Factor(domain.project(_names(cl)), jnp.asarray(arrays[cl]))
+            for cl in fitted.cliques
+        }
+        return mbi.CliqueVector(domain, [_names(cl) for cl in fitted.cliques], factors)
+
+    marginals = {cl: fitted.tree.marginal(cl).reshape(shape(cl)) for cl in fitted.cliques}
+    return mbi.MarkovRandomField(
+        potentials=vector(tables), marginals=vector(marginals), total=fitted.tree.total
+    )
+
+
+def fit_round(
+    sizes: Sequence[int],
+    measurements: Sequence[Measurement],
+    total: float,
+    *,
+    iters: int,
+    warm_start: RoundModel | None = None,
+    tol: float | None = None,
+) -> RoundModel:
+    """AIM's model between rounds: private-pgm's mirror descent, compiled once (numba).
+
+    The same algorithm, loss, step sizes and junction tree as :func:`estimate` (see
+    :mod:`~dpshowcase.privacy.mirror_descent`), without JAX's per-round compilation;
+    the result holds the calibrated tree AIM scores candidates with.
+    """
+    _mbi()  # the optional extra [aim], imported with JAX set to float64
+    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
+    from mbi import junction_tree
+
+    cliques = mirror_descent.maximal_cliques([m.clique for m in measurements])
+    jtree, _ = junction_tree.make_junction_tree(_domain(sizes), [_names(c) for c in cliques])
+
+    def columns(clique: Sequence[str]) -> Clique:
+        return tuple(int(a[1:]) for a in clique)
+
+    return mirror_descent.fit(
+        sizes,
+        [columns(n) for n in jtree.nodes],
+        [(columns(a), columns(b)) for a, b in jtree.edges],
+        [(m.clique, m.noisy, m.sigma) for m in measurements],
+        total,
+        iters=iters,
+        warm_start=warm_start,
+        tol=tol,
     )
 
 
@@ -118,69 +196,42 @@ def model_cliques(model: Any) -> list[Clique]:
     return [tuple(int(a[1:]) for a in cl) for cl in model.cliques]
 
 
-def project(model: Any, clique: Clique) -> np.ndarray:
-    """The model's counts of every cell of ``clique`` (C order), exact.
+def calibrated(model: Any) -> CalibratedTree:
+    """The model's junction tree with every node's counts (numpy, no JAX compilation).
 
-    Summed out of a junction-tree clique's marginal when one holds ``clique`` (numpy, no
-    JAX compilation); otherwise by private-pgm's inference.
+    The tree is private-pgm's own (``make_junction_tree``: networkx, no JAX); the
+    beliefs come from the model's potentials by :func:`tree_inference.calibrate`.
     """
-    exact = _from_junction_tree(model, [clique])
-    if clique in exact:
-        return exact[clique]
-    return np.asarray(model.project(_names(clique)).datavector(), dtype=np.float64)
+    # Deferred: JAX and mbi are the optional extra [aim] and take seconds to import.
+    from mbi import junction_tree
 
+    cliques = [tuple(cl) for cl in model.cliques]
+    jtree, _ = junction_tree.make_junction_tree(model.domain, cliques)
 
-def _from_junction_tree(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
-    """Counts of the ``cliques`` that lie inside one of the model's junction-tree cliques."""
-    tables: dict[frozenset[int], tuple[Clique, np.ndarray]] = {}
-    for clique in model.marginals.cliques:
-        columns = tuple(int(a[1:]) for a in clique)
-        array = np.asarray(model.marginals[clique].datavector(flatten=False), dtype=np.float64)
-        tables[frozenset(columns)] = (columns, array)
-    out: dict[Clique, np.ndarray] = {}
-    for cl in cliques:
-        found = next((t for key, t in tables.items() if set(cl) <= key), None)
-        if found is None:
-            continue
-        columns, array = found
-        axes = tuple(i for i, c in enumerate(columns) if c not in cl)
-        summed = array.sum(axis=axes) if axes else array
-        kept = [c for c in columns if c in cl]
-        order = [kept.index(c) for c in cl]
-        out[cl] = np.transpose(summed, order).ravel()
-    return out
+    def columns(clique: Sequence[str]) -> Clique:
+        return tuple(int(a[1:]) for a in clique)
 
-
-def project_many(model: Any, cliques: Sequence[Clique]) -> dict[Clique, np.ndarray]:
-    """The model's counts for many marginals, fast.
-
-    A marginal inside one of the model's (junction-tree) cliques is summed out of that
-    clique's marginal exactly; any other is counted in a sample of the model, which is
-    enough to rank candidates (AIM's selection) and is post-processing.
-    """
-    out = _from_junction_tree(model, cliques)
-    missing = [cl for cl in cliques if cl not in out]
-    if missing:
-        total = float(model.total)
-        rows = max(SAMPLE_FOR_SCORES, int(total))
-        sample = model.synthetic_data(rows, method="sample").to_dict()
-        sizes = model.domain.shape
-        for cl in missing:
-            shape = tuple(sizes[c] for c in cl)
-            flat = np.ravel_multi_index(tuple(sample[f"c{c}"] for c in cl), shape)
-            counts = np.bincount(flat, minlength=math.prod(shape)).astype(np.float64)
-            out[cl] = counts * (total / rows)
-    return out
+    potentials = {
+        columns(cl): np.asarray(model.potentials[cl].values, dtype=np.float64) for cl in cliques
+    }
+    return calibrate(
+        tuple(int(s) for s in model.domain.shape),
+        [columns(n) for n in jtree.nodes],
+        [(columns(a), columns(b)) for a, b in jtree.edges],
+        potentials,
+        float(model.total),
+    )
 
 
 def within_size(
-    sizes: Sequence[int], current: Sequence[Sequence[str]], candidates: list[Clique], limit: float
+    sizes: Sequence[int], current: Sequence[Clique], candidates: list[Clique], limit: float
 ) -> list[Clique]:
     """AIM's filter: candidates whose addition keeps the model ≤ ``limit`` MB, plus those
-    already inside a model clique (free). The junction-tree sizes are private-pgm's
-    ``hypothetical_model_size``, computed for all candidates at once by
+    already inside a model clique (free). ``current`` are the model's cliques (column
+    indices). The junction-tree sizes are private-pgm's ``hypothetical_model_size``,
+    computed for all candidates at once by
     :func:`~dpshowcase.privacy.model_size.model_sizes_mb`."""
-    existing = [tuple(int(a[1:]) for a in cl) for cl in current]
+    existing = [tuple(int(c) for c in cl) for cl in current]
     inside = {cl for cl in candidates if any(set(cl) <= set(e) for e in existing)}
     rest = [cl for cl in candidates if cl not in inside]
     fits = model_sizes_mb(sizes, existing, rest) <= limit if rest else np.zeros(0, dtype=bool)

@@ -21,6 +21,8 @@ closer to its target (a swap leaves single counts as they are, so it moves an at
 between records without first paying for a single-count error: a two-step move a
 one-slot search cannot make); a move is taken when it does not
 make the objective worse (or, early on, with the annealing probability exp(−Δ/T)).
+A tail of swaps (:func:`fit_tail`) then works on the released pairs still outside 2%
+(or one record) of their target, relative to that tolerance rather than in records.
 This is PrivSyn's gradual update carried over from full marginals to released
 combinations.
 """
@@ -282,27 +284,11 @@ def _affected_short(
                 key = extend_key(_pair_key(x, y, base), a, base)
             cell = _cell(table, key)
             if cell < 0:
-                unreleased[0] += _unreleased_triple_weight(a, x, y, base, table, length_weight)
+                unreleased[0] += length_weight[3]
                 continue
             out[n] = cell
             n += 1
     return n
-
-
-@numba.njit(cache=True, inline="always")
-def _unreleased_triple_weight(
-    a: np.int64, x: np.int64, y: np.int64, base: int, table: np.ndarray, length_weight: np.ndarray
-) -> int:
-    """Weight of an occurrence of the unreleased triple {a, x, y} whose pair {a, x} was
-    released (``x < y``): ``length_weight[4]``, if given, when its other two pairs were
-    released too (the triple was measured: its own noisy count fell short), else
-    ``length_weight[3]``."""
-    if length_weight.size < 5:
-        return length_weight[3]
-    ay = _pair_key(a, y, base) if a < y else _pair_key(y, a, base)
-    if _cell(table, ay) < 0 or _cell(table, _pair_key(x, y, base)) < 0:
-        return length_weight[3]
-    return length_weight[4]
 
 
 @numba.njit(cache=True)
@@ -325,9 +311,7 @@ class FitTables(NamedTuple):
     """What the fit reads and updates, passed to the kernel as one argument.
 
     ``table``/``cells``: the cell table (see :func:`build_cells`); ``cells`` is updated.
-    ``length_weight[k]``: error weight of a new (unreleased) combination of length k; at
-    R = 3 an optional ``length_weight[4]`` weighs the unreleased triples whose pairs were
-    all released (see :func:`_unreleased_triple_weight`);
+    ``length_weight[k]``: error weight of a new (unreleased) combination of length k;
     ``absent_weight``: that of the count of records without a value in a slot.
     ``slot_of[a]``: the slot attribute ``a`` goes in; ``absent_target``/``absent_now``:
     records without a value per slot, wanted and now (``absent_now`` is updated).
@@ -567,6 +551,21 @@ def _try_swap(records: np.ndarray, fit: FitTables, temperature: float, work: _Sc
     )
     if r < 0:
         return 0
+    return _try_exchange(records, fit, r, r2, s, temperature, work)
+
+
+@numba.njit(cache=True)
+def _try_exchange(
+    records: np.ndarray,
+    fit: FitTables,
+    r: int,
+    r2: int,
+    s: int,
+    temperature: float,
+    work: _Scratch,
+) -> int:
+    """Exchange slot ``s`` between records ``r`` and ``r2`` unless rejected; returns the
+    change of the objective if taken, else 0."""
     old = records[r, s]
     new = records[r2, s]
     delta, n_removed, n_added = _evaluate(
@@ -745,6 +744,171 @@ def _apply(
         fit.absent_now[s] -= sign
     if new < 0:
         fit.absent_now[s] += sign
+
+
+TAIL_SEARCH = 256
+"""A tail swap looks at up to this many random records for its second record and takes
+the one that agrees most with the first (see :func:`_records_for_pair`)."""
+
+
+@numba.njit(cache=True, nogil=True)
+def fit_tail(records: np.ndarray, fit: FitTables, tolerance: np.ndarray, moves: int) -> int:
+    """Make ``moves`` swap proposals aimed at the released pairs in ``fit.focus`` that are
+    further from target than their ``tolerance`` (per cell: that of a pair's cell, +inf
+    for every other cell); return how many were taken.
+
+    The main fit aims its swaps at the pairs furthest off in records: a pair of 30
+    off by 3 (10%) never ranks among them beside pairs of thousands off by 10, and it
+    keeps attributes wherever the later steps (limits, spare records) leave them. The
+    tail works on the pairs outside their tolerance, furthest off *relative* to it
+    (:func:`_tail_pair`). A swap is taken when it makes neither the objective worse
+    nor more pairs leave their tolerance than enter it, and improves one of the two:
+    the tail never trades the fit of other counts for these pairs, and it does not
+    wander (a swap that costs nothing but moves the gap from one pair to another is
+    not taken).
+    """
+    work = _scratch(records.shape[1], fit.reporting_length)
+    net = np.zeros(fit.table.size, dtype=np.int32)
+    taken = 0
+    if fit.focus.size == 0:
+        return 0
+    for _ in range(moves):
+        pair = _tail_pair(fit, tolerance)
+        if pair < 0:
+            continue
+        r, r2, s = _records_for_pair(records, fit, pair)
+        if r >= 0 and _try_tail_exchange(records, fit, tolerance, net, r, r2, s, work):
+            taken += 1
+    return taken
+
+
+@numba.njit(cache=True)
+def _try_tail_exchange(
+    records: np.ndarray,
+    fit: FitTables,
+    tolerance: np.ndarray,
+    net: np.ndarray,
+    r: int,
+    r2: int,
+    s: int,
+    work: _Scratch,
+) -> bool:
+    """Exchange slot ``s`` of records ``r`` and ``r2`` if the tail's rule takes it (see
+    :func:`fit_tail`); ``net`` is zeros of the table's size, and left so."""
+    old = records[r, s]
+    new = records[r2, s]
+    delta, n_removed, n_added = _evaluate(
+        records[r], s, old, new, fit, work.removed, work.added, work
+    )
+    _apply(fit, work.removed, n_removed, work.added, n_added, s, old, new, 1)
+    records[r, s] = new
+    second, n2_removed, n2_added = _evaluate(
+        records[r2], s, new, old, fit, work.removed2, work.added2, work
+    )
+    delta += second
+    leaving = 0
+    if delta <= 0:
+        _apply(fit, work.removed2, n2_removed, work.added2, n2_added, s, new, old, 1)
+        records[r2, s] = old
+        for i in range(n_removed):
+            net[work.removed[i]] -= 1
+        for i in range(n_added):
+            net[work.added[i]] += 1
+        for i in range(n2_removed):
+            net[work.removed2[i]] -= 1
+        for i in range(n2_added):
+            net[work.added2[i]] += 1
+        leaving += _leaving(fit.cells, tolerance, net, work.removed, n_removed)
+        leaving += _leaving(fit.cells, tolerance, net, work.added, n_added)
+        leaving += _leaving(fit.cells, tolerance, net, work.removed2, n2_removed)
+        leaving += _leaving(fit.cells, tolerance, net, work.added2, n2_added)
+        if leaving <= 0 and (delta < 0 or leaving < 0):
+            return True
+        _apply(fit, work.removed2, n2_removed, work.added2, n2_added, s, new, old, -1)
+        records[r2, s] = new
+    _apply(fit, work.removed, n_removed, work.added, n_added, s, old, new, -1)
+    records[r, s] = old
+    return False
+
+
+@numba.njit(cache=True, inline="always")
+def _leaving(
+    cells: np.ndarray, tolerance: np.ndarray, net: np.ndarray, touched: np.ndarray, n: int
+) -> int:
+    """Of the ``touched`` cells, how many more now lie outside their tolerance than did
+    before their ``net`` change (which is reset to 0, so each cell counts once)."""
+    out = 0
+    for i in range(n):
+        c = touched[i]
+        change = net[c]
+        if change == 0:
+            continue
+        net[c] = 0
+        now = np.int64(cells[c, SYNTHETIC]) - cells[c, TARGET]
+        out += (abs(now) > tolerance[c]) - (abs(now - change) > tolerance[c])
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def _tail_pair(fit: FitTables, tolerance: np.ndarray) -> int:
+    """Among :data:`SWAP_TRIES` random focus pairs, the one furthest off relative to its
+    tolerance; −1 if all of them are within it."""
+    best = -1
+    worst = 1.0
+    for _try in range(SWAP_TRIES):
+        i = fit.focus[np.random.randint(fit.focus.size)]
+        c = fit.pair_cell[i]
+        off = abs(np.int64(fit.cells[c, SYNTHETIC]) - fit.cells[c, TARGET]) / tolerance[c]
+        if off > worst:
+            worst = off
+            best = i
+    return best
+
+
+@numba.njit(cache=True)
+def _records_for_pair(records: np.ndarray, fit: FitTables, pair: int) -> tuple[int, int, int]:
+    """Two records and a slot whose exchange moves released pair ``pair`` (a, b) toward
+    its target, by the rule of :func:`_swap_for_pair`; r = −1 if none was found.
+
+    The exchange of a's slot also moves a's combinations with each record's other
+    attributes from one record to the other; those that both records hold are left as
+    they are. So of up to :data:`TAIL_SEARCH` records that qualify as the second, the
+    one that agrees with the first in the most other slots is taken: its exchange
+    disturbs the fewest other counts.
+    """
+    c = fit.pair_cell[pair]
+    gap = np.int64(fit.cells[c, SYNTHETIC]) - fit.cells[c, TARGET]
+    if gap == 0:
+        return -1, -1, -1
+    n, n_slots = records.shape
+    flip = np.random.randint(2)
+    a = fit.pair_attributes[pair, flip]
+    b = fit.pair_attributes[pair, 1 - flip]
+    sa = fit.slot_of[a]
+    sb = fit.slot_of[b]
+    r = -1
+    for _search in range(RECORD_SEARCH):
+        x = np.random.randint(n)
+        if records[x, sa] == a and (records[x, sb] == b) == (gap > 0):
+            r = x
+            break
+    if r < 0:
+        return -1, -1, -1
+    r2 = -1
+    agree_most = -1
+    for _search in range(TAIL_SEARCH):
+        x = np.random.randint(n)
+        if records[x, sa] != a and (records[x, sb] == b) == (gap < 0):
+            agree = 0
+            for t in range(n_slots):
+                if t != sa and t != sb and records[x, t] == records[r, t]:
+                    agree += 1
+            if agree > agree_most:
+                agree_most = agree
+                r2 = x
+    if r2 < 0:
+        return -1, -1, -1
+    return r, r2, sa
 
 
 @numba.njit(cache=True)

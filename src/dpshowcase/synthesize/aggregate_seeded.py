@@ -6,11 +6,13 @@ guarantee of the release carries over: this is post-processing). As in the refer
 record only ever holds released single attributes. Unlike the reference, the records
 are then *fitted*: slot by slot, moves that bring the synthetic counts of all released
 combinations closer to their protected counts are taken (see :mod:`._fit`), until the
-counts agree or the move budget is spent. The number of records is the protected
-record count, so records are as dense as the sensitive ones; a dense record also holds
-combinations that were not released (their true counts were too small to pass the
-threshold, or zero): each such occurrence counts as an error of the fit, which is how
-fabrication is kept down without thinning the records.
+counts agree or the move budget is spent, and a tail of swaps then brings the released
+pairs still off by more than 2% (or a record, or five noise scales) to their counts.
+The number of records is the protected record count, so records are as dense as the
+sensitive ones; a dense record also holds combinations that were not released (their
+true counts were too small to pass the threshold, or zero): each such occurrence
+counts as an error of the fit, which is how fabrication is kept down without thinning
+the records.
 """
 
 from __future__ import annotations
@@ -69,7 +71,26 @@ DEFAULT_SWEEPS = 10
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
-
+TAIL_TOLERANCE = 0.02
+"""The tail of the fit works on the released pairs further than this share of their
+target from it (and further than one record and :data:`TAIL_NOISE` noise scales)."""
+TAIL_NOISE = 5.0
+"""A pair within this many noise scales of its measurement is left alone by the tail:
+the gap is no evidence that the fit is off. Noise alone puts a count this far off with
+probability below 10⁻⁶; at 3 scales the tail chased ~30 of ma2019's pairs at ε = 1,
+3.2–4 scales off, as many as the noise of its ~5,000 pair counts explains. At ε ≈ ∞
+the scale is below a fifth of a record, so one record stays the tolerance."""
+TAIL_MOVES_PER_PAIR = 4096
+"""Swap proposals per pair the tail works on, per round."""
+TAIL_SHARE = 4.0
+"""The most proposals the tail makes, as a share of the main fit's."""
+TAIL_ROUNDS = 10
+"""The tail chooses the pairs it works on afresh up to this many times..."""
+TAIL_PATIENCE = 2
+"""...and stops once this many rounds in a row left no fewer pairs outside their
+tolerance than the best round before: what is left is beyond the swaps' reach (with a
+tolerance of 3 noise scales, the same ~30 pairs of ma2019 stayed outside at ε = 1,
+round after round)."""
 
 RELEASED = (
     "a combination is released when aggregates.csv lists it: its noisy count passed the "
@@ -169,8 +190,6 @@ class AggregateSeededSynthesizer:
         # a record may hold a combination that was not released (target 0): each such
         # occurrence is an error of the fit, weighed by the fabrication weight
         unreleased_weight = np.round(length_weight * self.fabrication_weight).astype(np.int64)
-        rule = limits.rule_of(aggregates)
-        unreleased_weight = _forbidden_weights(unreleased_weight, length_weight, rule.limits)
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         absent_now = np.full(len(slot_column), n, dtype=np.int64)
         entropy = (
@@ -235,8 +254,11 @@ class AggregateSeededSynthesizer:
                     progress(SYNTHESIZING, done, total)
                 if temperature == 0 and improved < STALL_SHARE * step:
                     break  # the fit has settled: further moves would barely change it
+        pair_noise = _pair_noise(aggregates)
+        _fit_tail(records[:n_dense], tables, pair_cell, pair_noise, total, entropy)
         if progress is not None:
             progress(SYNTHESIZING, total, total)
+        rule = limits.rule_of(aggregates)
         rng = np.random.default_rng(entropy)
         self.cleared = self._enforce(records, slot_of, singles, rule, rng)
         if n_spare > 0:
@@ -256,6 +278,8 @@ class AggregateSeededSynthesizer:
             _fit.place_short_singles(records[n_dense:], spare, rng.permutation(n_spare), n_spare)
             moves = max(self.sweeps * SPARE_MOVES * n_spare, MIN_PROPOSALS // 4)
             _fit.fit_records(records[n_dense:], spare, moves, 0.0)
+            # the limits and the spare records moved attributes: the tail again, on all
+            _fit_tail(records, tables, pair_cell, pair_noise, total, entropy + 1)
             self.cleared += self._enforce(records, slot_of, singles, rule, rng)
         self._empty_gain = _empty_gain(records, absent_target, slot_column, attributes)
         self._limits = {
@@ -439,38 +463,56 @@ def _check_int32(*arrays: np.ndarray) -> None:
         )
 
 
-def _forbidden_weights(
-    unreleased_weight: np.ndarray, length_weight: np.ndarray, caps: np.ndarray
-) -> np.ndarray:
-    """The fit's weights of unreleased combinations, heavy where the rule forbids them.
-
-    Where the rule of :mod:`.limits` allows a measured, unreleased combination of length
-    k no occurrence at all (the noise is small enough that its true count is all but
-    surely 0), the rule would clear every one the fit placed, at the price of the
-    counts around it; so the fit weighs them as the spare records' fit does
-    (:data:`SPARE_FABRICATION_WEIGHT`) and avoids them in the first place. This is done
-    for triples only (at R = 3: their weight is appended at index 4, see
-    :func:`._fit._unreleased_triple_weight`): on demo records at ε = 1000, clearing
-    the 1,724 cells of forbidden triples the fit had placed raised the pairs' mean
-    error to 2.95, while weighing them heavily leaves 129 cells to clear and the pairs
-    at 1.41–1.46 (seeds 1–4; 0.67 before triples had a limit, when the fit fabricated
-    them freely); weighing forbidden pairs heavily too stiffened the search (1.59), and
-    a weight of 10 or 30 instead of 100 did no better (1.57–1.73, 1.34–1.42).
-    """
-    weights = unreleased_weight.copy()
-    r = weights.size - 1
-    heavy = np.round(length_weight * SPARE_FABRICATION_WEIGHT).astype(np.int64)
-    if r == 3:
-        weights = np.append(weights, max(weights[3], heavy[3]) if caps[3] == 0 else weights[3])
-    return weights
-
-
 def _furthest_off(cells: np.ndarray, pair_cell: np.ndarray, count: int) -> np.ndarray:
     """Indices (into ``pair_cell``) of the ``count`` pairs furthest from their target."""
     gaps = np.abs(cells[pair_cell, _fit.SYNTHETIC].astype(np.int64) - cells[pair_cell, _fit.TARGET])
     if gaps.size <= count:
         return np.arange(gaps.size, dtype=np.int64)
     return np.argpartition(-gaps, count - 1)[:count].astype(np.int64)
+
+
+def _fit_tail(
+    records: np.ndarray,
+    tables: _fit.FitTables,
+    pair_cell: np.ndarray,
+    pair_noise: float,
+    total: int,
+    entropy: int,
+) -> None:
+    """Swaps aimed at the released pairs still off by more than their tolerance (see
+    :data:`TAIL_TOLERANCE`, :func:`._fit.fit_tail`), in :data:`TAIL_ROUNDS` rounds that
+    each choose those pairs afresh (until :data:`TAIL_PATIENCE` rounds bring no
+    progress); at most :data:`TAIL_SHARE` of the main fit's
+    ``total`` proposals. ``pair_noise``: the noise scale of the pairs' measurements."""
+    cells = tables.cells
+    target = cells[pair_cell, _fit.TARGET].astype(np.float64)
+    tolerance = np.full(cells.shape[0], np.inf)
+    tolerance[pair_cell] = np.maximum(
+        np.maximum(TAIL_TOLERANCE * target, 1.0), math.floor(TAIL_NOISE * pair_noise)
+    )  # gaps are whole records: a tolerance of 1.3 records is one of 1
+    most = max(int(TAIL_SHARE * total) // TAIL_ROUNDS, 1)
+    fewest = pair_cell.size + 1
+    stale = 0
+    for round_ in range(TAIL_ROUNDS):
+        gap = np.abs(cells[pair_cell, _fit.SYNTHETIC] - target)
+        focus = np.flatnonzero(gap > tolerance[pair_cell]).astype(np.int64)
+        if focus.size == 0:
+            break
+        stale = 0 if focus.size < fewest else stale + 1
+        fewest = min(fewest, focus.size)
+        if stale >= TAIL_PATIENCE:
+            break  # no progress
+        _fit.seed((entropy + 15485863 + 7919 * round_) % (2**31))
+        moves = min(TAIL_MOVES_PER_PAIR * focus.size, most)
+        _fit.fit_tail(records, tables._replace(focus=focus), tolerance, moves)
+
+
+def _pair_noise(aggregates: ProtectedAggregates) -> float:
+    """The noise scale of the released pairs' measurements (0 without noise)."""
+    noise = aggregates.noise
+    if noise is None or len(noise.lengths) < 2:
+        return 0.0
+    return float(noise.scale(2))
 
 
 def _length_weights(aggregates: ProtectedAggregates) -> np.ndarray:

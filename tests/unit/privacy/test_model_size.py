@@ -44,7 +44,7 @@ def test_a_tree_keeps_its_edges_as_cliques() -> None:
 
 def test_within_size_keeps_free_and_small_candidates() -> None:
     sizes = [3, 3, 3, 50]
-    current = [graphical._names(c) for c in [(0,), (1,), (2,), (3,), (0, 1)]]
+    current = [(0,), (1,), (2,), (3,), (0, 1)]
     candidates = [(0, 1), (1, 2), (2, 3)]
     # limit between the model with (1, 2) and the one with (2, 3) (150 more cells)
     limit = (9 + 9 + 50) * 8 / 2**20 + 1e-9

@@ -61,6 +61,21 @@ def test_limits_follow_the_release_thresholds(protected):
     assert NormalDist(caps[3] + 1, sigma).cdf(0) <= 0.05 < NormalDist(caps[3], sigma).cdf(0)
 
 
+def test_a_detection_count_below_one_record_sets_no_limit():
+    # ε ≈ ∞: the triples' detection count is below one record; a limit of 0 would forbid
+    # every unreleased triple and keep the fit from bringing pairs to their counts
+    frame = generate_demo_records(2000, seed=5)
+    sharp = DPMarginals(epsilon=1000, allow_large_epsilon=True, seed=4).fit(
+        prepare(frame.select(frame.columns[:10]))
+    )
+    assert sharp.noise.threshold(3) == 0
+    assert NormalDist().inv_cdf(0.95) * sharp.noise.scale(3) < 1
+    caps = limits.unreleased_limits(sharp)
+    assert caps[3] == limits.NO_LIMIT
+    assert 0 < sharp.noise.threshold(2) < 1
+    assert caps[2] == 0, "a positive threshold below one record still forbids"
+
+
 @pytest.mark.parametrize("length", [2, 3])
 def test_no_unreleased_combination_is_as_frequent_as_its_rule_threshold(
     protected, monkeypatch, length
