@@ -45,9 +45,15 @@ BLOCK = 50
 
 
 def maximal_cliques(cliques: Sequence[Clique]) -> list[Clique]:
-    """The measured cliques not inside another one (private-pgm's ``maximal_subset``)."""
+    """The measured cliques not inside another one, in private-pgm's order
+    (``maximal_subset``: longest first, then as measured) — the order breaks its ties
+    when a measurement is routed to a maximal clique (:func:`lipschitz`)."""
     out: list[Clique] = []
-    for cl in sorted({tuple(sorted(c)) for c in cliques}, key=lambda c: (-len(c), c)):
+    seen: set[frozenset[int]] = set()
+    for cl in sorted((tuple(sorted(c)) for c in cliques), key=len, reverse=True):
+        if frozenset(cl) in seen:
+            continue
+        seen.add(frozenset(cl))
         if not any(set(cl) <= set(m) for m in out):
             out.append(cl)
     return out
@@ -145,13 +151,9 @@ def _propagate(
         _lse_onto(b, node_off[i], node_off[i + 1], cmap, node_off[i], msg, s0, ns)
         for k in range(node_off[p], node_off[p + 1]):
             b[k] += msg[s0 + pmap[pmap_off[i] + k - node_off[p]]]
-    for i in range(1, n):  # distribute (HUGIN: divide out what the child sent)
-        p = parent[i]
-        s0, ns = sep_off[i], sep_off[i + 1] - sep_off[i]
-        _lse_onto(b, node_off[p], node_off[p + 1], pmap, pmap_off[i], down, s0, ns)
-        for k in range(node_off[i], node_off[i + 1]):
-            j = s0 + cmap[k]
-            b[k] += down[j] - msg[j]
+    # distribute (HUGIN: divide out what the child sent), parents first; a node's beliefs
+    # are final once its parent has sent to it, so its exponentials serve both its
+    # children's messages and its own marginals
     for i in range(n):
         lo, hi = node_off[i], node_off[i + 1]
         top = -np.inf
@@ -159,10 +161,26 @@ def _propagate(
             top = max(top, b[k])
         z = 0.0
         for k in range(lo, hi):
-            z += math.exp(b[k] - top)
+            e = math.exp(b[k] - top)
+            mu[k] = e
+            z += e
+        for c in range(i + 1, n):
+            if parent[c] != i:
+                continue
+            s0, s1 = sep_off[c], sep_off[c + 1]
+            down[s0:s1] = 0.0
+            base = pmap_off[c] - lo
+            for k in range(lo, hi):
+                down[s0 + pmap[base + k]] += mu[k]
+            for j in range(s0, s1):
+                # log of the parent's separator mass; a mass that underflowed (below
+                # e^-745 of the parent's largest cell) is an impossible state: −∞
+                down[j] = (math.log(down[j]) + top if down[j] > 0 else -np.inf) - msg[j]
+            for k in range(node_off[c], node_off[c + 1]):
+                b[k] += down[s0 + cmap[k]]
         scale = total / z
         for k in range(lo, hi):
-            mu[k] = math.exp(b[k] - top) * scale
+            mu[k] *= scale
 
 
 @numba.njit(cache=True)

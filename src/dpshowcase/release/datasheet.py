@@ -461,10 +461,17 @@ def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
             f"{_LENGTH_NAMES.get(int(k), f'length {k}')}: at most {int(v):,} times"
             for k, v in sorted(caps.items())
         )
+        detected = _detection_lengths(aggregates, caps)
         text += (
             " No combination that was not released appears in the synthetic data as often "
-            f"as its length's release threshold ({shown}), and no combination the schema "
-            "lists as impossible appears at all."
+            "as its length's release threshold"
+            + (
+                f" or, for {detected}, whose threshold is 0, as the count its noise lets "
+                "through with 95% probability"
+                if detected
+                else ""
+            )
+            + f" ({shown}), and no combination the schema lists as impossible appears at all."
         )
     gained = synthesis.get("empty_cells_gained")
     if isinstance(gained, dict) and any(v > 0 for v in gained.values()):
@@ -479,6 +486,22 @@ def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
 
 
 _LENGTH_NAMES = {2: "pairs", 3: "triples"}
+
+
+def _detection_lengths(aggregates: ProtectedAggregates, caps: dict[str, Any]) -> str:
+    """The limited lengths whose release threshold is not positive, named ("triples"):
+    their limit is the detection count (synthesize/limits.py), not the threshold."""
+    thresholds: dict[int, float] = {
+        int(e["length"]): float(e["threshold"])
+        for e in aggregates.parameters.get("lengths") or []
+        if isinstance(e, dict) and "length" in e and isinstance(e.get("threshold"), int | float)
+    }
+    names = [
+        _LENGTH_NAMES.get(int(k), f"length {k}")
+        for k in sorted(caps, key=int)
+        if thresholds.get(int(k), 1.0) <= 0
+    ]
+    return " and ".join(names)
 
 
 def _k_suppressed(aggregates: ProtectedAggregates) -> str:

@@ -910,3 +910,56 @@ def _records_for_pair(records: np.ndarray, fit: FitTables, pair: int) -> tuple[i
         return -1, -1, -1
     return r, r2, sa
 
+
+@numba.njit(cache=True)
+def place_short_singles(
+    records: np.ndarray, fit: FitTables, order: np.ndarray, max_scan: int
+) -> int:
+    """Greedily give the single attributes below target to records that can take them.
+
+    For each released single attribute below its target (furthest below, weighted,
+    first), records are visited in the order ``order`` (a permutation of the rows,
+    continued from one attribute to the next); a record takes the attribute in its slot
+    when that makes the objective better (its combinations with the record's other
+    attributes included, at the fit's weights), until the attribute reaches its target
+    or ``max_scan`` records were looked at. With a heavy fabrication weight this is
+    pac-synth's rule: an attribute goes only where every combination it forms was
+    released. ``fit.cells`` and ``fit.absent_now`` are updated. Returns how many cells
+    were set.
+    """
+    work = _scratch(records.shape[1], fit.reporting_length)
+    start = fit.child_start[fit.n_released]
+    stop = fit.child_start[fit.n_released + 1]
+    m = stop - start
+    short = np.empty(m, dtype=np.int64)
+    need = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        c = fit.child_cell[start + i]
+        short[i] = i
+        need[i] = (np.int64(fit.cells[c, TARGET]) - fit.cells[c, SYNTHETIC]) * fit.cells[c, WEIGHT]
+    ranked = short[np.argsort(-need)]
+    n = records.shape[0]
+    placed = 0
+    cursor = 0
+    for i in ranked:
+        if need[i] <= 0:
+            break
+        c = fit.child_cell[start + i]
+        a = fit.child_attribute[start + i]
+        s = fit.slot_of[a]
+        for _ in range(min(max_scan, n)):
+            if fit.cells[c, SYNTHETIC] >= fit.cells[c, TARGET]:
+                break
+            r = order[cursor]
+            cursor = cursor + 1 if cursor + 1 < n else 0
+            old = records[r, s]
+            if old == a:
+                continue
+            delta, n_removed, n_added = _evaluate(
+                records[r], s, old, a, fit, work.removed, work.added, work
+            )
+            if delta < 0:
+                _apply(fit, work.removed, n_removed, work.added, n_added, s, old, a, 1)
+                records[r, s] = a
+                placed += 1
+    return placed

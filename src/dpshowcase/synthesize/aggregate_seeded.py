@@ -60,7 +60,8 @@ unreleased combinations can go to sparser records instead."""
 MAX_ROW_SHARE = 1.25
 SPARE_FABRICATION_WEIGHT = 100.0
 """Fabrication weight of the spare records' fit: they hold released combinations only,
-unless an unreleased one is worth a hundred units of error."""
+unless an unreleased one is worth a hundred units of error. They are seeded with the
+single attributes the dense records fell short of (:func:`._fit.place_short_singles`)."""
 SPARE_MOVES = 8
 """Proposals per spare record and sweep."""
 MAX_FABRICATION_WEIGHT = 100.0
@@ -270,6 +271,11 @@ class AggregateSeededSynthesizer:
                 focus=_furthest_off(cells, pair_cell, SWAP_FOCUS),
             )
             _fit.seed((entropy + 104729) % (2**31))
+            # first the single attributes the dense records fell short of, each where it
+            # forms released combinations only (pac-synth's rule): left to the fit, the
+            # spare records took the common attributes that complete released pairs and
+            # overshot their single counts (ma2019, ε = 1: RAC1P=1 362 over target)
+            _fit.place_short_singles(records[n_dense:], spare, rng.permutation(n_spare), n_spare)
             moves = max(self.sweeps * SPARE_MOVES * n_spare, MIN_PROPOSALS // 4)
             _fit.fit_records(records[n_dense:], spare, moves, 0.0)
             # the limits and the spare records moved attributes: the tail again, on all

@@ -200,3 +200,27 @@ def test_early_stop_ends_at_the_first_two_stalled_blocks():
     assert stalled[-2:] == [True, True]
     assert not any(a and b for a, b in itertools.pairwise(stalled[:-1]))
     assert all(b <= a for a, b in itertools.pairwise(losses))  # Armijo: never worse
+
+
+def test_ties_between_maximal_cliques_are_broken_as_private_pgm_does():
+    """(0, 1) lies in two maximal cliques of equal size: private-pgm routes it to the
+    first in its order (longest first, then as measured), which decides the Lipschitz
+    constant and so the first step size."""
+    pytest.importorskip("mbi")
+    from mbi import LinearMeasurement
+    from mbi.marginal_loss import calculate_l2_lipschitz_from_metadata
+
+    from dpshowcase.privacy import graphical
+
+    sizes = (2, 2, 2, 2)
+    cliques = [(0, 1, 3), (0, 1, 2), (0, 1)]
+    sigmas = [1.0, 3.0, 0.5]
+    linear = [
+        LinearMeasurement(np.zeros(2 ** len(cl)), tuple(f"c{c}" for c in cl), s)
+        for cl, s in zip(cliques, sigmas, strict=True)
+    ]
+    theirs = calculate_l2_lipschitz_from_metadata(graphical._domain(sizes), linear)
+    assert mirror_descent.lipschitz(sizes, cliques, sigmas) == pytest.approx(theirs, rel=1e-12)
+    # routed to (0, 1, 3): 1/1² + 2/0.5² = 9 (to (0, 1, 2) it would be 1/3² + 8)
+    assert theirs == pytest.approx(9.0)
+    assert mirror_descent.maximal_cliques(cliques) == [(0, 1, 3), (0, 1, 2)]

@@ -225,7 +225,9 @@ def test_states_the_rule_on_unreleased_combinations_and_the_empty_cells(aggregat
         "unreleased_limits": {"2": 24},
         "empty_cells_gained": {"age": 0.021, "gender": 0.0},
     }
-    parameters = {**aggregates.parameters, "synthesis": synthesis}
+    # a positive pair threshold (the fixture's is 0: see the next test)
+    lengths = [{**e, "threshold": 30.0} for e in aggregates.parameters["lengths"]]
+    parameters = {**aggregates.parameters, "synthesis": synthesis, "lengths": lengths}
     text = render(aggregates.derive(parameters=parameters), schema)
     assert (
         "No combination that was not released appears in the synthetic data as often as its "
@@ -234,3 +236,18 @@ def test_states_the_rule_on_unreleased_combinations_and_the_empty_cells(aggregat
     assert "the schema lists as impossible appears at all" in text
     assert "beyond what its released counts imply: `age` 2.1% (other columns: none)" in text
     assert "as often as its length's release threshold" not in render(aggregates, schema)
+
+
+def test_states_a_zero_threshold_limit_as_the_count_the_noise_lets_through(aggregates, schema):
+    # pairs have threshold 0 here (as triples in the default mode): their limit is the
+    # detection count (synthesize/limits.py), and the sentence says so
+    thresholds = {e["length"]: e["threshold"] for e in aggregates.parameters["lengths"]}
+    assert thresholds[2] == 0
+    synthesis = {"fabrication_weight": 3.0, "unreleased_limits": {"2": 24}}
+    parameters = {**aggregates.parameters, "synthesis": synthesis}
+    text = render(aggregates.derive(parameters=parameters), schema)
+    assert (
+        "No combination that was not released appears in the synthetic data as often as its "
+        "length's release threshold or, for pairs, whose threshold is 0, as the count its "
+        "noise lets through with 95% probability (pairs: at most 24 times)"
+    ) in text
