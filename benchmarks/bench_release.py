@@ -237,7 +237,7 @@ def _f(value: float | None) -> str:
 def _print(name: str, eps: str, ours: dict, peer: dict | None) -> None:
     def line(tool: str, r: dict) -> str:
         per = " ".join(
-            f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% ({v['fabricated_occurrences_pct']:.2f}% of occurrences, {v.get('fabricated_distinct', 0):,} distinct) sup {v['suppressed_pct']:.1f}% published MAE {_f(v.get('published_mae'))} (noisy {_f(v.get('noisy_mae'))})"
+            f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% ({v['fabricated_occurrences_pct']:.2f}% of occurrences, {v.get('fabricated_distinct', 0):,} distinct) sup {v['suppressed_pct']:.1f}% published MAE {_f(v.get('published_mae'))} (over the released set {_f(v.get('published_mae_released'))}, noisy {_f(v.get('noisy_mae'))})"
             for k, v in r["lengths"].items()
             if v["mae"] is not None
         )

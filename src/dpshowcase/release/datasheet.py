@@ -607,9 +607,20 @@ def _use_aggregates(aggregates: ProtectedAggregates) -> str:
         "measured: synthetic data can show them only by chance."
     )
     if aggregates.mode == "dp":
+        per_length = aggregates.parameters.get("raised_to_measurement") or {}
+        raised = sum(int(n) for n in per_length.values())
+        held = (
+            "The synthetic records hold exactly the counts listed there for combinations of "
+            "2 or more attributes"
+        )
+        if raised:
+            held += (
+                f", except {raised:,} where they fall more than two noise scales short of "
+                "the measurement: those are listed at the measurement less two noise scales, "
+                "and the records hold fewer"
+            )
         return (
-            "- **Use `aggregates.csv` for counts.** The synthetic records hold exactly the "
-            "counts listed there for combinations of 2 or more attributes; their "
+            f"- **Use `aggregates.csv` for counts.** {held}; their "
             "single-attribute counts can differ from the listed ones, which are the "
             "protected measurements. A count of any other combination taken from them has "
             "no protected count behind it, and " + unmeasured

@@ -31,6 +31,7 @@ from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.errors import ParameterError
 from dpshowcase.progress import Progress
 from dpshowcase.synthesize import _fit, limits
+from dpshowcase.synthesize.published import RAISE_SCALES, raise_to_measurements
 
 SYNTHESIZING = "Synthesizing"
 """The stage synthesis reports (as proposals done of proposals planned)."""
@@ -58,10 +59,17 @@ DEFAULT_ROW_SHARE = 1.25
 records start empty, so attributes that dense records could hold only by forming
 unreleased combinations can go to sparser records instead."""
 MAX_ROW_SHARE = 1.25
-SPARE_FABRICATION_WEIGHT = 100.0
-"""Fabrication weight of the spare records' fit: they hold released combinations only,
-unless an unreleased one is worth a hundred units of error. They are seeded with the
-single attributes the dense records fell short of (:func:`._fit.place_short_singles`)."""
+SPARE_FABRICATION_WEIGHT = 10.0
+"""Fabrication weight of the spare records' fit. They are seeded with the single
+attributes the dense records fell short of (:func:`._fit.place_short_singles`). A
+spare record holds a few attributes, so a value placed there forms a few triples where
+a dense record would form a hundred: an unreleased combination costs less fabrication
+there than anywhere else, and the weight is lower than the dense records'. At 100
+(pac-synth's rule, all but) the spare records held 3-4 attributes each and the
+single-attribute error stayed high; at 10 it falls by a tenth to a fifth (ma2019, ε = 1,
+seeds 1-2: 75.3 → 67.5 and 66.0; national2019 ε = 1: 95.0 → 78.7; ma2019 ε = 4: 19.2
+→ 16.5) for 0.03-0.07 points more fabricated triple occurrences
+(benchmarks/README.md, "Fabrication", seventh session)."""
 SPARE_MOVES = 8
 """Proposals per spare record and sweep."""
 MAX_FABRICATION_WEIGHT = 100.0
@@ -255,7 +263,7 @@ class AggregateSeededSynthesizer:
                 if temperature == 0 and improved < STALL_SHARE * step:
                     break  # the fit has settled: further moves would barely change it
         pair_noise = _pair_noise(aggregates)
-        _fit_tail(records[:n_dense], tables, pair_cell, pair_noise, total, entropy)
+        _fit_tail(records[:n_dense], tables, pair_cell, pair_noise, total, entropy, threads)
         if progress is not None:
             progress(SYNTHESIZING, total, total)
         rule = limits.rule_of(aggregates)
@@ -263,7 +271,8 @@ class AggregateSeededSynthesizer:
         self.cleared = self._enforce(records, slot_of, singles, rule, rng)
         if n_spare > 0:
             # the spare records take what the dense ones could not hold without
-            # fabricating: fitted alone, with unreleased combinations all but banned
+            # fabricating: fitted alone, where an unreleased combination costs the
+            # fewest fabricated occurrences (see SPARE_FABRICATION_WEIGHT)
             cells[where, _fit.SYNTHETIC] = _recount(records, keys, base, r, attributes.n_attributes)
             absent_now[:] = (records < 0).sum(axis=0)
             spare = tables._replace(
@@ -279,7 +288,7 @@ class AggregateSeededSynthesizer:
             moves = max(self.sweeps * SPARE_MOVES * n_spare, MIN_PROPOSALS // 4)
             _fit.fit_records(records[n_dense:], spare, moves, 0.0)
             # the limits and the spare records moved attributes: the tail again, on all
-            _fit_tail(records, tables, pair_cell, pair_noise, total, entropy + 1)
+            _fit_tail(records, tables, pair_cell, pair_noise, total, entropy + 1, threads)
             self.cleared += self._enforce(records, slot_of, singles, rule, rng)
         self._empty_gain = _empty_gain(records, absent_target, slot_column, attributes)
         self._limits = {
@@ -318,26 +327,39 @@ class AggregateSeededSynthesizer:
         first to keep unreleased combinations rare, so they are published as measured
         (after normalisation). A weighted least-squares estimate under the subset
         constraints (Census TopDown style) was measured too and lost to both
-        (58/67 for pairs/triples, and it biased singles upward). Publishing is
-        post-processing either way.
+        (58/67 for pairs/triples, and it biased singles upward). Where the records fall
+        more than two noise scales short of a combination's measurement, its published
+        count is raised to the measurement less that margin (:mod:`.published`): the
+        records give up such occurrences to keep fabrication down, and the measurement
+        says the shortfall is real. Publishing is post-processing either way.
         """
         aggregates = self._require()
         if self._fitted is None:
             raise ParameterError("Call sample() before fitted_aggregates().")
         parameters = dict(aggregates.parameters)
-        parameters["counts"] = (
-            "single attributes: the protected measurements; longer combinations: the counts "
-            "of the synthetic records, fitted to all protected measurements at once "
-            "(the raw measurements are published separately as noisy_aggregates.csv)"
-        )
-        parameters["synthesis"] = self.settings()
-        # Singles as measured, longer combinations as the synthetic records hold them.
-        # One meaning of "released" everywhere (datasheet, report, parameters.json): a
-        # combination listed in aggregates.csv. One fitted to 0 is not listed there (it
-        # stays in noisy_aggregates.csv with the other measurements).
         published = np.where(
             aggregates.counts.lengths == 1, aggregates.counts.counts, self._fitted
         ).astype(np.int64)
+        published, raised = raise_to_measurements(aggregates, published)
+        raising = (
+            f", raised to the measurement less {RAISE_SCALES:g} noise scales where the records "
+            "fall further short"
+            if raised
+            else ""
+        )
+        parameters["counts"] = (
+            "single attributes: the protected measurements; longer combinations: the counts "
+            f"of the synthetic records, fitted to all protected measurements at once{raising} "
+            "(the raw measurements are published separately as noisy_aggregates.csv)"
+        )
+        if raised:
+            parameters["raised_to_measurement"] = {str(k): n for k, n in raised.items()}
+        parameters["synthesis"] = self.settings()
+        # Singles as measured, longer combinations as the synthetic records hold them
+        # (raised where the records fall short of the measurement, see .published).
+        # One meaning of "released" everywhere (datasheet, report, parameters.json): a
+        # combination listed in aggregates.csv. One fitted to 0 is not listed there (it
+        # stays in noisy_aggregates.csv with the other measurements).
         counts = aggregates.counts.with_counts(published).filter(published > 0)
         parameters["released"] = RELEASED
         parameters["lengths"] = [
@@ -478,12 +500,15 @@ def _fit_tail(
     pair_noise: float,
     total: int,
     entropy: int,
+    threads: int = 1,
 ) -> None:
     """Swaps aimed at the released pairs still off by more than their tolerance (see
     :data:`TAIL_TOLERANCE`, :func:`._fit.fit_tail`), in :data:`TAIL_ROUNDS` rounds that
     each choose those pairs afresh (until :data:`TAIL_PATIENCE` rounds bring no
     progress); at most :data:`TAIL_SHARE` of the main fit's
-    ``total`` proposals. ``pair_noise``: the noise scale of the pairs' measurements."""
+    ``total`` proposals. ``pair_noise``: the noise scale of the pairs' measurements.
+    With several ``threads`` each works on its own block of records, sharing the counts
+    as the main fit does (the counts are recounted from the records afterwards)."""
     cells = tables.cells
     target = cells[pair_cell, _fit.TARGET].astype(np.float64)
     tolerance = np.full(cells.shape[0], np.inf)
@@ -493,6 +518,7 @@ def _fit_tail(
     most = max(int(TAIL_SHARE * total) // TAIL_ROUNDS, 1)
     fewest = pair_cell.size + 1
     stale = 0
+    blocks = np.array_split(np.arange(records.shape[0]), max(threads, 1))
     for round_ in range(TAIL_ROUNDS):
         gap = np.abs(cells[pair_cell, _fit.SYNTHETIC] - target)
         focus = np.flatnonzero(gap > tolerance[pair_cell]).astype(np.int64)
@@ -502,9 +528,33 @@ def _fit_tail(
         fewest = min(fewest, focus.size)
         if stale >= TAIL_PATIENCE:
             break  # no progress
-        _fit.seed((entropy + 15485863 + 7919 * round_) % (2**31))
         moves = min(TAIL_MOVES_PER_PAIR * focus.size, most)
-        _fit.fit_tail(records, tables._replace(focus=focus), tolerance, moves)
+        seed = entropy + 15485863 + 7919 * round_ * len(blocks)
+        _tail_round(records, tables._replace(focus=focus), tolerance, moves, blocks, seed)
+
+
+def _tail_round(
+    records: np.ndarray,
+    fit: _fit.FitTables,
+    tolerance: np.ndarray,
+    moves: int,
+    blocks: list[np.ndarray],
+    seed: int,
+) -> None:
+    """One round of the tail: ``moves`` proposals, shared among the blocks of records
+    (one thread each)."""
+
+    def work(part: int) -> int:
+        _fit.seed((seed + 7919 * part) % (2**31))
+        rows = blocks[part]
+        block = records[rows[0] : rows[-1] + 1] if rows.size else records[:0]
+        return int(_fit.fit_tail(block, fit, tolerance, max(moves // len(blocks), 1)))
+
+    if len(blocks) == 1:
+        work(0)
+        return
+    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+        list(pool.map(work, range(len(blocks))))
 
 
 def _pair_noise(aggregates: ProtectedAggregates) -> float:

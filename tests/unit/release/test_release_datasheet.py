@@ -203,6 +203,18 @@ def test_the_datasheet_says_nothing_it_contradicts(aggregates_factory, schema):
     assert "do not match them all exactly" in k_text
 
 
+def test_the_datasheet_names_the_counts_raised_above_the_records(aggregates_factory, schema):
+    """Counts listed above what the synthetic records hold are counted and explained."""
+    plain = aggregates_factory()
+    raised = plain.derive(
+        parameters={**plain.parameters, "raised_to_measurement": {"2": 7, "3": 5}}
+    )
+    text = render(raised, schema)
+    assert "except 12 where they fall more than two noise scales short" in text
+    assert "the records hold fewer" in text
+    assert "except" not in render(plain, schema).split("Use `aggregates.csv` for counts")[1][:200]
+
+
 def test_a_threshold_of_zero_says_what_it_releases(aggregates, schema):
     text = render(aggregates, schema)  # length 2 has threshold 0 in the hand-made release
     assert "Length 2: A threshold of 0 releases every candidate whose noisy count" in text

@@ -19,6 +19,7 @@ from dpshowcase.data.encode import SensitiveData
 from dpshowcase.data.prepare import prepare
 from dpshowcase.errors import ParameterError
 from dpshowcase.privacy.marginals import DPMarginals
+from dpshowcase.schema.model import Schema
 from dpshowcase.synthesize import aggregate_seeded
 from dpshowcase.synthesize.aggregate_seeded import AggregateSeededSynthesizer
 
@@ -168,6 +169,28 @@ def test_every_released_pair_converges_at_an_almost_infinite_epsilon(
     )[:10]
 
 
+def test_unseeded_threads_converge_too(sensitive: SensitiveData) -> None:
+    # Without a seed the main fit and the tail split the records between threads (one per
+    # core, up to 4) that share the counts; the counts are recounted from the records at
+    # the end, so what is published is what the records hold. The same rule as above,
+    # but the threads' shared updates let a few counts be misjudged: in 10 unseeded runs
+    # 0-2 of the 3,426 pairs were outside it (none by more than a record more), so the
+    # test allows 5 (a fit without the tail leaves hundreds outside).
+    protected = DPMarginals(epsilon=1000, allow_large_epsilon=True, seed=2).fit(sensitive)
+    synthesizer = AggregateSeededSynthesizer(seed=None).fit(protected)
+    frame = synthesizer.sample()
+    fitted = synthesizer.synthetic_aggregates().counts
+    recount = count_combinations(
+        prepare(frame, Schema.all_categorical(frame.columns)), 3
+    ).as_dict()
+    for combination, count in fitted.as_dict().items():
+        assert recount.get(combination, 0) == count, combination
+    pairs = protected.counts.lengths == 2
+    target = protected.counts.counts[pairs]
+    gap = np.abs(fitted.counts[pairs] - target)
+    assert (gap > np.maximum(0.02 * target, 1)).sum() <= 5
+
+
 def test_lengths_are_weighed_by_the_precision_of_their_noise(sensitive: SensitiveData) -> None:
     protected = DPMarginals(epsilon=2, seed=1).fit(sensitive)
     scales = {entry["length"]: entry["noise_scale"] for entry in protected.parameters["lengths"]}
@@ -233,9 +256,15 @@ def test_published_counts_are_measured_singles_and_synthetic_longer_ones(
     published = synthesizer.fitted_aggregates().counts.as_dict()
     synthetic = synthesizer.synthetic_aggregates().counts.as_dict()
     measured = protected.counts.as_dict()
+    raised = 0
     for combination, count in published.items():
-        expected = measured if len(combination) == 1 else synthetic
-        assert count == expected[combination]
+        if len(combination) == 1:
+            assert count == measured[combination]
+        else:  # the records' count, unless raised towards the measurement (test_published)
+            assert count >= synthetic[combination]
+            raised += count != synthetic[combination]
+    assert raised == sum(synthesizer.fitted_aggregates().parameters.get(
+        "raised_to_measurement", {}).values())
     singles = [c for c in measured if len(c) == 1]
     assert any(synthetic[c] != measured[c] for c in singles), "the records differ from it"
 
