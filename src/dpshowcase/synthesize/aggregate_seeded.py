@@ -17,6 +17,7 @@ the records.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -211,7 +212,7 @@ class AggregateSeededSynthesizer:
         # counts are recounted from the records at the end. A seeded run (tests, demos)
         # stays on one thread so that it is reproducible.
         threads = 1 if self.seed is not None else max(1, min(os.cpu_count() or 1, 4, n // 1000))
-        parts = np.array_split(np.arange(n_dense), threads)
+        parts = _record_blocks(n_dense, threads)
         children = where[child_row]
         pairs = lengths == 2
         pair_cell = where[pairs]
@@ -244,15 +245,13 @@ class AggregateSeededSynthesizer:
 
         def work(part: int, step: int, temperature: float, fit: _fit.FitTables) -> int:
             _fit.seed((entropy + 7919 * (round_ * threads + part)) % (2**31))
-            rows = parts[part]
-            block = records[rows[0] : rows[-1] + 1] if rows.size else records[:0]
-            return int(_fit.fit_records(block, fit, step, temperature))
+            return int(_fit.fit_records(records[parts[part]], fit, step, temperature))
 
         with ThreadPoolExecutor(max_workers=threads) as pool:
             while done < total:
                 step = min(chunk, total - done)
                 temperature = START_TEMPERATURE * max(0.0, 1.0 - done / (ANNEAL_SHARE * total))
-                shares = [max(step * p.size // n_dense, 1) for p in parts]
+                shares = [max(step * (p.stop - p.start) // n_dense, 1) for p in parts]
                 fit = tables._replace(focus=_furthest_off(cells, pair_cell, SWAP_FOCUS))
                 improved = sum(
                     pool.map(work, range(threads), shares, [temperature] * threads, [fit] * threads)
@@ -519,7 +518,7 @@ def _fit_tail(
     most = max(int(TAIL_SHARE * total) // TAIL_ROUNDS, 1)
     fewest = pair_cell.size + 1
     stale = 0
-    blocks = np.array_split(np.arange(records.shape[0]), max(threads, 1))
+    blocks = _record_blocks(records.shape[0], threads)
     for round_ in range(TAIL_ROUNDS):
         gap = np.abs(cells[pair_cell, _fit.SYNTHETIC] - target)
         focus = np.flatnonzero(gap > tolerance[pair_cell]).astype(np.int64)
@@ -539,7 +538,7 @@ def _tail_round(
     fit: _fit.FitTables,
     tolerance: np.ndarray,
     moves: int,
-    blocks: list[np.ndarray],
+    blocks: list[slice],
     seed: int,
 ) -> None:
     """One round of the tail: ``moves`` proposals, shared among the blocks of records
@@ -547,15 +546,22 @@ def _tail_round(
 
     def work(part: int) -> int:
         _fit.seed((seed + 7919 * part) % (2**31))
-        rows = blocks[part]
-        block = records[rows[0] : rows[-1] + 1] if rows.size else records[:0]
-        return int(_fit.fit_tail(block, fit, tolerance, max(moves // len(blocks), 1)))
+        share = max(moves // len(blocks), 1)
+        return int(_fit.fit_tail(records[blocks[part]], fit, tolerance, share))
 
     if len(blocks) == 1:
         work(0)
         return
     with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
         list(pool.map(work, range(len(blocks))))
+
+
+def _record_blocks(n: int, parts: int) -> list[slice]:
+    """``n`` records cut into ``parts`` consecutive blocks (sizes differ by at most one),
+    one per thread: each thread fits its own block, so no record is moved by two."""
+    parts = max(parts, 1)
+    bounds = [i * n // parts for i in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in itertools.pairwise(bounds)]
 
 
 def _pair_noise(aggregates: ProtectedAggregates) -> float:
