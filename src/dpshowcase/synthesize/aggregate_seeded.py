@@ -57,10 +57,16 @@ STALL_SHARE = 0.002
 WEIGHT_EXPONENT = 1.5
 """A unit of error at length k weighs (s_R/s_k)^WEIGHT_EXPONENT (s_k: noise scale)."""
 DEFAULT_ROW_SHARE = 1.25
-"""Synthetic records per protected record. Up to :data:`MAX_ROW_SHARE`: the extra
-records start empty, so attributes that dense records could hold only by forming
-unreleased combinations can go to sparser records instead."""
-MAX_ROW_SHARE = 1.25
+"""Synthetic records per protected record (the 2025 CTDC dataset had 1.16 rows per
+survivor). The extra records start empty, so attributes that dense records could hold
+only by forming unreleased combinations can go to sparser records instead."""
+MAX_ROW_SHARE = 2.5
+"""The most records per protected record a user may ask for (``--row-share``). More
+sparse records let the synthetic data hold the single counts without fabricating: at
+pac-synth's own 2.3 rows per record on ma2019 (ε = 1, seeds 1-2, weight 5) single MAE
+38.8 and 40.6 against 82.7 and 83.2 at 1.25, with 0.24-0.26% of triple occurrences
+fabricated (benchmarks/README.md, "Fabrication", eighth session). Not the default: a
+reader counts rows as cases."""
 SPARE_FABRICATION_WEIGHT = 10.0
 """Fabrication weight of the spare records' fit. They are seeded with the single
 attributes the dense records fell short of (:func:`._fit.place_short_singles`). A
@@ -76,8 +82,17 @@ SPARE_MOVES = 8
 """Proposals per spare record and sweep."""
 MAX_FABRICATION_WEIGHT = 100.0
 """Beyond this the records would be all but empty."""
-DEFAULT_SWEEPS = 10
-"""Proposals per attribute the records are to hold (the fit stops early when settled)."""
+DEFAULT_SWEEPS = 20
+"""Proposals per attribute the records are to hold (the fit stops early when settled).
+Twice the 10 of earlier releases: the longer fit lowers every error and the fabrication
+at once (ma2019, ε = 1, seeds 1-2: single MAE 66.8 → 60.6, distinct triples fabricated
+8.2 → 7.1%, triple occurrences 0.60 → 0.58%; national2019, ε = 1: 82.1 → 68.5, 10.2 →
+8.6%, 0.69 → 0.57%). 30 sweeps gave a little more (60.0, 6.5%, 0.57%) for half as much
+time again (benchmarks/README.md, "Fabrication", eighth session)."""
+MAX_PROPOSALS = 25_000_000
+"""At most this many proposals in the main fit: about a minute on two cores, so that a
+large file stays interactive. The 250,000-record demo reaches it at 10 sweeps, where
+20 sweeps changed its single and pair errors by under 2% and took 70% longer."""
 SWAP_FOCUS = 64
 """Swaps work on the released pairs furthest from target: this many, chosen afresh
 before each of the 50 rounds of proposals."""
@@ -219,7 +234,7 @@ class AggregateSeededSynthesizer:
         pair_attributes = np.ascontiguousarray(combos[pairs, :2]).astype(np.int64)
         # work grows with the attributes to place: dense records need more moves each
         occurrences = max(int(singles.clip(min=0).sum()), n)
-        total = max(self.sweeps * occurrences, MIN_PROPOSALS)
+        total = max(min(self.sweeps * occurrences, MAX_PROPOSALS), MIN_PROPOSALS)
         chunk = max(total // 50, 1)
         done = 0
         round_ = 0
@@ -285,7 +300,8 @@ class AggregateSeededSynthesizer:
             # spare records took the common attributes that complete released pairs and
             # overshot their single counts (ma2019, ε = 1: RAC1P=1 362 over target)
             _fit.place_short_singles(records[n_dense:], spare, rng.permutation(n_spare), n_spare)
-            moves = max(self.sweeps * SPARE_MOVES * n_spare, MIN_PROPOSALS // 4)
+            sweeps = total / occurrences  # as many as the main fit could afford
+            moves = max(round(sweeps * SPARE_MOVES * n_spare), MIN_PROPOSALS // 4)
             _fit.fit_records(records[n_dense:], spare, moves, 0.0)
             # the limits and the spare records moved attributes: the tail again, on all
             _fit_tail(records, tables, pair_cell, pair_noise, total, entropy + 1, threads)
@@ -379,6 +395,7 @@ class AggregateSeededSynthesizer:
         return {
             "method": "aggregate-seeded, fitted to the protected counts",
             "sweeps": self.sweeps,
+            "proposals_at_most": MAX_PROPOSALS,
             "fabrication_weight": self.fabrication_weight,
             "length_weight_exponent": WEIGHT_EXPONENT,
             "records": f"{self.row_share:g} × the protected record count",
@@ -451,8 +468,8 @@ def check_row_share(share: object) -> None:
         or not 1.0 <= share <= MAX_ROW_SHARE
     ):
         raise ParameterError(
-            f"The synthetic rows per protected record must be a number from 1 to "
-            f"{MAX_ROW_SHARE:g}, not {share!r}."
+            f"The synthetic rows per protected record (--row-share) must be a number from 1 "
+            f"to {MAX_ROW_SHARE:g}, not {share!r}; {DEFAULT_ROW_SHARE:g} is the default."
         )
 
 

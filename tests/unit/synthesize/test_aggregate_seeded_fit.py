@@ -242,6 +242,30 @@ def test_the_synthesis_settings_are_stated_with_the_counts(sensitive: SensitiveD
     assert stated["sweeps"] == aggregate_seeded.DEFAULT_SWEEPS
 
 
+def test_the_fit_makes_its_sweeps_up_to_the_proposal_cap(
+    sensitive: SensitiveData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a proposal per attribute occurrence and sweep, at most MAX_PROPOSALS: a large file
+    # stays interactive (the progress bar counts the proposals planned)
+    protected = DPMarginals(epsilon=2, seed=1).fit(sensitive)
+    counts = protected.counts
+    occurrences = int(counts.counts[counts.lengths == 1].clip(min=0).sum())
+    planned: list[int] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        planned.append(total)
+
+    monkeypatch.setattr(aggregate_seeded, "MAX_PROPOSALS", 10**9)
+    AggregateSeededSynthesizer(seed=1, sweeps=60).fit(protected).sample(progress)
+    assert occurrences > protected.record_count * 1.25  # the occurrences decide, not rows
+    assert set(planned) == {60 * occurrences}
+    planned.clear()
+    monkeypatch.setattr(aggregate_seeded, "MAX_PROPOSALS", 1_000_000)
+    AggregateSeededSynthesizer(seed=1, sweeps=60).fit(protected).sample(progress)
+    assert 60 * occurrences > 1_000_000
+    assert set(planned) == {1_000_000}
+
+
 def test_published_counts_are_measured_singles_and_synthetic_longer_ones(
     sensitive: SensitiveData,
 ) -> None:
