@@ -141,6 +141,15 @@ CASES = [
          "fabrication weight must be"),
     Case("fabrication-weight-with-k", _release("DEMO", "--k", "5", "--fabrication-weight", "2"),
          "applies to DP synthesis only"),
+    Case("row-share-3", _release("DEMO", "--epsilon", "4", "--row-share", "3"),
+         r"rows per protected record \(--row-share\) must be a number from 1 to 2.5"),
+    Case("row-share-below-1", _release("DEMO", "--epsilon", "4", "--row-share", "0.5"),
+         "must be a number from 1 to 2.5"),
+    Case("row-share-with-k", _release("DEMO", "--k", "5", "--row-share", "2"),
+         "--row-share applies to DP synthesis only"),
+    Case("row-share-with-aim",
+         _release("DEMO", "--epsilon", "4", "--synthesizer", "aim", "--row-share", "2"),
+         "--row-share works with the aggregate-seeded synthesizer only"),
     # 1-3. parameters and schemas that would void the guarantee (from test_bad_parameters)
     Case(
         'epsilon-above-20',

@@ -100,13 +100,18 @@ def test_the_synthesis_settings_are_stated(released, demo_csv, folder):
     assert stated["fabrication_weight"] == DEFAULT_FABRICATION_WEIGHT, "the default is stated too"
     assert stated["row_share"] == DEFAULT_ROW_SHARE
     config = folder / "release.toml"
-    config.write_text(f'data = "{demo_csv}"\nepsilon = 4\nfabrication_weight = 5\n')
+    config.write_text(f'data = "{demo_csv}"\nepsilon = 4\nfabrication_weight = 5\nrow_share = 2\n')
     other = folder / "weighted"
     result = runner.invoke(app, ["release", "--config", str(config), "--seed", "1",
                                  "-r", "2", "--output", str(other)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert read_json(other / "parameters.json")["synthesis"]["fabrication_weight"] == 5.0
-    assert "weighed each such occurrence 5 times" in (other / "README.md").read_text()
+    stated = read_json(other / "parameters.json")["synthesis"]
+    assert stated["fabrication_weight"] == 5.0
+    assert stated["row_share"] == 2.0
+    sheet = (other / "README.md").read_text()
+    assert "weighed each such occurrence 5 times" in sheet
+    assert "holds up to 2 records per protected record" in sheet, "rows beyond cases are said"
+    assert "records per protected record" not in (output / "README.md").read_text()
 
 
 def test_synthetic_csv_has_the_input_columns(released, demo_csv):

@@ -78,11 +78,15 @@ def run_k_release(
         raise ParameterError(
             "Give either --epsilon (differential privacy) or --k (k-anonymity), not both."
         )
-    if settings.fabrication_weight is not None:
-        raise ParameterError(
-            "--fabrication-weight applies to DP synthesis only; k-anonymous synthesizers "
-            "never fabricate. Drop it, or use --epsilon instead of --k."
-        )
+    for flag, value in (
+        ("--fabrication-weight", settings.fabrication_weight),
+        ("--row-share", settings.row_share),
+    ):
+        if value is not None:
+            raise ParameterError(
+                f"{flag} applies to DP synthesis only; k-anonymous synthesizers never "
+                "fabricate. Drop it, or use --epsilon instead of --k."
+            )
     given = [name for name in DP_ONLY_FLAGS if dp_flags.get(name) is not None]
     if given:
         flag = "--" + given[0].replace("_", "-").replace("-percentage", "")

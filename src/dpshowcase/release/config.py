@@ -10,6 +10,8 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     reporting_length = 3
     null_values = ["N"]             # optional
     fabrication_weight = 3          # optional: 1 is more accurate, 5 fabricates less
+    row_share = 1.25                # optional: synthetic rows per protected record (up
+                                    # to 2.5; more rows fabricate less, but are not cases)
     # allow_large_epsilon = true    # only to accept epsilon above 20 (stated in the bundle)
     # allow_large_delta = true      # only to accept delta above 1/n (stated in the bundle)
     # seed = 1                      # tests and demos only: the output is NOT for release
@@ -56,7 +58,9 @@ from dpshowcase.release.bundle import check_output
 from dpshowcase.schema.toml_io import load_schema
 from dpshowcase.synthesize.aggregate_seeded import (
     DEFAULT_FABRICATION_WEIGHT,
+    DEFAULT_ROW_SHARE,
     check_fabrication_weight,
+    check_row_share,
 )
 
 if TYPE_CHECKING:
@@ -94,6 +98,7 @@ _TOP_KEYS = (
     "seed",
     "null_values",
     "fabrication_weight",
+    "row_share",
     "allow_large_epsilon",
     "allow_large_delta",
     "lineage",
@@ -133,7 +138,10 @@ class ReleaseConfig:
     null_values: tuple[str, ...] = ()
     """Extra cell values meaning "no value"."""
     fabrication_weight: float | None = None
-    """Synthesis: how strongly to avoid combinations that were not released (None: 1)."""
+    """Synthesis: how strongly to avoid combinations that were not released (None: the
+    default, 3)."""
+    row_share: float | None = None
+    """Synthesis: synthetic records per protected record (None: the default, 1.25)."""
     allow_large_epsilon: bool | None = None
     """Accept ε above 20 (None: no; the release states it when used)."""
     allow_large_delta: bool | None = None
@@ -165,6 +173,8 @@ class ReleaseConfig:
             check_reporting_length(self.reporting_length)
         if self.fabrication_weight is not None:
             check_fabrication_weight(self.fabrication_weight)
+        if self.row_share is not None:
+            check_row_share(self.row_share)
         object.__setattr__(self, "seed", check_seed(self.seed))
         for flag in _FLAG_KEYS:
             if getattr(self, flag) not in (None, True, False):
@@ -225,6 +235,11 @@ class ReleaseConfig:
         """The fabrication weight synthesis uses: the one given, else the default."""
         given = self.fabrication_weight
         return DEFAULT_FABRICATION_WEIGHT if given is None else given
+
+    @property
+    def synthesis_row_share(self) -> float:
+        """The synthetic records per protected record: the share given, else the default."""
+        return DEFAULT_ROW_SHARE if self.row_share is None else self.row_share
 
     def dp_parameters(self) -> DpParameters:
         """The validated DP parameters; ParameterError names the first bad value.

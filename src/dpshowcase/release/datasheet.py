@@ -17,6 +17,7 @@ from dpshowcase.aggregate.protected import ProtectedAggregates
 from dpshowcase.privacy.accounting import record_count_warning
 from dpshowcase.release.markdown import code_span, plain
 from dpshowcase.schema.model import ColumnKind, ColumnSpec, Schema
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_ROW_SHARE
 from dpshowcase.synthesize.registry import CHOOSING, MODEL_SYNTHESIZERS
 
 __all__ = [
@@ -455,6 +456,14 @@ def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
         "unit of error of a released count (the fabrication weight; higher values give "
         "fewer such combinations and larger count errors)."
     )
+    share = synthesis.get("row_share")
+    if isinstance(share, int | float) and share > DEFAULT_ROW_SHARE:
+        text += (
+            f" The synthetic file holds up to {share:g} records per protected record (the "
+            "row share): the extra records are sparse and hold the single attributes the "
+            "others could not take without fabricating, so a synthetic row is not a case; "
+            "count cases from aggregates.csv, not from the rows."
+        )
     caps = synthesis.get("unreleased_limits")
     if isinstance(caps, dict) and caps:
         shown = ", ".join(

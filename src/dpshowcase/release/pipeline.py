@@ -47,8 +47,11 @@ from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
 from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
 from dpshowcase.synthesize.aggregate_seeded import (
+    DEFAULT_FABRICATION_WEIGHT,
+    DEFAULT_ROW_SHARE,
     AggregateSeededSynthesizer,
     check_fabrication_weight,
+    check_row_share,
 )
 from dpshowcase.synthesize.pgm import PgmSynthesizer
 from dpshowcase.synthesize.registry import MODEL_SYNTHESIZERS, check_synthesizer
@@ -131,9 +134,12 @@ class ReleaseJob:
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
     synthesizer: str = "aggregate-seeded"
     """DP mode: the synthesizer by name (see :mod:`dpshowcase.synthesize.registry`)."""
-    fabrication_weight: float = 1.0
+    fabrication_weight: float = DEFAULT_FABRICATION_WEIGHT
     """DP mode: how strongly synthesis avoids combinations that were not released (see
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
+    row_share: float = DEFAULT_ROW_SHARE
+    """DP mode: synthetic records per protected record (more: fewer fabricated
+    combinations for the same count errors, and rows that are no longer cases)."""
     allow_identifiers: bool = False
     """Use columns even if nearly every value in them is distinct."""
     overwrite: bool = False
@@ -158,6 +164,12 @@ class ReleaseJob:
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
             check_synthesizer(self.synthesizer)
             check_fabrication_weight(self.fabrication_weight)
+            check_row_share(self.row_share)
+            if self.synthesizer in MODEL_SYNTHESIZERS and self.row_share != DEFAULT_ROW_SHARE:
+                raise ParameterError(
+                    f"--row-share works with the aggregate-seeded synthesizer only, not "
+                    f"{self.synthesizer}; drop it."
+                )
         elif self.mode == "k-anonymity":
             check_k(self.k)  # type: ignore[arg-type]
             check_mode(self.k_synthesizer)
@@ -464,7 +476,7 @@ def _marginals_release(
         )
     report("Synthesizing")
     synthesizer = AggregateSeededSynthesizer(
-        seed=job.seed, fabrication_weight=job.fabrication_weight
+        seed=job.seed, fabrication_weight=job.fabrication_weight, row_share=job.row_share
     ).fit(aggregates)
     synthetic = synthesizer.sample(
         progress=lambda _stage, done, total: report("Synthesizing", done, total)

@@ -250,6 +250,17 @@ def test_states_the_rule_on_unreleased_combinations_and_the_empty_cells(aggregat
     assert "as often as its length's release threshold" not in render(aggregates, schema)
 
 
+def test_says_rows_are_not_cases_when_synthesis_wrote_extra_sparse_records(aggregates, schema):
+    def sheet(share: float) -> str:
+        synthesis = {"fabrication_weight": 5.0, "row_share": share}
+        parameters = {**aggregates.parameters, "synthesis": synthesis}
+        return render(aggregates.derive(parameters=parameters), schema)
+
+    assert "holds up to 2.3 records per protected record" in sheet(2.3)
+    assert "a synthetic row is not a case; count cases from aggregates.csv" in sheet(2.3)
+    assert "records per protected record" not in sheet(1.25), "the default is about as many"
+
+
 def test_states_a_zero_threshold_limit_as_the_count_the_noise_lets_through(aggregates, schema):
     # pairs have threshold 0 here (as triples in the default mode): their limit is the
     # detection count (synthesize/limits.py), and the sentence says so
