@@ -3,6 +3,7 @@
     bash benchmarks/setup_peers.sh   # once: pac-synth in benchmarks/.venv-peers
     .venv/bin/python benchmarks/bench_release.py [--data demo,ma2019,national2019] [--epsilon 1,4]
         [--repeat 3] [--no-peer] [--fabrication-weight W]
+        [--also "--fabrication-weight 5 --row-share 2.3"]
 
 For each data set and ε (R = 3), both tools run in a fresh process on the same file,
 columns, bins and treatment of "0", with δ inferred from the protected record count
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -87,6 +89,11 @@ def main() -> None:
     parser.add_argument(
         "--fabrication-weight", type=float, default=None, help="ours: --fabrication-weight W"
     )
+    parser.add_argument(
+        "--also",
+        default=None,
+        help="ours once more per run with these release flags (another point of the trade-off)",
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -116,18 +123,34 @@ def main() -> None:
                         if args.no_peer
                         else run_peer(data, eps, folder, f"{name}-{eps}-{i}", acs)
                     )
-                    runs.append({"ours": ours, "pac_synth": peer})
-                    _print(name, eps, ours, peer)
+                    also = (
+                        None
+                        if args.also is None
+                        else run_ours(
+                            data,
+                            schema,
+                            eps,
+                            folder / f"ours-{name}-{eps}-{i}-also",
+                            extra=shlex.split(args.also),
+                        )
+                    )
+                    runs.append({"ours": ours, "pac_synth": peer, "ours_also": also})
+                    _print(name, eps, ours, peer, also, args.also)
+                also = None
                 if args.repeat > 1:
                     ours = _median([r["ours"] for r in runs])
                     peer = _median([r["pac_synth"] for r in runs]) if runs[0]["pac_synth"] else None
-                    _print(name, f"{eps} (median of {args.repeat})", ours, peer)
+                    also = _median([r["ours_also"] for r in runs]) if runs[0]["ours_also"] else None
+                    median = f"{eps} (median of {args.repeat})"
+                    _print(name, median, ours, peer, also, args.also)
                 results.append(
                     {
                         "data": name,
                         "epsilon": float(eps),
                         "ours": ours,
                         "pac_synth": peer,
+                        "ours_also": also or runs[-1]["ours_also"],
+                        "also_flags": args.also,
                         "runs": runs,
                     }
                 )
@@ -137,13 +160,19 @@ def main() -> None:
 
 
 def run_ours(
-    data: Path, schema: Path, eps: str, out: Path, fabrication_weight: float | None = None
+    data: Path,
+    schema: Path,
+    eps: str,
+    out: Path,
+    fabrication_weight: float | None = None,
+    extra: list[str] | None = None,
 ) -> dict:
     """One ``dpshowcase release`` as a whole process, then its metrics."""
     command = [CLI, "release", str(data), "--schema", str(schema), "--epsilon", eps,
                "--reporting-length", "3", "--output", str(out)]  # fmt: skip
     if fabrication_weight is not None:
         command += ["--fabrication-weight", str(fabrication_weight)]
+    command += extra or []
     wall, peak, _ = timed(with_peak(command))
     ours = {"wall": wall, "peak_mib": peak}
     metrics = [*METRICS, str(data), str(out / "synthetic.csv"), str(out / "aggregates.csv"),
@@ -234,7 +263,14 @@ def _f(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def _print(name: str, eps: str, ours: dict, peer: dict | None) -> None:
+def _print(
+    name: str,
+    eps: str,
+    ours: dict,
+    peer: dict | None,
+    also: dict | None = None,
+    also_flags: str | None = None,
+) -> None:
     def line(tool: str, r: dict) -> str:
         per = " ".join(
             f"L{k}: MAE {v['mae']:.1f} MRE {v['mre']:.2f} fab {v['fabricated_pct']:.1f}% ({v['fabricated_occurrences_pct']:.2f}% of occurrences, {v.get('fabricated_distinct', 0):,} distinct) sup {v['suppressed_pct']:.1f}% published MAE {_f(v.get('published_mae'))} (over the released set {_f(v.get('published_mae_released'))}, noisy {_f(v.get('noisy_mae'))})"
@@ -250,11 +286,16 @@ def _print(name: str, eps: str, ours: dict, peer: dict | None) -> None:
 
     print(f"{name} ε={eps}")
     print(line("ours", ours))
+    if also:
+        print(f"  ours+ = ours with {also_flags}")
+        print(line("ours+", also))
     if peer:
         print(line("pac-synth", peer))
         print(
             f"  pac-synth/ours wall {peer['wall'] / ours['wall']:.1f}x, peak {peer['peak_mib'] / ours['peak_mib']:.1f}x"
         )
+        if also:
+            print(f"  pac-synth/ours+ wall {peer['wall'] / also['wall']:.1f}x")
     sys.stdout.flush()
 
 
