@@ -112,6 +112,10 @@ def test_row_share_adds_records_and_is_checked(protected):
     synthesizer = AggregateSeededSynthesizer(seed=1, row_share=1.25).fit(protected)
     frame = synthesizer.sample()
     assert frame.height == round(protected.record_count * 1.25)
-    for bad in (0.9, 1.3, True, "1.1"):
+    for bad in (0.9, 2.6, float("nan"), True, "1.1"):
         with pytest.raises(ValueError, match="rows per protected record"):
             aggregate_seeded.check_row_share(bad)
+    aggregate_seeded.check_row_share(2.5)  # the most a user may ask for
+    # more rows on request: the extra ones start empty, and empty records are not written
+    more = AggregateSeededSynthesizer(seed=1, row_share=2.0).fit(protected).sample()
+    assert frame.height < more.height <= round(protected.record_count * 2.0)
