@@ -47,8 +47,8 @@ unit of error of a released one. Larger values thin the records out: fewer combi
 outside the release (less fabrication), at the price of larger errors in the counts.
 The default is the highest weight measured (with :data:`DEFAULT_ROW_SHARE`) at which
 the synthetic single-attribute counts stay closer to the truth than pac-synth's on
-ma2019 at ε = 1 and 4 (and national2019 at ε = 4; at ε = 1 76.2 against 73.3, one
-run); it holds 2-3× fewer fabricated combinations than weight 1
+ma2019 and national2019 at ε = 1 and 4 (national2019 at ε = 1, 20 sweeps: 65.9-69.0
+against 80.5; at 3.5, 84.4); it holds 2-3× fewer fabricated combinations than weight 1
 (benchmarks/README.md, "Fabrication")."""
 MIN_PROPOSALS = 200_000
 """Small data get at least this many proposals (well under a second)."""
