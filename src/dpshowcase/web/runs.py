@@ -101,6 +101,7 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         reporting_length=r,
         seed=None if seed == "" else seed,
         fabrication_weight=body.get("fabrication_weight"),
+        row_share=body.get("row_share"),
         lineage=None if lineage is None or str(lineage).strip() == "" else lineage,
         dp={k: v for k, v in advanced_dp(advanced).items() if v is not None}
         if mode == "dp"
@@ -128,6 +129,7 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         source_name=dataset.name,
         seed=config.seed,
         fabrication_weight=config.synthesis_fabrication_weight,
+        row_share=config.synthesis_row_share,
         evaluate=True,
         lineage=config.lineage,
         ledger=ctx.settings.ledger_path,
@@ -144,6 +146,7 @@ def _params(job: ReleaseJob) -> dict[str, Any]:
             "dp": job.to_spec()["dp"],
             "reporting_length": job.reporting_length,
             "fabrication_weight": float(job.fabrication_weight),
+            "row_share": float(job.row_share),
         }
     else:
         params = {

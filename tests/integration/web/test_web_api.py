@@ -187,6 +187,7 @@ def test_finished_run(released):
         ({"epsilon": 4, "seed": -2}, "seed"),
         ({"epsilon": 4, "delta": 2}, "delta"),
         ({"epsilon": 4, "fabrication_weight": 0}, "fabrication weight must be"),
+        ({"epsilon": 4, "row_share": 3}, "rows per protected record (--row-share)"),
     ],
 )
 def test_bad_run_parameters(released, body, message):
@@ -203,6 +204,7 @@ def test_bad_run_parameters(released, body, message):
         ("delta", 2),
         ("seed", -2),
         ("fabrication_weight", 0),
+        ("row_share", 0.5),
         ("reporting_length", 0),
         ("lineage", "not / a name"),
         ("percentile_percentage", 0),
@@ -298,6 +300,7 @@ def test_download_single_files(released):
     parameters = client.get(f"/api/runs/{run['id']}/files/parameters.json").json()
     assert parameters["mode"] == "dp"
     assert parameters["synthesis"]["fabrication_weight"] == run["params"]["fabrication_weight"]
+    assert parameters["synthesis"]["row_share"] == run["params"]["row_share"] == 1.25
     assert client.get(f"/api/runs/{run['id']}/files/spec.json").status_code == 404
     assert client.get(f"/api/runs/{run['id']}/files/..%2Fspec.json").status_code == 404
     assert client.get("/api/runs/unknown/files/synthetic.csv").status_code == 404

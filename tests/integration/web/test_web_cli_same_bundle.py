@@ -70,6 +70,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     [
         (["--epsilon", "4", "--seed", "-2"], {"epsilon": 4, "seed": -2}),
         (["--epsilon", "4", "--fabrication-weight", "0"], {"epsilon": 4, "fabrication_weight": 0}),
+        (["--epsilon", "4", "--row-share", "2.6"], {"epsilon": 4, "row_share": 2.6}),
         (["--k", "1"], {"mode": "k-anonymity", "k": 1}),
         (
             ["--k", "5", "--mode", "magic"],
@@ -77,7 +78,7 @@ def _files(folder: Path) -> dict[str, bytes]:
         ),
         (["--epsilon", "4", "--reporting-length", "0"], {"epsilon": 4, "reporting_length": 0}),
     ],
-    ids=["seed", "fabrication-weight", "k", "k-mode", "reporting-length"],
+    ids=["seed", "fabrication-weight", "row-share", "k", "k-mode", "reporting-length"],
 )
 def test_cli_and_web_refuse_bad_settings_with_the_same_sentence(
     tmp_path, make_client, demo_bytes, cli_flags, web_body

@@ -41,7 +41,7 @@
       lineage: form.elements.lineage.value.trim() || null };
     const body = form.elements.mode.value === "dp"
       ? { mode: "dp", epsilon: number("epsilon"), delta: number("delta"), advanced,
-          fabrication_weight: number("fabrication_weight"), ...common }
+          fabrication_weight: number("fabrication_weight"), row_share: number("row_share"), ...common }
       : { mode: "k-anonymity", k: number("k"), k_synthesizer: form.elements.k_synthesizer.value, ...common };
     DPS.say(message, "Starting…", "busy");
     try {
