@@ -1,7 +1,7 @@
 """Benchmark: a whole DP release, ours vs pac-synth (issue 3).
 
     bash benchmarks/setup_peers.sh   # once: pac-synth in benchmarks/.venv-peers
-    .venv/bin/python benchmarks/bench_release.py [--data demo,ma2019,national2019] [--epsilon 1,4]
+    .venv/bin/python benchmarks/bench_release.py [--data demo,ma2019,national2019,ctdc] [--epsilon 1,4]
         [--repeat 3] [--no-peer] [--fabrication-weight W]
         [--also "--fabrication-weight 5 --row-share 2.3"]
 
@@ -74,10 +74,14 @@ def demo(folder: Path) -> tuple[Path, Path]:
         check=True,
         capture_output=True,
     )
+    return path, plain_schema(path, folder / "demo.toml")
+
+
+def plain_schema(path: Path, schema: Path) -> Path:
+    """A schema with every column of ``path`` as it is (what pac-synth reads too)."""
     columns = path.open(encoding="utf-8").readline().strip().split(",")
-    schema = folder / "demo.toml"
     schema.write_text("\n".join(f'[[columns]]\nname = "{c}"\n' for c in columns), encoding="utf-8")
-    return path, schema
+    return schema
 
 
 def main() -> None:
@@ -102,6 +106,12 @@ def main() -> None:
             if name == "demo":
                 data, schema = demo(folder)
                 acs = False
+            elif name == "ctdc":  # the published CTDC victim-perpetrator file, as it is
+                data = SHARED / "ctdc" / "CTDC_VPsynthetic_condensed.csv"
+                if not data.exists():
+                    print(f"{name}: not found under {SHARED}, skipped")
+                    continue
+                schema, acs = plain_schema(data, folder / "ctdc.toml"), False
             else:
                 data = SHARED / "nist-acs" / f"{name}.csv"
                 if not data.exists():
@@ -121,7 +131,7 @@ def main() -> None:
                     peer = (
                         None
                         if args.no_peer
-                        else run_peer(data, eps, folder, f"{name}-{eps}-{i}", acs)
+                        else run_peer(data, eps, folder, f"{name}-{eps}-{i}", acs, schema)
                     )
                     also = (
                         None
@@ -181,14 +191,13 @@ def run_ours(
     return ours
 
 
-def run_peer(data: Path, eps: str, folder: Path, tag: str, acs: bool) -> dict | None:
+def run_peer(data: Path, eps: str, folder: Path, tag: str, acs: bool, schema: Path) -> dict | None:
     """One pac-synth run (DpAggregateSeededSynthesizer) as a whole process, then its metrics."""
     if not PEER_PYTHON.exists():
         return None
     syn, agg = folder / f"peer-{tag}.csv", folder / f"peer-{tag}-agg.csv"
     command = [*PEER, str(data), "--mode", "dp", "--epsilon", eps, "--reporting-length", "3",
                "--output-synthetic", str(syn), "--output-aggregates", str(agg)]  # fmt: skip
-    schema = folder / "demo.toml"
     if acs:
         columns = [c for c in data.open().readline().strip().split(",") if c not in ACS_DROP]
         command += ["--nulls", "N", "--columns", ",".join(columns), "--sensitive-zeros", "all",

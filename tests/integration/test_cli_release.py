@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from dpshowcase.cli.main import app
 from dpshowcase.release.bundle import BUNDLE_FILES
-from dpshowcase.synthesize.aggregate_seeded import DEFAULT_FABRICATION_WEIGHT, DEFAULT_ROW_SHARE
+from dpshowcase.synthesize.aggregate_seeded import DEFAULT_ROW_SHARE
 
 runner = CliRunner()
 
@@ -97,7 +97,12 @@ def test_the_datasheet_lists_exactly_the_bundle_files(released):
 def test_the_synthesis_settings_are_stated(released, demo_csv, folder):
     _, output = released
     stated = read_json(output / "parameters.json")["synthesis"]
-    assert stated["fabrication_weight"] == DEFAULT_FABRICATION_WEIGHT, "the default is stated too"
+    # no weight given: the one chosen from the data is stated, and where it came from
+    assert 3 <= stated["fabrication_weight"] <= 4
+    assert stated["fabrication_weight_from"].startswith("the data: ")
+    sheet = (output / "README.md").read_text()
+    assert f"weighed each such occurrence {stated['fabrication_weight']:g} times" in sheet
+    assert "The weight was chosen from the data: " in sheet
     assert stated["row_share"] == DEFAULT_ROW_SHARE
     config = folder / "release.toml"
     config.write_text(f'data = "{demo_csv}"\nepsilon = 4\nfabrication_weight = 5\nrow_share = 2\n')
@@ -110,6 +115,8 @@ def test_the_synthesis_settings_are_stated(released, demo_csv, folder):
     assert stated["row_share"] == 2.0
     sheet = (other / "README.md").read_text()
     assert "weighed each such occurrence 5 times" in sheet
+    assert stated["fabrication_weight_from"] == "given"
+    assert "The weight was chosen" not in sheet
     assert "holds up to 2 records per protected record" in sheet, "rows beyond cases are said"
     assert "records per protected record" not in (output / "README.md").read_text()
 

@@ -9,7 +9,8 @@ Example ``release.toml`` (paths are relative to the file's own folder)::
     delta = 1e-6                    # optional: default 1/(n·ln n)
     reporting_length = 3
     null_values = ["N"]             # optional
-    fabrication_weight = 3          # optional: 1 is more accurate, 5 fabricates less
+    fabrication_weight = 3          # optional (default: 3 to 4, from the data):
+                                    # lower is more accurate, higher fabricates less
     row_share = 1.25                # optional: synthetic rows per protected record (up
                                     # to 2.5; more rows fabricate less, but are not cases)
     # allow_large_epsilon = true    # only to accept epsilon above 20 (stated in the bundle)
@@ -57,7 +58,6 @@ from dpshowcase.privacy.noise import check_seed
 from dpshowcase.release.bundle import check_output
 from dpshowcase.schema.toml_io import load_schema
 from dpshowcase.synthesize.aggregate_seeded import (
-    DEFAULT_FABRICATION_WEIGHT,
     DEFAULT_ROW_SHARE,
     check_fabrication_weight,
     check_row_share,
@@ -231,10 +231,9 @@ class ReleaseConfig:
         return CheckedPaths(data=self.data, output=self.output, schema=schema)
 
     @property
-    def synthesis_fabrication_weight(self) -> float:
-        """The fabrication weight synthesis uses: the one given, else the default."""
-        given = self.fabrication_weight
-        return DEFAULT_FABRICATION_WEIGHT if given is None else given
+    def synthesis_fabrication_weight(self) -> float | None:
+        """The fabrication weight given (None: synthesis chooses it from the data)."""
+        return self.fabrication_weight
 
     @property
     def synthesis_row_share(self) -> float:

@@ -456,6 +456,21 @@ def _fabrication_weight(aggregates: ProtectedAggregates) -> str:
         "unit of error of a released count (the fabrication weight; higher values give "
         "fewer such combinations and larger count errors)."
     )
+    chosen = synthesis.get("fabrication_weight_from")
+    if isinstance(chosen, str) and chosen.startswith("the data"):
+        text += f" The weight was chosen from {chosen}."
+    doubtful, scales = synthesis.get("doubtful_combinations"), synthesis.get(
+        "doubtful_below_noise_scales"
+    )
+    if isinstance(doubtful, int) and doubtful > 0 and isinstance(scales, int | float):
+        r = aggregates.counts.reporting_length
+        name = _LENGTH_NAMES.get(r, f"combinations of length {r}")
+        text += (
+            f" {doubtful:,} released {name} measured below {scales:g} noise scales were "
+            "fitted as if not released (noise alone lifts many that do not exist that far): "
+            "the synthetic records hold them only where the other counts need them, and "
+            "aggregates.csv gives the count the records hold."
+        )
     share = synthesis.get("row_share")
     if isinstance(share, int | float) and share > DEFAULT_ROW_SHARE:
         text += (

@@ -47,7 +47,6 @@ from dpshowcase.release.explore import compare_release
 from dpshowcase.schema.model import Schema
 from dpshowcase.schema.toml_io import schema_from_dict, schema_to_dict
 from dpshowcase.synthesize.aggregate_seeded import (
-    DEFAULT_FABRICATION_WEIGHT,
     DEFAULT_ROW_SHARE,
     AggregateSeededSynthesizer,
     check_fabrication_weight,
@@ -134,7 +133,7 @@ class ReleaseJob:
     """Reproducible noise and synthesis for tests and demos: NOT for release."""
     synthesizer: str = "aggregate-seeded"
     """DP mode: the synthesizer by name (see :mod:`dpshowcase.synthesize.registry`)."""
-    fabrication_weight: float = DEFAULT_FABRICATION_WEIGHT
+    fabrication_weight: float | None = None
     """DP mode: how strongly synthesis avoids combinations that were not released (see
     :class:`~dpshowcase.synthesize.aggregate_seeded.AggregateSeededSynthesizer`)."""
     row_share: float = DEFAULT_ROW_SHARE
@@ -162,14 +161,7 @@ class ReleaseJob:
         if self.mode == "dp":
             if not isinstance(self.dp, DpParameters):
                 raise ParameterError("A DP release needs its parameters (epsilon, ...).")
-            check_synthesizer(self.synthesizer)
-            check_fabrication_weight(self.fabrication_weight)
-            check_row_share(self.row_share)
-            if self.synthesizer in MODEL_SYNTHESIZERS and self.row_share != DEFAULT_ROW_SHARE:
-                raise ParameterError(
-                    f"--row-share works with the aggregate-seeded synthesizer only, not "
-                    f"{self.synthesizer}; drop it."
-                )
+            self._check_synthesis()
         elif self.mode == "k-anonymity":
             check_k(self.k)  # type: ignore[arg-type]
             check_mode(self.k_synthesizer)
@@ -206,6 +198,24 @@ class ReleaseJob:
         object.__setattr__(self, "data", Path(self.data))
         object.__setattr__(self, "output", Path(self.output))
         self._check_lineage()
+
+    def _check_synthesis(self) -> None:
+        """Refuse a synthesizer or synthesis setting that cannot be used."""
+        check_synthesizer(self.synthesizer)
+        if self.fabrication_weight is not None:
+            check_fabrication_weight(self.fabrication_weight)
+        check_row_share(self.row_share)
+        if self.synthesizer not in MODEL_SYNTHESIZERS:
+            return
+        for flag, given in (
+            ("--row-share", self.row_share != DEFAULT_ROW_SHARE),
+            ("--fabrication-weight", self.fabrication_weight is not None),
+        ):
+            if given:
+                raise ParameterError(
+                    f"{flag} works with the aggregate-seeded synthesizer only, not "
+                    f"{self.synthesizer}; drop it."
+                )
 
     def _check_lineage(self) -> None:
         if self.lineage is None:

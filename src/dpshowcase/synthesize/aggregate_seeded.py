@@ -41,15 +41,55 @@ START_TEMPERATURE = 2.0
 """Annealing: worse moves are taken with probability exp(−Δ/T), T falling linearly..."""
 ANNEAL_SHARE = 0.5
 """...to 0 once this share of the proposals is spent."""
-DEFAULT_FABRICATION_WEIGHT = 3.0
+DENSE_FABRICATION_WEIGHT = 3.0
 """Error weight of an occurrence of a combination that was not released, relative to a
-unit of error of a released one. Larger values thin the records out: fewer combinations
-outside the release (less fabrication), at the price of larger errors in the counts.
-The default is the highest weight measured (with :data:`DEFAULT_ROW_SHARE`) at which
-the synthetic single-attribute counts stay closer to the truth than pac-synth's on
-ma2019 and national2019 at ε = 1 and 4 (national2019 at ε = 1, 20 sweeps: 65.9-69.0
-against 80.5; at 3.5, 84.4); it holds 2-3× fewer fabricated combinations than weight 1
-(benchmarks/README.md, "Fabrication")."""
+unit of error of a released one, when nobody gives one and the records are dense (at
+least :data:`DENSE_ATTRIBUTES` attributes each). Larger values thin the records out:
+fewer combinations outside the release (less fabrication), at the price of larger
+errors in the counts. 3 is the highest weight measured (with :data:`DEFAULT_ROW_SHARE`)
+at which the synthetic single-attribute counts stay closer to the truth than
+pac-synth's on ma2019 and national2019 (19 attributes per record) at ε = 1 and 4
+(national2019 at ε = 1, 20 sweeps: 65.9-69.0 against 80.5; at 3.5, 84.4); it holds 2-3×
+fewer fabricated combinations than weight 1 (benchmarks/README.md, "Fabrication")."""
+SPARSE_FABRICATION_WEIGHT = 4.0
+"""The weight used when nobody gives one and the records are sparse (at most
+:data:`SPARSE_ATTRIBUTES` attributes each; linear in between), with the doubt of
+:data:`SPARSE_DOUBT`. A record of m attributes forms (m−1)(m−2)/2 triples with each value
+placed in it: 36 at 10 attributes, 153 at 19, so a sparse record can afford a higher
+weight for the same single-attribute error. On the 250,000-row demo (9.9 attributes per
+record; ε = 1 and 4, medians of 3 unseeded runs) weight 4 with the doubt fabricates 0.27%
+and 0.15% of triple occurrences against pac-synth's 0.31% and 0.25% (weight 3 without
+it: 0.68% and 0.27%), 8.7% and 8.6% of distinct triples (11.8%, 9.5%), with smaller
+errors and less suppression than pac-synth's at every length. Weight 7 without the doubt
+fabricated as little (seeded: 0.30%) but suppressed 59.3% of the real pairs at ε = 1
+against pac-synth's 57.6% (benchmarks/README.md, "Fabrication", ninth session)."""
+DENSE_ATTRIBUTES = 18.0
+"""Attributes per record (protected single counts over the protected record count) from
+which :data:`DENSE_FABRICATION_WEIGHT` applies: ma2019 and national2019 have 18.4-19.1."""
+SPARSE_ATTRIBUTES = 10.0
+"""Attributes per record up to which :data:`SPARSE_FABRICATION_WEIGHT` applies: the
+demo has 9.9."""
+SPARSE_DOUBT = 0.5
+"""For sparse records (at most :data:`SPARSE_ATTRIBUTES` attributes each; none for dense
+ones, linear in between) a released combination of the reporting length whose measured
+count is below this many noise scales is fitted as if it had not been released (target
+0, the fabrication weight per occurrence). Triples pass a threshold of 0, so noise alone
+releases many that do not exist: on the 250,000-row demo at ε = 1 (noise scale 229),
+8,809 of the 95,425 released triples are absent from the data, measured at 29-154
+(10th-90th percentile) against 46-783 for real ones, and fitting those counts made two
+thirds of the synthetic data's fabricated triple occurrences. Such a triple stays in
+noisy_aggregates.csv; aggregates.csv lists it with the count the records give it, if at
+least 1. Dense records need their triples: on ma2019 (ε = 1, seed 1) 0.25 scales raised
+the single-attribute error from 62.0 to 72.9 (benchmarks/README.md, "Fabrication",
+ninth session)."""
+NOISY_PAIRS = 1.0
+"""Noise scale of the pair counts (in records) below which the weight is
+:data:`DENSE_FABRICATION_WEIGHT` whatever the density (ε in the hundreds: the demo's
+pairs have a scale of 107 at ε = 1 and 27 at ε = 4).
+With noise that small every combination of more than a few records is released, so an
+unreleased one the fit needs to match a released pair is a real count under the
+threshold, and the higher weight left pairs short: at ε = 1000, 1-4 of the 3,400
+released pairs ended 2-3 records off (issue 14, point 6; none at weight 3)."""
 MIN_PROPOSALS = 200_000
 """Small data get at least this many proposals (well under a second)."""
 STALL_SHARE = 0.002
@@ -146,19 +186,25 @@ class AggregateSeededSynthesizer:
         *,
         seed: int | None = None,
         sweeps: int = DEFAULT_SWEEPS,
-        fabrication_weight: float = DEFAULT_FABRICATION_WEIGHT,
+        fabrication_weight: float | None = None,
         row_share: float = DEFAULT_ROW_SHARE,
     ) -> None:
         if sweeps < 1:
             raise ParameterError(f"sweeps must be at least 1, not {sweeps}.")
-        check_fabrication_weight(fabrication_weight)
+        if fabrication_weight is not None:
+            check_fabrication_weight(fabrication_weight)
         check_row_share(row_share)
         self.seed = seed
         self.sweeps = sweeps
-        self.fabrication_weight = float(fabrication_weight)
+        self.given_fabrication_weight = (
+            None if fabrication_weight is None else float(fabrication_weight)
+        )
+        """The weight the caller gave (None: :func:`fabrication_weight_for` the data)."""
         self.row_share = float(row_share)
         self.cleared = 0
         """Cells the last sample cleared to keep unreleased combinations below their limit."""
+        self.doubtful = 0
+        """Released combinations the last sample fitted as if not released (:func:`doubt_for`)."""
         self._empty_gain: dict[str, float] = {}
         self._limits: dict[int, int] = {}
         self._aggregates: ProtectedAggregates | None = None
@@ -174,6 +220,13 @@ class AggregateSeededSynthesizer:
         self._aggregates = aggregates
         self._fitted = None
         return self
+
+    @property
+    def fabrication_weight(self) -> float:
+        """The weight the fit uses: the one given, else the one the aggregates call for."""
+        if self.given_fabrication_weight is not None:
+            return self.given_fabrication_weight
+        return fabrication_weight_for(self._require())
 
     def sample_records(self, progress: Progress | None = None) -> np.ndarray:
         """The fitted records as slot arrays (see :mod:`._fit`)."""
@@ -209,12 +262,16 @@ class AggregateSeededSynthesizer:
         child_start, child_row, child_attribute = _children(combos, lengths, keys, base)
         length_weight = np.round(_length_weights(aggregates) * _fit.WEIGHT_UNIT).astype(np.int64)
         _check_int32(target_released, length_weight, np.array([n]))
-        table, cells, where = _fit.build_cells(
-            keys, target_released, length_weight[lengths], released
-        )
         # a record may hold a combination that was not released (target 0): each such
         # occurrence is an error of the fit, weighed by the fabrication weight
         unreleased_weight = np.round(length_weight * self.fabrication_weight).astype(np.int64)
+        fit_target = target_released.copy()
+        cell_weight = length_weight[lengths].copy()
+        doubtful = _doubtful(aggregates, lengths, target_released)
+        self.doubtful = int(doubtful.sum())
+        fit_target[doubtful] = 0
+        cell_weight[doubtful] = unreleased_weight[lengths[doubtful]]
+        table, cells, where = _fit.build_cells(keys, fit_target, cell_weight, released)
         records = np.full((n, len(slot_column)), -1, dtype=np.int32)
         absent_now = np.full(len(slot_column), n, dtype=np.int64)
         entropy = (
@@ -397,6 +454,17 @@ class AggregateSeededSynthesizer:
             "sweeps": self.sweeps,
             "proposals_at_most": MAX_PROPOSALS,
             "fabrication_weight": self.fabrication_weight,
+            "fabrication_weight_from": (
+                "given"
+                if self.given_fabrication_weight is not None
+                else f"the data: {attributes_per_record(self._require()):.1f} attributes per "
+                f"record ({DENSE_FABRICATION_WEIGHT:g} at {DENSE_ATTRIBUTES:g} or more, "
+                f"{SPARSE_FABRICATION_WEIGHT:g} at {SPARSE_ATTRIBUTES:g} or fewer), pair "
+                f"noise scale {_pair_noise(self._require()):.3g} records "
+                f"({DENSE_FABRICATION_WEIGHT:g} without noise)"
+            ),
+            "doubtful_below_noise_scales": doubt_for(self._require()),
+            "doubtful_combinations": self.doubtful,
             "length_weight_exponent": WEIGHT_EXPONENT,
             "records": f"{self.row_share:g} × the protected record count",
             "row_share": self.row_share,
@@ -438,9 +506,43 @@ def check_fabrication_weight(weight: object) -> None:
     ):
         raise ParameterError(
             f"The fabrication weight must be a number above 0 and at most "
-            f"{MAX_FABRICATION_WEIGHT:g} ({DEFAULT_FABRICATION_WEIGHT:g} is the default; lower "
+            f"{MAX_FABRICATION_WEIGHT:g} (leave it out to have it chosen from the data; lower "
             f"is more accurate, higher fabricates less), not {weight!r}."
         )
+
+
+def attributes_per_record(aggregates: ProtectedAggregates) -> float:
+    """How many attributes a record holds on average, as the protected counts tell:
+    the released single-attribute counts over the protected record count."""
+    counts = aggregates.counts
+    singles = counts.counts[counts.lengths == 1].clip(min=0).sum()
+    return float(singles) / max(float(aggregates.record_count), 1.0)
+
+
+def _sparseness(aggregates: ProtectedAggregates) -> float:
+    """0 for records of :data:`DENSE_ATTRIBUTES` attributes or more, 1 for
+    :data:`SPARSE_ATTRIBUTES` or fewer, linear in between."""
+    m = attributes_per_record(aggregates)
+    return min(max((DENSE_ATTRIBUTES - m) / (DENSE_ATTRIBUTES - SPARSE_ATTRIBUTES), 0.0), 1.0)
+
+
+def doubt_for(aggregates: ProtectedAggregates) -> float:
+    """The doubt (see :data:`SPARSE_DOUBT`) synthesis applies to the released combinations
+    of the reporting length: 0 for dense records, :data:`SPARSE_DOUBT` for sparse ones."""
+    return round(SPARSE_DOUBT * _sparseness(aggregates), 2)
+
+
+def fabrication_weight_for(aggregates: ProtectedAggregates) -> float:
+    """The fabrication weight used when nobody gives one: :data:`DENSE_FABRICATION_WEIGHT`
+    for records of :data:`DENSE_ATTRIBUTES` attributes or more,
+    :data:`SPARSE_FABRICATION_WEIGHT` for :data:`SPARSE_ATTRIBUTES` or fewer, linear in
+    between (rounded to a tenth); the dense weight whatever the density when there is
+    almost no noise (see :data:`NOISY_PAIRS`). It reads protected counts only."""
+    share = _sparseness(aggregates)
+    if _pair_noise(aggregates) < NOISY_PAIRS:
+        share = 0.0
+    dense, sparse = DENSE_FABRICATION_WEIGHT, SPARSE_FABRICATION_WEIGHT
+    return round(dense + share * (sparse - dense), 1)
 
 
 def _empty_gain(
@@ -579,6 +681,19 @@ def _record_blocks(n: int, parts: int) -> list[slice]:
     parts = max(parts, 1)
     bounds = [i * n // parts for i in range(parts + 1)]
     return [slice(lo, hi) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _doubtful(
+    aggregates: ProtectedAggregates, lengths: np.ndarray, measured: np.ndarray
+) -> np.ndarray:
+    """Released combinations of the reporting length whose measurement is below
+    :func:`doubt_for` noise scales."""
+    noise = aggregates.noise
+    r = aggregates.counts.reporting_length
+    doubt = doubt_for(aggregates)
+    if noise is None or doubt <= 0 or r < 3:
+        return np.zeros(lengths.size, dtype=bool)
+    return (lengths == r) & (measured < doubt * float(noise.scale(r)))
 
 
 def _pair_noise(aggregates: ProtectedAggregates) -> float:

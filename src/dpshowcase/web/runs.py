@@ -145,7 +145,9 @@ def _params(job: ReleaseJob) -> dict[str, Any]:
             "mode": "dp",
             "dp": job.to_spec()["dp"],
             "reporting_length": job.reporting_length,
-            "fabrication_weight": float(job.fabrication_weight),
+            "fabrication_weight": None
+            if job.fabrication_weight is None
+            else float(job.fabrication_weight),
             "row_share": float(job.row_share),
         }
     else:

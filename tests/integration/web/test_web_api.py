@@ -299,7 +299,9 @@ def test_download_single_files(released):
     assert csv.text.startswith("combination,length,count")
     parameters = client.get(f"/api/runs/{run['id']}/files/parameters.json").json()
     assert parameters["mode"] == "dp"
-    assert parameters["synthesis"]["fabrication_weight"] == run["params"]["fabrication_weight"]
+    # no weight in the form: the run says so, and the bundle states the one the data gave
+    assert run["params"]["fabrication_weight"] is None
+    assert parameters["synthesis"]["fabrication_weight_from"].startswith("the data: ")
     assert parameters["synthesis"]["row_share"] == run["params"]["row_share"] == 1.25
     assert client.get(f"/api/runs/{run['id']}/files/spec.json").status_code == 404
     assert client.get(f"/api/runs/{run['id']}/files/..%2Fspec.json").status_code == 404

@@ -261,6 +261,16 @@ def test_says_rows_are_not_cases_when_synthesis_wrote_extra_sparse_records(aggre
     assert "records per protected record" not in sheet(1.25), "the default is about as many"
 
 
+def test_says_where_a_fabrication_weight_chosen_from_the_data_came_from(aggregates, schema):
+    chosen = "the data: 9.9 attributes per record (3 at 18 or more, 4 at 10 or fewer)"
+    for source, shown in ((chosen, True), ("given", False)):
+        synthesis = {"fabrication_weight": 7.0, "fabrication_weight_from": source}
+        parameters = {**aggregates.parameters, "synthesis": synthesis}
+        text = render(aggregates.derive(parameters=parameters), schema)
+        assert "weighed each such occurrence 7 times" in text
+        assert (f"count errors). The weight was chosen from {chosen}." in text) is shown
+
+
 def test_states_a_zero_threshold_limit_as_the_count_the_noise_lets_through(aggregates, schema):
     # pairs have threshold 0 here (as triples in the default mode): their limit is the
     # detection count (synthesize/limits.py), and the sentence says so
@@ -274,3 +284,21 @@ def test_states_a_zero_threshold_limit_as_the_count_the_noise_lets_through(aggre
         "length's release threshold or, for pairs, whose threshold is 0, as the count its "
         "noise lets through with 95% probability (pairs: at most 24 times)"
     ) in text
+
+
+def test_says_how_many_released_combinations_synthesis_doubted(aggregates, schema):
+    def sheet(doubtful: int) -> str:
+        synthesis = {
+            "fabrication_weight": 4.0,
+            "doubtful_below_noise_scales": 0.5,
+            "doubtful_combinations": doubtful,
+        }
+        parameters = {**aggregates.parameters, "synthesis": synthesis}
+        return render(aggregates.derive(parameters=parameters), schema)
+
+    r = aggregates.counts.reporting_length
+    name = {2: "pairs", 3: "triples"}[r]
+    assert f"1,234 released {name} measured below 0.5 noise scales were fitted as if not" in (
+        sheet(1234)
+    )
+    assert "fitted as if not released" not in sheet(0)
