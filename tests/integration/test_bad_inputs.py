@@ -150,6 +150,9 @@ CASES = [
     Case("row-share-with-aim",
          _release("DEMO", "--epsilon", "4", "--synthesizer", "aim", "--row-share", "2"),
          "--row-share works with the aggregate-seeded synthesizer only"),
+    Case("fabrication-weight-with-mst",
+         _release("DEMO", "--epsilon", "4", "--synthesizer", "mst", "--fabrication-weight", "2"),
+         "--fabrication-weight works with the aggregate-seeded synthesizer only"),
     # 1-3. parameters and schemas that would void the guarantee (from test_bad_parameters)
     Case(
         'epsilon-above-20',
