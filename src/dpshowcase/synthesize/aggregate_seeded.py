@@ -57,12 +57,13 @@ SPARSE_FABRICATION_WEIGHT = 4.0
 :data:`SPARSE_DOUBT`. A record of m attributes forms (m−1)(m−2)/2 triples with each value
 placed in it: 36 at 10 attributes, 153 at 19, so a sparse record can afford a higher
 weight for the same single-attribute error. On the 250,000-row demo (9.9 attributes per
-record; ε = 1 and 4, medians of 3 unseeded runs) weight 4 with the doubt fabricates 0.27%
-and 0.15% of triple occurrences against pac-synth's 0.31% and 0.25% (weight 3 without
-it: 0.68% and 0.27%), 8.7% and 8.6% of distinct triples (11.8%, 9.5%), with smaller
-errors and less suppression than pac-synth's at every length. Weight 7 without the doubt
-fabricated as little (seeded: 0.30%) but suppressed 59.3% of the real pairs at ε = 1
-against pac-synth's 57.6% (benchmarks/README.md, "Fabrication", ninth session)."""
+record; ε = 1 and 4, unseeded, pac-synth in the same run) weight 4 with the doubt
+fabricates 0.29% and 0.15% of triple occurrences against pac-synth's 0.36% and 0.32%
+(weight 3 without it: 0.68% and 0.27%), 8.8% and 8.5% of distinct triples (11.8%, 9.9%),
+with smaller errors and less suppression than pac-synth's at every length. Weight 7
+without the doubt fabricated as little (seeded: 0.30%) but suppressed 59.3% of the real
+pairs at ε = 1 against pac-synth's 57.6% (benchmarks/README.md, "Fabrication", ninth
+session)."""
 DENSE_ATTRIBUTES = 18.0
 """Attributes per record (protected single counts over the protected record count) from
 which :data:`DENSE_FABRICATION_WEIGHT` applies: ma2019 and national2019 have 18.4-19.1."""
