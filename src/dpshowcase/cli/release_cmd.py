@@ -296,7 +296,7 @@ def _run(
         allow_identifiers=allow_identifiers,
         overwrite=overwrite,
         evaluate=False,  # the bundle's public report is written with it
-        fabrication_weight=settings.synthesis_fabrication_weight,
+        fabrication_weight=settings.fabrication_weight,
         row_share=settings.synthesis_row_share,
         synthesizer=synthesizer,
         lineage=settings.lineage,

@@ -231,11 +231,6 @@ class ReleaseConfig:
         return CheckedPaths(data=self.data, output=self.output, schema=schema)
 
     @property
-    def synthesis_fabrication_weight(self) -> float | None:
-        """The fabrication weight given (None: synthesis chooses it from the data)."""
-        return self.fabrication_weight
-
-    @property
     def synthesis_row_share(self) -> float:
         """The synthetic records per protected record: the share given, else the default."""
         return DEFAULT_ROW_SHARE if self.row_share is None else self.row_share

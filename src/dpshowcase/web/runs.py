@@ -128,7 +128,7 @@ def _job(ctx: AppContext, dataset: Any, run_id: str, body: dict[str, Any]) -> Re
         schema=schema_from_dict(dataset.schema),
         source_name=dataset.name,
         seed=config.seed,
-        fabrication_weight=config.synthesis_fabrication_weight,
+        fabrication_weight=config.fabrication_weight,
         row_share=config.synthesis_row_share,
         evaluate=True,
         lineage=config.lineage,

@@ -389,14 +389,11 @@ def test_doubtful_triples_are_held_less_than_their_measurements(
         synthesizer.fit(protected).sample()
         return int(synthesizer.synthetic_aggregates().counts.counts[doubtful].sum())
 
+    with monkeypatch.context() as patch:
+        patch.setattr(aggregate_seeded, "SPARSE_DOUBT", 0.0)
+        without_doubt = held(AggregateSeededSynthesizer(seed=3))
     with_doubt = AggregateSeededSynthesizer(seed=3)
-    assert held(with_doubt) < 0.8 * _held_without_doubt(held, monkeypatch)
+    assert held(with_doubt) < 0.8 * without_doubt
     stated = with_doubt.fitted_aggregates().parameters["synthesis"]
     assert stated["doubtful_below_noise_scales"] == aggregate_seeded.SPARSE_DOUBT
     assert stated["doubtful_combinations"] == int(doubtful.sum())
-
-
-def _held_without_doubt(held: object, monkeypatch: pytest.MonkeyPatch) -> int:
-    with monkeypatch.context() as patch:
-        patch.setattr(aggregate_seeded, "SPARSE_DOUBT", 0.0)
-        return held(AggregateSeededSynthesizer(seed=3))  # type: ignore[operator]
